@@ -41,8 +41,9 @@ _FLUSH_EVERY = 8
 class SeqCache:
     """What a forward pass keeps for its backward pass (time-major arrays).
 
-    Attributes are filled by the forward function of ``cell``; ``dh_norm`` (B, T) is written
-    by the backward pass.
+    Attributes are filled by the forward function of ``cell``; the backward pass writes
+    ``dh_total`` (T, B, H), the total gradient reaching each state, and its norms ``dh_norm``
+    (B, T).
     """
 
     cell: str
@@ -53,7 +54,8 @@ class SeqCache:
     padded_steps: np.ndarray  # (T,) bool: steps where at least one sequence is padding
     activation: str = "tanh"
     saved: dict[str, np.ndarray] = field(default_factory=dict)  # cell-specific activations
-    dh_norm: np.ndarray | None = None  # (B, T), set by backward
+    dh_norm: np.ndarray | None = None  # (B, T) ‖∂L/∂h_t‖, set by backward
+    dh_total: np.ndarray | None = None  # (T, B, H) ∂L/∂h_t itself, set by backward
 
     @property
     def hs(self) -> np.ndarray:
@@ -175,7 +177,7 @@ def _backward_loop(cache: SeqCache, dhs: np.ndarray, step, G_x: int, G_h: int | 
                 _flush(dh_next)
                 if lstm:
                     _flush(dc_next)
-        cache.dh_norm = _norms(DH)
+        cache.dh_total, cache.dh_norm = DH, _norms(DH)
         return DGX, DGH, dh_next, dc_next
 
     k = int(truncate)
@@ -204,7 +206,7 @@ def _backward_loop(cache: SeqCache, dhs: np.ndarray, step, G_x: int, G_h: int | 
                 sc_prev += sc_pass
         S_h = sh_prev[:k]  # one step older; age k+1 is dropped
         S_c = sc_prev[:k] if lstm else S_c
-    cache.dh_norm = _norms(DH)
+    cache.dh_total, cache.dh_norm = DH, _norms(DH)
     return DGX, DGH, S_h.sum(axis=0), (S_c.sum(axis=0) if lstm else None)
 
 
