@@ -1,0 +1,203 @@
+"""The trainer: it learns, it is deterministic, it survives divergence, it reports metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_core.data import Dataset, SequenceData, pad_sequences
+from rnn_core.train import TrainConfig, Trainer
+
+
+def contains_three(n: int, rng: np.random.Generator) -> SequenceData:
+    """Many-to-one: does the sequence (length 2..11, tokens 1..5) contain the token 3?"""
+    seqs = [list(rng.integers(1, 6, rng.integers(2, 12))) for _ in range(n)]
+    ids, mask = pad_sequences(seqs)
+    return SequenceData(ids, np.array([int(3 in s) for s in seqs]), mask)
+
+
+@pytest.fixture(scope="module")
+def token_task() -> Dataset:
+    rng = np.random.default_rng(0)
+    return Dataset(contains_three(2000, rng), contains_three(500, rng), 6, 2)
+
+
+@pytest.fixture(scope="module")
+def sum_task() -> Dataset:
+    """Regression on dense inputs: the sum of the first feature over 10 steps."""
+    rng = np.random.default_rng(1)
+
+    def split(n):
+        x = rng.normal(size=(n, 10, 2))
+        return SequenceData(x, x[:, :, :1].sum(axis=1), np.ones((n, 10), bool))
+
+    return Dataset(split(256), split(64), 2, 1, loss="mse", dense=True)
+
+
+def next_token(n: int, rng: np.random.Generator) -> SequenceData:
+    """Many-to-many: predict the previous token (a one-step memory)."""
+    ids = rng.integers(1, 5, size=(n, 8))
+    lengths = rng.integers(3, 9, size=n)
+    mask = np.arange(8)[None] < lengths[:, None]
+    targets = np.concatenate([np.zeros((n, 1), int), ids[:, :-1]], axis=1)
+    return SequenceData(np.where(mask, ids, 0), targets, mask)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_learns_a_many_to_one_task(token_task, cell):
+    trainer = Trainer(TrainConfig(cell=cell, hidden_size=16, steps=300, lr=0.01), token_task)
+    trainer.step(300)
+    assert trainer.status == "ok"
+    final = trainer.history[-1]
+    assert final["test_acc"] >= 0.97, final["test_acc"]
+    assert final["test_loss"] < trainer.history[0]["loss"] / 5
+
+
+def test_learns_a_many_to_many_task():
+    rng = np.random.default_rng(2)
+    data = Dataset(next_token(1000, rng), next_token(200, rng), 5, 5, output="many_to_many")
+    trainer = Trainer(TrainConfig(cell="gru", hidden_size=16, steps=300, lr=0.02), data)
+    trainer.step(300)
+    # step 0 has no previous token (target 0 is unguessable): the rest should be learned
+    assert trainer.history[-1]["test_acc"] >= 0.85
+
+
+def test_same_seed_same_curves_bit_for_bit(token_task):
+    config = TrainConfig(cell="lstm", hidden_size=8, steps=60, eval_every=20, seed=3)
+    runs = []
+    for _ in range(2):
+        trainer = Trainer(config, token_task)
+        trainer.step(60)
+        runs.append(trainer)
+    for key in ("loss", "grad_norm", "accuracy"):
+        assert [m[key] for m in runs[0].history] == [m[key] for m in runs[1].history]
+    for k, p in runs[0].model.params.items():
+        np.testing.assert_array_equal(p, runs[1].model.params[k])
+    other = Trainer(TrainConfig(cell="lstm", hidden_size=8, steps=60, seed=4), token_task)
+    other.step(60)
+    assert other.history[-1]["loss"] != runs[0].history[-1]["loss"]
+
+
+def test_stepping_in_slices_equals_one_long_run(token_task):
+    config = TrainConfig(cell="gru", hidden_size=8, steps=50, batch_size=300)  # epochs roll over
+    a, b = Trainer(config, token_task), Trainer(config, token_task)
+    a.step(50)
+    for n in (1, 7, 13, 29):
+        b.step(n)
+    assert [m["loss"] for m in a.history] == [m["loss"] for m in b.history]
+    assert a.epoch == b.epoch > 0
+
+
+def test_metrics_report_everything_the_ui_draws(token_task):
+    config = TrainConfig(cell="gru", num_layers=2, hidden_size=8, steps=20, eval_every=10)
+    m = Trainer(config, token_task).step(20)
+    first, tenth = m[0], m[9]
+    assert first["step"] == 1 and tenth["step"] == 10
+    assert {"loss", "accuracy", "grad_norm", "clipped", "epoch", "lr", "seconds"} <= set(first)
+    assert set(first["param_grad_norms"]) >= {"l0.W_x", "l1.W_h", "W_hy"}
+    total = np.sqrt(sum(v**2 for v in first["param_grad_norms"].values()))
+    assert first["grad_norm"] == pytest.approx(total, rel=1e-5)
+    assert len(first["dh_norm"]) == 2 and first["dh_norm"][0].ndim == 1
+    assert len(first["spectral_radius"]) == 2 and len(first["max_singular"]) == 2
+    assert first["max_singular"][0] >= first["spectral_radius"][0] - 1e-6
+    assert "test_acc" in tenth and "test_acc" not in first
+    assert 0.0 <= tenth["train_acc"] <= 1.0
+
+
+def test_clipping_reports_the_norm_before_clipping(token_task):
+    trainer = Trainer(TrainConfig(hidden_size=8, clip="norm", clip_value=1e-3, steps=5), token_task)
+    metrics = trainer.step(5)
+    assert all(m["clipped"] for m in metrics)
+    assert all(m["grad_norm"] > 1e-3 for m in metrics)
+    relaxed = Trainer(TrainConfig(hidden_size=8, clip="norm", clip_value=1e6), token_task)
+    assert not any(m["clipped"] for m in relaxed.step(5))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_divergence_stops_and_rolls_back_to_the_last_finite_state(sum_task, cell):
+    config = TrainConfig(cell=cell, hidden_size=8, lr=100.0, clip="none", optimizer="sgd")
+    trainer = Trainer(config, sum_task)
+    before = None
+    for _ in range(200):
+        before = {k: v.copy() for k, v in trainer.model.params.items()}
+        if not trainer.step(1):
+            break
+    assert trainer.status == "diverged"
+    assert "became" in trainer.reason or "overflowed" in trainer.reason
+    assert f"step {trainer.step_count}" in trainer.reason
+    for k, p in trainer.model.params.items():
+        np.testing.assert_array_equal(p, before[k])  # exactly the last finite state
+        assert np.isfinite(p).all()
+    assert len(trainer.history) == trainer.step_count > 0  # the history is kept
+    assert trainer.step(5) == []  # stays stopped
+    # clipping rescues the same run
+    safe = Trainer(TrainConfig(cell=cell, hidden_size=8, lr=0.05, clip_value=1.0), sum_task)
+    safe.step(100)
+    assert safe.status == "ok"
+
+
+def test_divergence_on_the_very_first_step_restores_a_fresh_optimizer(sum_task):
+    trainer = Trainer(TrainConfig(cell="rnn", lr=1e39, clip="none", optimizer="adam"), sum_task)
+    start = {k: v.copy() for k, v in trainer.model.params.items()}
+    assert trainer.step(3) == []  # the first update overflows float32
+    assert trainer.status == "diverged" and "overflowed" in trainer.reason
+    for k, p in trainer.model.params.items():
+        np.testing.assert_array_equal(p, start[k])
+    assert trainer.optimizer.steps == 0
+
+
+def test_retune_changes_lr_and_keeps_optimizer_state(token_task):
+    trainer = Trainer(TrainConfig(hidden_size=8, lr=0.01, steps=10), token_task)
+    trainer.step(10)
+    assert trainer.status == "done" or trainer.step(1) == []
+    assert trainer.status == "done"
+    state = trainer.optimizer.state_dict()
+    trainer.retune(lr=0.001, steps=20, clip="value")
+    assert trainer.status == "ok" and trainer.optimizer.lr == 0.001
+    after = trainer.optimizer.state_dict()
+    for k in state:
+        np.testing.assert_array_equal(state[k], after[k])
+    assert trainer.step(1)[0]["lr"] == 0.001
+    with pytest.raises(ValueError, match="hidden_size"):
+        trainer.retune(hidden_size=64)
+
+
+def test_truncated_training_runs_and_learns(token_task):
+    trainer = Trainer(TrainConfig(cell="gru", hidden_size=16, truncate=3, steps=300), token_task)
+    trainer.step(300)
+    assert trainer.history[-1]["test_acc"] >= 0.9
+
+
+def test_float64_training(sum_task):
+    trainer = Trainer(TrainConfig(cell="lstm", hidden_size=8, dtype="float64", steps=50), sum_task)
+    trainer.step(50)
+    assert trainer.model.dtype == np.float64
+    assert trainer.history[-1]["test_loss"] < trainer.history[0]["loss"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"lr": -1.0},
+        {"lr": float("nan")},
+        {"optimizer": "lbfgs"},
+        {"clip": "sometimes"},
+        {"clip_value": 0.0},
+        {"batch_size": 0},
+        {"truncate": -2},
+        {"dtype": "float16"},
+        {"init": "zeros"},
+        {"spectral_radius": -1.0},
+    ],
+)
+def test_bad_config_raises_a_clear_error(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        TrainConfig(**bad)
+
+
+def test_pad_sequences():
+    ids, mask = pad_sequences([[3, 4, 5], [7]], pad_id=0)
+    np.testing.assert_array_equal(ids, [[3, 4, 5], [7, 0, 0]])
+    np.testing.assert_array_equal(mask, [[1, 1, 1], [1, 0, 0]])
+    with pytest.raises(ValueError, match="empty"):
+        pad_sequences([[1], []])
