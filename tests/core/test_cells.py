@@ -165,7 +165,7 @@ def test_dh_norm_is_the_norm_of_the_total_gradient_reaching_each_state(cell, act
 @pytest.mark.parametrize(("cell", "act"), CASES)
 def test_dtype_follows_the_parameters(cell, act, dtype):
     rng = np.random.default_rng(4)
-    params, x, mask, state0, weights = make_problem(cell, rng, dtype=dtype)
+    params, x, mask, _state0, weights = make_problem(cell, rng, dtype=dtype)
     hs, cache = C.cell_forward(cell, x.astype(np.float64), None, params, mask, act)
     assert hs.dtype == dtype
     dx, _, grads = C.cell_backward(weights, cache)
@@ -177,7 +177,7 @@ def test_dtype_follows_the_parameters(cell, act, dtype):
 def test_float32_agrees_with_float64():
     rng = np.random.default_rng(5)
     for cell, act in CASES:
-        params, x, mask, state0, weights = make_problem(cell, rng)
+        params, x, mask, _state0, weights = make_problem(cell, rng)
         p32 = {k: v.astype(np.float32) for k, v in params.items()}
         hs64, c64 = C.cell_forward(cell, x, None, params, mask, act)
         hs32, c32 = C.cell_forward(cell, x, None, p32, mask, act)
