@@ -256,7 +256,7 @@ class RNNModel:
             raise ValueError("every sequence needs at least one real step")
         caches, h = [], x
         for layer in range(cfg.num_layers):
-            p = self._layer_params(layer)
+            p = self.layer_params(layer)
             h, cache = C.cell_forward(cfg.cell, h, None, p, mask, cfg.activation)
             caches.append(cache)
         W_hy, b_y = self.params["W_hy"], self.params["b_y"]
@@ -269,7 +269,7 @@ class RNNModel:
             outputs = (top @ W_hy + b_y).reshape(B, T, -1)
         return Forward(caches, x, ids, mask, last, top, outputs)
 
-    def _layer_params(self, layer: int) -> dict[str, np.ndarray]:
+    def layer_params(self, layer: int) -> dict[str, np.ndarray]:
         prefix = f"l{layer}."
         return {k[len(prefix) :]: v for k, v in self.params.items() if k.startswith(prefix)}
 
@@ -315,12 +315,17 @@ class RNNModel:
         """
         fw = self.forward(inputs, mask)
         loss, dout, accuracy, n = self.loss(fw, targets)
-        grads, info = self._backward(fw, dout, truncate, input_grad)
+        grads, info = self.backward(fw, dout, truncate, input_grad)
         info.accuracy, info.n_predictions = accuracy, n
         return loss, grads, info
 
-    def _backward(self, fw: Forward, dout: np.ndarray, truncate, input_grad: bool):
-        """Backward from dL/doutputs (flattened like the loss saw them)."""
+    def backward(self, fw: Forward, dout: np.ndarray, truncate=None, input_grad: bool = False):
+        """Gradients of every parameter from dL/doutputs, flattened as :meth:`loss` returns it:
+        (B, O) for many-to-one, (B·T, O) for many-to-many.
+
+        Returns (grads keyed like the params, a :class:`LossInfo` with the per-layer
+        ‖∂L/∂h_t‖ and, if ``input_grad``, dL/dx of the first layer's input).
+        """
         cfg = self.config
         B, T = fw.mask.shape
         H = cfg.hidden_size
