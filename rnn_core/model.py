@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnn_core import cells as C
+from rnn_core.checks import check_choice, check_count, is_int
 from rnn_core.init import make_weight, scale_to_spectral_radius
 from rnn_core.losses import LOSSES, mse, softmax, softmax_cross_entropy
 
@@ -44,15 +45,14 @@ class ModelConfig:
     loss: str = "xent"  # "xent" (softmax cross-entropy) or "mse"
 
     def __post_init__(self):
-        _check_choice("cell", self.cell, C.CELLS)
-        _check_choice("activation", self.activation, C.ACTIVATIONS)
-        _check_choice("input_kind", self.input_kind, INPUT_KINDS)
-        _check_choice("output", self.output, OUTPUT_KINDS)
-        _check_choice("loss", self.loss, LOSSES)
+        check_choice("cell", self.cell, C.CELLS)
+        check_choice("activation", self.activation, C.ACTIVATIONS)
+        check_choice("input_kind", self.input_kind, INPUT_KINDS)
+        check_choice("output", self.output, OUTPUT_KINDS)
+        check_choice("loss", self.loss, LOSSES)
         for name in ("hidden_size", "input_size", "output_size", "embed_size"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
-        if self.num_layers not in (1, 2):
+            check_count(name, getattr(self, name))
+        if not is_int(self.num_layers) or self.num_layers not in (1, 2):
             raise ValueError(f"num_layers must be 1 or 2; got {self.num_layers}")
         if self.loss == "xent" and self.output_size < 2:
             raise ValueError("a classifier needs output_size >= 2 classes")
@@ -61,11 +61,6 @@ class ModelConfig:
     def layer_input_size(self) -> int:
         """Width of what the first recurrent layer reads."""
         return self.embed_size if self.input_kind == "embedding" else self.input_size
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
 
 
 def layer_param_shapes(cell: str, D: int, H: int) -> dict[str, tuple[int, ...]]:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from rnn_core.checks import check_count, is_int
 from rnn_core.data import Dataset
 from rnn_core.init import INITIALISERS, largest_singular_value, spectral_radius
 from rnn_core.model import ModelConfig, RNNModel, recurrent_blocks
@@ -63,10 +64,20 @@ class TrainConfig:
             raise ValueError(f"lr must be a positive number; got {self.lr}")
         if not (math.isfinite(self.clip_value) and self.clip_value > 0):
             raise ValueError(f"clip_value must be a positive number; got {self.clip_value}")
-        if self.batch_size < 1 or self.steps < 0 or self.eval_every < 1 or self.spectrum_every < 1:
-            raise ValueError("batch_size, eval_every and spectrum_every must be >= 1, steps >= 0")
-        if self.truncate is not None and self.truncate < 0:
-            raise ValueError(f"truncate must be None or >= 0; got {self.truncate}")
+        for name in (
+            "hidden_size",
+            "num_layers",
+            "embed_size",
+            "batch_size",
+            "eval_every",
+            "eval_size",
+            "spectrum_every",
+        ):
+            check_count(name, getattr(self, name))
+        if not is_int(self.steps) or self.steps < 0:
+            raise ValueError(f"steps must be a whole number >= 0; got {self.steps!r}")
+        if self.truncate is not None and (not is_int(self.truncate) or self.truncate < 0):
+            raise ValueError(f"truncate must be None or a whole number >= 0; got {self.truncate!r}")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64; got {self.dtype!r}")
         if self.spectral_radius is not None and not self.spectral_radius > 0:
@@ -143,6 +154,16 @@ class Trainer:
         }
         self._spectrum: dict[str, list[float]] = {}
         self._backup = self._snapshot()
+
+    def restore(self, optimizer_state: dict[str, np.ndarray] | None, step: int) -> None:
+        """Continue a run saved in a checkpoint: load the optimizer state and the step count.
+
+        (The model is passed to the constructor; the data order starts afresh.)
+        """
+        if optimizer_state is not None:
+            self.optimizer.load_state_dict(optimizer_state)
+        self.step_count = int(step)
+        self._backup = self._snapshot()  # a divergence now rolls back to the restored state
 
     # --------------------------------------------------------------------- settings
 

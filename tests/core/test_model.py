@@ -180,3 +180,9 @@ def test_bad_inputs_raise_clear_errors():
         ModelConfig(cell="transformer")
     with pytest.raises(ValueError, match="parameters do not fit"):
         RNNModel(model.config, {"W_hy": model.params["W_hy"]})
+
+
+@pytest.mark.parametrize("bad", ["32", 2.5, True, 0, -3])
+def test_sizes_must_be_whole_numbers(bad):
+    with pytest.raises(ValueError, match="hidden_size must be a whole number"):
+        ModelConfig(hidden_size=bad)

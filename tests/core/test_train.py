@@ -188,6 +188,11 @@ def test_float64_training(sum_task):
         {"dtype": "float16"},
         {"init": "zeros"},
         {"spectral_radius": -1.0},
+        {"hidden_size": 0},
+        {"num_layers": 2.0},
+        {"eval_size": -1},
+        {"steps": 1.5},
+        {"truncate": 2.5},
     ],
 )
 def test_bad_config_raises_a_clear_error(bad):
@@ -201,3 +206,18 @@ def test_pad_sequences():
     np.testing.assert_array_equal(mask, [[1, 1, 1], [1, 0, 0]])
     with pytest.raises(ValueError, match="empty"):
         pad_sequences([[1], []])
+
+
+def test_restore_continues_a_run_and_a_divergence_rolls_back_to_it(sum_task):
+    config = TrainConfig(cell="gru", hidden_size=8, lr=0.01, steps=100)
+    original = Trainer(config, sum_task)
+    original.step(20)
+    state = original.optimizer.state_dict()
+    resumed = Trainer(config, sum_task, model=original.model.copy())
+    resumed.restore(state, original.step_count)
+    assert resumed.step_count == 20 and resumed.optimizer.steps == original.optimizer.steps
+    # force a divergence on the first step after the restore: state must survive it
+    resumed.retune(lr=1e39, clip="none")
+    assert resumed.step(1) == [] and resumed.status == "diverged"
+    for k, v in state.items():
+        np.testing.assert_array_equal(resumed.optimizer.state_dict()[k], v)
