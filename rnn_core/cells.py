@@ -75,15 +75,25 @@ def sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def _prepare(x, h0, W_h, mask):
-    """Common set-up: dtype, time-major inputs, state buffer, mask."""
+def _prepare(x, h0, W_h, mask, D):
+    """Common set-up: dtype, time-major inputs, state buffer, mask.
+
+    ``x`` may be (B, T) integer token ids: one-hot inputs over the D rows of W_x. Then
+    ``ids`` (T, B) is returned too, and the input projection is a row gather.
+    """
     dtype = W_h.dtype
     x = np.asarray(x)
-    if x.ndim != 3:
+    ids = None
+    if x.ndim == 2 and x.dtype.kind in "iu":
+        B, T = x.shape
+        ids = np.ascontiguousarray(x.T)
+        x_tm = np.eye(D, dtype=dtype)[ids]  # (T, B, D) one-hot, kept for dW_x and probes
+    elif x.ndim != 3:
         raise ValueError(f"x must be (B, T, D); got shape {x.shape}")
-    B, T, _ = x.shape
+    else:
+        B, T, _ = x.shape
+        x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)
     H = W_h.shape[0]
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)
     hbuf = np.empty((T + 1, B, H), dtype)
     hbuf[0] = 0.0 if h0 is None else h0
     if mask is None:
@@ -94,11 +104,15 @@ def _prepare(x, h0, W_h, mask):
             raise ValueError(f"mask must be (B, T) = {(B, T)}; got {mask.shape}")
         padded = ~mask.all(axis=0)
         m = None if not padded.any() else np.ascontiguousarray(mask.T[:, :, None], dtype=dtype)
-    return dtype, x_tm, hbuf, m, padded
+    return dtype, x_tm, hbuf, m, padded, ids
 
 
-def _input_projection(x_tm: np.ndarray, W_x: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _input_projection(x_tm: np.ndarray, W_x: np.ndarray, b: np.ndarray, ids=None) -> np.ndarray:
     """All timesteps' input projections in one matmul: (T, B, D) -> (T, B, G)."""
+    if ids is not None:  # one-hot inputs: x_t @ W_x is row ids[t] of W_x
+        out = np.take(W_x, ids, axis=0)
+        out += b
+        return out
     T, B, D = x_tm.shape
     out = (x_tm.reshape(T * B, D) @ W_x).reshape(T, B, -1)
     out += b
@@ -129,8 +143,9 @@ def _weight_grads(cache: SeqCache, DGX: np.ndarray, DGH: np.ndarray, need_dx: bo
     gh = DGH.reshape(T * B, -1)
     dW_x = cache.x.reshape(T * B, D).T @ gx
     dW_h = cache.hbuf[:-1].reshape(T * B, H).T @ gh
-    db_x = gx.sum(axis=0)
-    db_h = db_x if DGH is DGX else gh.sum(axis=0)
+    ones = np.ones(T * B, gx.dtype)  # column sums as BLAS matrix-vector products
+    db_x = ones @ gx
+    db_h = db_x if DGH is DGX else ones @ gh
     dx = (gx @ W_x.T).reshape(T, B, D).transpose(1, 0, 2) if need_dx else None
     return dx, dW_x, dW_h, db_x, db_h
 
@@ -213,6 +228,30 @@ def _backward_loop(cache: SeqCache, dhs: np.ndarray, step, G_x: int, G_h: int | 
 # ----------------------------------------------------------------------------- vanilla RNN
 
 
+def _rnn_bptt_dense(cache, dhs, slope, W_hh_T):
+    """Full BPTT without padding, the common case: _backward_loop's job, inlined."""
+    T, B, H = slope.shape
+    dtype = slope.dtype
+    dhs = np.asarray(dhs, dtype=dtype)
+    if dhs.shape != (B, T, H):
+        raise ValueError(f"dhs must be (B, T, H) = {(B, T, H)}; got {dhs.shape}")
+    dhs_tm = dhs.transpose(1, 0, 2)
+    DZ = np.empty((T, B, H), dtype)
+    DH = np.empty((T, B, H), dtype)
+    add, multiply = np.add, np.multiply
+    every = _FLUSH_EVERY
+    flush = _FLUSH_BELOW.get(dtype) is not None
+    dh_next = np.zeros((B, H), dtype)
+    for t in range(T - 1, -1, -1):
+        dh = add(dhs_tm[t], dh_next, out=DH[t])
+        dz = multiply(dh, slope[t], out=DZ[t])
+        dh_next = dz @ W_hh_T
+        if flush and t % every == 0:
+            _flush(dh_next)
+    cache.dh_total, cache.dh_norm = DH, _norms(DH)
+    return DZ, dh_next
+
+
 def rnn_forward(x, h0, params, mask=None, activation="tanh"):
     """Vanilla RNN: ``h_t = act(x_t @ W_xh + h_{t-1} @ W_hh + b_h)``.
 
@@ -222,9 +261,16 @@ def rnn_forward(x, h0, params, mask=None, activation="tanh"):
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
-    _, x_tm, hbuf, m, padded = _prepare(x, h0, W_hh, mask)
-    a = _input_projection(x_tm, W_xh, b_h)  # becomes the pre-activation of each step
+    _, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_hh, mask, W_xh.shape[0])
+    a = _input_projection(x_tm, W_xh, b_h, ids)  # becomes the pre-activation of each step
     tanh = activation == "tanh"
+    if tanh and not padded.any():  # the common case, with less per-step bookkeeping
+        tanh_ = np.tanh
+        for t, a_t in enumerate(a):
+            a_t += hbuf[t] @ W_hh
+            tanh_(a_t, out=hbuf[t + 1])
+        cache = SeqCache("rnn", params, x_tm, hbuf, m, padded, activation)
+        return cache.hs, cache
     for t in range(x_tm.shape[0]):
         a_t = a[t]
         a_t += hbuf[t] @ W_hh
@@ -247,7 +293,8 @@ def rnn_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
     W_xh, W_hh = cache.params["W_xh"], cache.params["W_hh"]
     hs = cache.hbuf[1:]
     if cache.activation == "tanh":
-        slope = 1.0 - hs * hs  # tanh'(a) = 1 − h²
+        slope = np.multiply(hs, hs)  # tanh'(a) = 1 − h², computed in one buffer
+        np.subtract(1.0, slope, out=slope)
     else:
         slope = (hs > 0).astype(hs.dtype)  # relu'(a) = [h > 0]
     W_hh_T = np.ascontiguousarray(W_hh.T)
@@ -256,7 +303,10 @@ def rnn_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
         np.multiply(dh, slope[t], out=gx_out)  # back through the activation
         return gx_out @ W_hh_T, None  # into step t−1
 
-    DZ, _, dh0, _ = _backward_loop(cache, dhs, step, W_hh.shape[0], None, truncate)
+    if (truncate is None or truncate >= len(slope)) and not cache.padded_steps.any():
+        DZ, dh0 = _rnn_bptt_dense(cache, dhs, slope, W_hh_T)
+    else:
+        DZ, _, dh0, _ = _backward_loop(cache, dhs, step, W_hh.shape[0], None, truncate)
     dx, dW_xh, dW_hh, db, _ = _weight_grads(cache, DZ, DZ, need_dx, W_xh)
     return dx, dh0, {"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db}
 
@@ -276,10 +326,10 @@ def gru_forward(x, h0, params, mask=None):
     Returns hs (B, T, H) and the cache for :func:`gru_backward`.
     """
     W_x, W_h, b_x, b_h = params["W_x"], params["W_h"], params["b_x"], params["b_h"]
-    dtype, x_tm, hbuf, m, padded = _prepare(x, h0, W_h, mask)
+    dtype, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_h, mask, W_x.shape[0])
     T, B = x_tm.shape[:2]
     H = W_h.shape[0]
-    gx = _input_projection(x_tm, W_x, b_x)  # (T, B, 3H)
+    gx = _input_projection(x_tm, W_x, b_x, ids)  # (T, B, 3H)
     RZ = np.empty((T, B, 2 * H), dtype)  # reset and update gates
     N = np.empty((T, B, H), dtype)  # candidate state
     GHN = np.empty((T, B, H), dtype)  # h W_h[:, 2H:] + b_h[2H:], needed for dr
@@ -351,10 +401,10 @@ def lstm_forward(x, state0, params, mask=None):
     """
     W_x, W_h, b = params["W_x"], params["W_h"], params["b"]
     h0, c0 = (None, None) if state0 is None else state0
-    dtype, x_tm, hbuf, m, padded = _prepare(x, h0, W_h, mask)
+    dtype, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_h, mask, W_x.shape[0])
     T, B = x_tm.shape[:2]
     H = W_h.shape[0]
-    ACT = _input_projection(x_tm, W_x, b)  # pre-activations, turned into gates in place
+    ACT = _input_projection(x_tm, W_x, b, ids)  # pre-activations, turned into gates in place
     cbuf = np.empty((T + 1, B, H), dtype)
     cbuf[0] = 0.0 if c0 is None else c0
     TC = np.empty((T, B, H), dtype)  # tanh(c_t)

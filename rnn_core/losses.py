@@ -36,10 +36,20 @@ def softmax_cross_entropy(
     targets = np.asarray(targets, dtype=np.intp)
     w = np.ones(N, logits.dtype) if weights is None else np.asarray(weights, logits.dtype)
     count = max(float(w.sum()), 1.0)
-    logp = log_softmax(logits)
     rows = np.arange(N)
-    loss = -float(np.dot(logp[rows, targets], w)) / count
-    dlogits = np.exp(logp)
+    # softmax is shift-invariant: the per-row max shift (a slow reduction over a short last
+    # axis) is only needed when exp could overflow or underflow, i.e. for logits beyond ±60.
+    if logits.size and float(np.abs(logits).max()) < 60.0:
+        e = np.exp(logits)
+        s = e @ np.ones((e.shape[1], 1), e.dtype)  # row sums as one matmul
+        lse = np.log(s[:, 0])
+        loss = float(np.dot(lse - logits[rows, targets], w)) / count
+        e /= s
+        dlogits = e
+    else:
+        logp = log_softmax(logits)
+        loss = -float(np.dot(logp[rows, targets], w)) / count
+        dlogits = np.exp(logp)
     dlogits[rows, targets] -= 1.0
     dlogits *= (w / count)[:, None]
     return loss, dlogits

@@ -146,7 +146,7 @@ class Forward:
     ids: np.ndarray | None  # (B, T) token ids for onehot/embedding inputs
     mask: np.ndarray  # (B, T) bool
     last: np.ndarray  # (B,) index of each sequence's last real step
-    top: np.ndarray  # (B, H) many-to-one, or (N, H) real steps of many-to-many
+    top: np.ndarray  # what the readout read: (B, H) many-to-one, (T·B, H) time-major otherwise
     outputs: np.ndarray  # (B, O) or (B, T, O) logits / values
 
 
@@ -231,16 +231,14 @@ class RNNModel:
             )
         if cfg.input_kind == "embedding":
             return self.params["embed"][ids], ids
-        B, T = ids.shape
-        x = np.zeros((B, T, cfg.input_size), self.dtype)
-        np.put_along_axis(x, ids[:, :, None], 1.0, axis=2)
-        return x, ids
+        return ids, ids  # one-hot: the first layer gathers rows of W_x (see cells._prepare)
 
     def forward(self, inputs, mask=None) -> Forward:
         """Run the model; ``Forward.outputs`` are logits (classifier) or values (regression)."""
         cfg = self.config
         x, ids = self._encode(inputs)
         B, T = x.shape[:2]
+        onehot = cfg.input_kind == "onehot"
         if T == 0:
             raise ValueError("sequences must have at least one step")
         mask = np.ones((B, T), bool) if mask is None else np.asarray(mask, bool)
@@ -254,14 +252,16 @@ class RNNModel:
             p = self.layer_params(layer)
             h, cache = C.cell_forward(cfg.cell, h, None, p, mask, cfg.activation)
             caches.append(cache)
+            if layer == 0 and onehot:
+                x = cache.x.transpose(1, 0, 2)  # (B, T, V) view of the one-hot inputs
         W_hy, b_y = self.params["W_hy"], self.params["b_y"]
         last = lengths - 1
         if cfg.output == "many_to_one":
             top = h[np.arange(B), last]  # the state after the last real token
             outputs = top @ W_hy + b_y
         else:
-            top = h.reshape(B * T, -1)
-            outputs = (top @ W_hy + b_y).reshape(B, T, -1)
+            top = caches[-1].hbuf[1:].reshape(T * B, -1)  # time-major rows: t·B + b
+            outputs = (top @ W_hy + b_y).reshape(T, B, -1).transpose(1, 0, 2)  # (B, T, O) view
         return Forward(caches, x, ids, mask, last, top, outputs)
 
     def layer_params(self, layer: int) -> dict[str, np.ndarray]:
@@ -271,29 +271,34 @@ class RNNModel:
     def loss(self, fw: Forward, targets) -> tuple[float, np.ndarray, float | None, int]:
         """Loss of a forward pass against ``targets``.
 
-        Returns (loss, dL/doutputs flattened to (N, O), accuracy or None for regression,
-        number of real predictions N the loss averaged over).
+        Returns (loss, dL/doutputs — (B, O) for many-to-one, (T·B, O) time-major for
+        many-to-many —, accuracy or None for regression, number of real predictions the loss
+        averaged over).
         """
         cfg = self.config
         B, T = fw.mask.shape
         O = cfg.output_size
         targets = np.asarray(targets)
         if cfg.output == "many_to_one":
-            out, weights = fw.outputs, None
             shapes = [(B,)] if cfg.loss == "xent" else [(B, O), (B,)] if O == 1 else [(B, O)]
         else:
-            out, weights = fw.outputs.reshape(B * T, O), fw.mask.reshape(B * T)
-            shapes = (
-                [(B, T)] if cfg.loss == "xent" else [(B, T, O), (B, T)] if O == 1 else [(B, T, O)]
-            )
+            shapes = [(B, T)] if cfg.loss == "xent" else [(B, T, O)] + [(B, T)] * (O == 1)
         if targets.shape not in shapes:
             raise ValueError(f"targets must have shape {shapes[0]}; got {targets.shape}")
+        if cfg.output == "many_to_one":
+            out, weights = fw.outputs, None
+        else:  # time-major rows (t·B + b), as the readout computed them: no copies
+            out = fw.outputs.transpose(1, 0, 2).reshape(T * B, O)
+            weights = fw.mask.T.reshape(-1)
+            targets = targets.swapaxes(0, 1)
         n = B if weights is None else int(weights.sum())
         if cfg.loss == "xent":
             flat = targets.reshape(-1)
-            if flat.size and (flat.min() < 0 or flat.max() >= O) and weights is None:
-                raise ValueError(f"class ids must lie in [0, {O}); got {flat.min()}..{flat.max()}")
-            flat = np.where(weights, flat, 0) if weights is not None else flat  # padding: any id
+            real = flat if weights is None else flat[weights]
+            if real.min() < 0 or real.max() >= O:
+                raise ValueError(f"class ids must lie in [0, {O}); got {real.min()}..{real.max()}")
+            if weights is not None:
+                flat = np.where(weights, flat, 0)  # padding may hold any id: make it a valid one
             loss, dout = softmax_cross_entropy(out, flat, weights)
             hits = out.argmax(axis=1) == flat
             accuracy = float(hits.mean()) if weights is None else float(hits[weights].sum()) / n
@@ -316,7 +321,7 @@ class RNNModel:
 
     def backward(self, fw: Forward, dout: np.ndarray, truncate=None, input_grad: bool = False):
         """Gradients of every parameter from dL/doutputs, flattened as :meth:`loss` returns it:
-        (B, O) for many-to-one, (B·T, O) for many-to-many.
+        (B, O) for many-to-one, (T·B, O) time-major (row t·B + b) for many-to-many.
 
         Returns (grads keyed like the params, a :class:`LossInfo` with the per-layer
         ‖∂L/∂h_t‖ and, if ``input_grad``, dL/dx of the first layer's input).
@@ -327,13 +332,13 @@ class RNNModel:
         W_hy = self.params["W_hy"]
         grads: dict[str, np.ndarray] = {}
         grads["W_hy"] = fw.top.T @ dout
-        grads["b_y"] = dout.sum(axis=0)
+        grads["b_y"] = np.ones(dout.shape[0], dout.dtype) @ dout
         dtop = dout @ W_hy.T
         if cfg.output == "many_to_one":
             dhs = np.zeros((B, T, H), self.dtype)
             dhs[np.arange(B), fw.last] = dtop  # only the last real state feeds the readout
         else:
-            dhs = dtop.reshape(B, T, H)
+            dhs = dtop.reshape(T, B, H).transpose(1, 0, 2)
         info = LossInfo(accuracy=None, n_predictions=0)
         norms = []
         for layer in range(cfg.num_layers - 1, -1, -1):

@@ -186,3 +186,13 @@ def test_bad_inputs_raise_clear_errors():
 def test_sizes_must_be_whole_numbers(bad):
     with pytest.raises(ValueError, match="hidden_size must be a whole number"):
         ModelConfig(hidden_size=bad)
+
+
+def test_class_ids_out_of_range_are_refused_on_real_steps_only():
+    model = make_model("gru", "tanh", 1, "many_to_many", "onehot")
+    ids = np.array([[1, 2, 3], [1, 2, 0]])
+    mask = np.array([[True, True, True], [True, True, False]])
+    with pytest.raises(ValueError, match="class ids"):
+        model.loss_and_grads(ids, np.array([[0, 1, 7], [0, 1, 2]]), mask)
+    loss, _, _ = model.loss_and_grads(ids, np.array([[0, 1, 2], [0, 1, -1]]), mask)  # padding
+    assert np.isfinite(loss)

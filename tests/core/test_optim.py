@@ -491,3 +491,13 @@ def test_make_optimizer_passes_kwargs():
 def test_make_optimizer_unknown_name_lists_valid_ones():
     with pytest.raises(ValueError, match="sgd, momentum, adam, rmsprop"):
         make_optimizer("adagrad", 0.1)
+
+
+def test_parameters_of_mixed_dtypes_are_refused():
+    from rnn_core.optim import Adam
+
+    params = {"a": np.zeros(3, np.float32), "b": np.zeros(2, np.float64)}
+    grads = {k: np.ones_like(v) for k, v in params.items()}
+    with pytest.raises(ValueError, match="one dtype"):
+        Adam(0.1).update(params, grads)
+    np.testing.assert_array_equal(params["a"], 0.0)  # nothing changed
