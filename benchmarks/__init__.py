@@ -1,0 +1,1 @@
+"""Benchmarks of the numpy core (run ``python -m benchmarks.core``)."""

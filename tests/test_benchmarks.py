@@ -1,0 +1,22 @@
+"""The benchmark script keeps working (its numbers are quoted in the README, not asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_core_benchmark_smoke_run():
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.core", "--quick", "--no-torch"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    for needle in ("many-to-one", "many-to-many", "float32", "float64", "denormal"):
+        assert needle in out.stdout.lower() or needle in out.stdout, needle
