@@ -51,7 +51,7 @@ class SeqCache:
     x: np.ndarray  # (T, B, D) inputs, time-major, parameter dtype
     hbuf: np.ndarray  # (T+1, B, H): hbuf[0] = h0, hbuf[t+1] = h_t
     mask: np.ndarray | None  # (T, B, 1) parameter dtype, 1.0 for real steps; None = no padding
-    padded_steps: np.ndarray  # (T,) bool: steps where at least one sequence is padding
+    padded_steps: list[bool]  # (T,): steps where at least one sequence is padding
     activation: str = "tanh"
     saved: dict[str, np.ndarray] = field(default_factory=dict)  # cell-specific activations
     dh_norm: np.ndarray | None = None  # (B, T) ‖∂L/∂h_t‖, set by backward
@@ -97,13 +97,13 @@ def _prepare(x, h0, W_h, mask, D):
     hbuf = np.empty((T + 1, B, H), dtype)
     hbuf[0] = 0.0 if h0 is None else h0
     if mask is None:
-        m, padded = None, np.zeros(T, bool)
+        m, padded = None, [False] * T
     else:
         mask = np.asarray(mask, bool)
         if mask.shape != (B, T):
             raise ValueError(f"mask must be (B, T) = {(B, T)}; got {mask.shape}")
-        padded = ~mask.all(axis=0)
-        m = None if not padded.any() else np.ascontiguousarray(mask.T[:, :, None], dtype=dtype)
+        padded = (~mask.all(axis=0)).tolist()
+        m = np.ascontiguousarray(mask.T[:, :, None], dtype=dtype) if any(padded) else None
     return dtype, x_tm, hbuf, m, padded, ids
 
 
@@ -117,6 +117,10 @@ def _input_projection(x_tm: np.ndarray, W_x: np.ndarray, b: np.ndarray, ids=None
     out = (x_tm.reshape(T * B, D) @ W_x).reshape(T, B, -1)
     out += b
     return out
+
+
+def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.maximum(a, 0.0, out=out)
 
 
 def _carry_masked(new: np.ndarray, prev: np.ndarray, m_t: np.ndarray) -> None:
@@ -228,30 +232,6 @@ def _backward_loop(cache: SeqCache, dhs: np.ndarray, step, G_x: int, G_h: int | 
 # ----------------------------------------------------------------------------- vanilla RNN
 
 
-def _rnn_bptt_dense(cache, dhs, slope, W_hh_T):
-    """Full BPTT without padding, the common case: _backward_loop's job, inlined."""
-    T, B, H = slope.shape
-    dtype = slope.dtype
-    dhs = np.asarray(dhs, dtype=dtype)
-    if dhs.shape != (B, T, H):
-        raise ValueError(f"dhs must be (B, T, H) = {(B, T, H)}; got {dhs.shape}")
-    dhs_tm = dhs.transpose(1, 0, 2)
-    DZ = np.empty((T, B, H), dtype)
-    DH = np.empty((T, B, H), dtype)
-    add, multiply = np.add, np.multiply
-    every = _FLUSH_EVERY
-    flush = _FLUSH_BELOW.get(dtype) is not None
-    dh_next = np.zeros((B, H), dtype)
-    for t in range(T - 1, -1, -1):
-        dh = add(dhs_tm[t], dh_next, out=DH[t])
-        dz = multiply(dh, slope[t], out=DZ[t])
-        dh_next = dz @ W_hh_T
-        if flush and t % every == 0:
-            _flush(dh_next)
-    cache.dh_total, cache.dh_norm = DH, _norms(DH)
-    return DZ, dh_next
-
-
 def rnn_forward(x, h0, params, mask=None, activation="tanh"):
     """Vanilla RNN: ``h_t = act(x_t @ W_xh + h_{t-1} @ W_hh + b_h)``.
 
@@ -263,21 +243,10 @@ def rnn_forward(x, h0, params, mask=None, activation="tanh"):
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     _, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_hh, mask, W_xh.shape[0])
     a = _input_projection(x_tm, W_xh, b_h, ids)  # becomes the pre-activation of each step
-    tanh = activation == "tanh"
-    if tanh and not padded.any():  # the common case, with less per-step bookkeeping
-        tanh_ = np.tanh
-        for t, a_t in enumerate(a):
-            a_t += hbuf[t] @ W_hh
-            tanh_(a_t, out=hbuf[t + 1])
-        cache = SeqCache("rnn", params, x_tm, hbuf, m, padded, activation)
-        return cache.hs, cache
-    for t in range(x_tm.shape[0]):
-        a_t = a[t]
+    act = np.tanh if activation == "tanh" else _relu
+    for t, a_t in enumerate(a):
         a_t += hbuf[t] @ W_hh
-        if tanh:
-            np.tanh(a_t, out=hbuf[t + 1])
-        else:
-            np.maximum(a_t, 0.0, out=hbuf[t + 1])
+        act(a_t, out=hbuf[t + 1])
         if padded[t]:
             _carry_masked(hbuf[t + 1], hbuf[t], m[t])
     cache = SeqCache("rnn", params, x_tm, hbuf, m, padded, activation)
@@ -303,10 +272,7 @@ def rnn_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
         np.multiply(dh, slope[t], out=gx_out)  # back through the activation
         return gx_out @ W_hh_T, None  # into step t−1
 
-    if (truncate is None or truncate >= len(slope)) and not cache.padded_steps.any():
-        DZ, dh0 = _rnn_bptt_dense(cache, dhs, slope, W_hh_T)
-    else:
-        DZ, _, dh0, _ = _backward_loop(cache, dhs, step, W_hh.shape[0], None, truncate)
+    DZ, _, dh0, _ = _backward_loop(cache, dhs, step, W_hh.shape[0], None, truncate)
     dx, dW_xh, dW_hh, db, _ = _weight_grads(cache, DZ, DZ, need_dx, W_xh)
     return dx, dh0, {"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db}
 
