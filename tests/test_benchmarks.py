@@ -20,3 +20,15 @@ def test_core_benchmark_smoke_run():
     assert out.returncode == 0, out.stderr
     for needle in ("many-to-one", "many-to-many", "float32", "float64", "denormal"):
         assert needle in out.stdout.lower() or needle in out.stdout, needle
+
+
+def test_tasks_benchmark_smoke_run():
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.tasks", "parity", "--markdown"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "| parity |" in out.stdout and ("PASS" in out.stdout or "MISS" in out.stdout)
