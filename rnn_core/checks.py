@@ -19,3 +19,19 @@ def check_count(name: str, value) -> None:
 def check_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+
+
+def whole_in_range(name: str, value, low: int, high: int) -> int:
+    """A whole number in [low, high], returned as an int."""
+    if not is_int(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number in [{low}, {high}]; got {value!r}")
+    return int(value)
+
+
+def number_in_range(name: str, value, low: float, high: float) -> float:
+    """A finite real number (not a bool or string) in [low, high], returned as a float."""
+    if is_int(value) or isinstance(value, (float, np.floating)):
+        number = float(value)
+        if np.isfinite(number) and low <= number <= high:
+            return number
+    raise ValueError(f"{name} must be a number in [{low}, {high}]; got {value!r}")

@@ -84,7 +84,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from rnn_core.checks import check_count, is_int
+from rnn_core.checks import check_count, is_int, whole_in_range
 from rnn_core.data import Dataset, SequenceData
 from rnn_core.tasks.base import PAD, UNK, Encoder, Goal, Task
 from rnn_core.train import TrainConfig
@@ -143,12 +143,6 @@ def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
         raise ValueError(f"seed must be a whole number; got {seed!r}")
     train_rng, test_rng = np.random.default_rng(seed).spawn(2)
     return train_rng, test_rng
-
-
-def _whole(name: str, value, low: int, high: int) -> int:
-    if not is_int(value) or not low <= value <= high:
-        raise ValueError(f"{name} must be a whole number in [{low}, {high}]; got {value!r}")
-    return int(value)
 
 
 def is_test_sequence(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -234,8 +228,8 @@ def make_parity(
     Inputs are the characters "0" and "1" through :data:`PARITY_ENCODER` (the Explore page
     reads a typed "0110" character by character); any other character becomes <unk>.
     """
-    length = _whole("length", length, 2, 200)
-    min_length = _whole("min_length", min_length, 1, length)
+    length = whole_in_range("length", length, 2, 200)
+    min_length = whole_in_range("min_length", min_length, 1, length)
     check_count("n_train", n_train)
     check_count("n_test", n_test)
     train, test = _token_splits(
@@ -308,8 +302,8 @@ def make_adding(
     The default config is the GRU run that solves lag 50; :data:`VANISHING_CONFIG` is the
     same run with a tanh RNN, which fails (module docstring).
     """
-    lag = _whole("lag", lag, 1, 1000)
-    window = min(10, lag) if window is None else _whole("window", window, 1, lag)
+    lag = whole_in_range("lag", lag, 1, 1000)
+    window = min(10, lag) if window is None else whole_in_range("window", window, 1, lag)
     check_count("n_train", n_train)
     check_count("n_test", n_test)
     train_rng, test_rng = _streams(seed)
@@ -405,9 +399,9 @@ def make_copy(
     Classes: 0 "blank", then one per symbol. The goal's accuracy threshold means at least
     95% of the recalled symbols right (if every blank is right, which is the easy part).
     """
-    lag = _whole("lag", lag, 0, 500)
-    length = _whole("length", length, 1, 20)
-    n_symbols = _whole("n_symbols", n_symbols, 2, 26)
+    lag = whole_in_range("lag", lag, 0, 500)
+    length = whole_in_range("length", length, 1, 20)
+    n_symbols = whole_in_range("n_symbols", n_symbols, 2, 26)
     check_count("n_train", n_train)
     check_count("n_test", n_test)
     train, test = _token_splits(

@@ -20,11 +20,9 @@ task's description states its score on the test split.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from rnn_core.checks import check_count, is_int
+from rnn_core.checks import check_count, is_int, number_in_range, whole_in_range
 from rnn_core.data import Dataset, SequenceData
 from rnn_core.model import RNNModel
 from rnn_core.tasks.base import Goal, Task
@@ -67,14 +65,6 @@ def sine_data(
     return SequenceData(v[:, :-1, None], v[:, 1:, None], np.ones((n, length), bool))
 
 
-def _check_number(name: str, value, low: float, high: float) -> float:
-    if is_int(value) or isinstance(value, (float, np.floating)):
-        value = float(value)
-        if math.isfinite(value) and low <= value <= high:
-            return value
-    raise ValueError(f"{name} must be a number in [{low}, {high}]; got {value!r}")
-
-
 def make_sine(
     seed: int = 0,
     length: int = 50,
@@ -97,13 +87,11 @@ def make_sine(
     """
     if not is_int(seed):
         raise ValueError(f"seed must be a whole number; got {seed!r}")
-    if not is_int(length) or not 2 <= length <= 1000:
-        raise ValueError(f"length must be a whole number in [2, 1000]; got {length!r}")
-    if not is_int(n_sines) or not 1 <= n_sines <= 5:
-        raise ValueError(f"n_sines must be a whole number in [1, 5]; got {n_sines!r}")
-    min_period = _check_number("min_period", min_period, 2.0, 1000.0)
-    max_period = _check_number("max_period", max_period, min_period, 1000.0)
-    noise = _check_number("noise", noise, 0.0, 1.0)
+    length = whole_in_range("length", length, 2, 1000)
+    n_sines = whole_in_range("n_sines", n_sines, 1, 5)
+    min_period = number_in_range("min_period", min_period, 2.0, 1000.0)
+    max_period = number_in_range("max_period", max_period, min_period, 1000.0)
+    noise = number_in_range("noise", noise, 0.0, 1.0)
     check_count("n_train", n_train)
     check_count("n_test", n_test)
     train_rng, test_rng = np.random.default_rng(seed).spawn(2)

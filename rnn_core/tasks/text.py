@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_core import cells as C
-from rnn_core.checks import is_int
+from rnn_core.checks import is_int, number_in_range, whole_in_range
 from rnn_core.data import Dataset, SequenceData
 from rnn_core.losses import softmax
 from rnn_core.model import RNNModel
@@ -102,13 +102,11 @@ def _is_real(value) -> bool:
 
 
 def _check_options(seq_len, stride, test_fraction) -> int:
-    if not is_int(seq_len) or not 2 <= seq_len <= 512:
-        raise ValueError(f"seq_len must be a whole number in [2, 512]; got {seq_len!r}")
+    seq_len = whole_in_range("seq_len", seq_len, 2, 512)
     stride = seq_len if stride is None else stride
     if not is_int(stride) or not 1 <= stride <= seq_len:
         raise ValueError(f"stride must be a whole number in [1, seq_len={seq_len}]; got {stride!r}")
-    if not (_is_real(test_fraction) and 0.05 <= test_fraction <= 0.5):
-        raise ValueError(f"test_fraction must be a number in [0.05, 0.5]; got {test_fraction!r}")
+    number_in_range("test_fraction", test_fraction, 0.05, 0.5)
     return int(stride)
 
 
@@ -215,8 +213,7 @@ def make_words(
             most frequent training words; rarer ones (and unseen ones) become <unk>.
     """
     stride = _check_options(seq_len, stride, test_fraction)
-    if not is_int(vocab_size) or not 10 <= vocab_size <= 20000:
-        raise ValueError(f"vocab_size must be a whole number in [10, 20000]; got {vocab_size!r}")
+    whole_in_range("vocab_size", vocab_size, 10, 20000)
     rng = np.random.default_rng(seed)
     train_text, test_text = split_text(load_corpus(), test_fraction)
     encoder = Encoder.build([train_text], level="word", max_size=vocab_size)
