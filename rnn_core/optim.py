@@ -26,21 +26,27 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 # --------------------------------------------------------------------------------------
 
 
+def param_norms(grads: Arrays) -> dict[str, float]:
+    """‖g_k‖ for every gradient array, accumulated in float64 even for float32 gradients, so
+    large-but-finite float32 values neither lose precision nor overflow."""
+    norms = {}
+    for key, g in grads.items():
+        flat = np.asarray(g).ravel().astype(np.float64, copy=False)
+        norms[key] = math.sqrt(float(np.dot(flat, flat)))
+    return norms
+
+
 def global_norm(grads: Arrays) -> float:
     """Euclidean norm of all gradient entries taken together, sqrt(Σ_k ‖g_k‖²).
 
-    The sum of squares is accumulated in float64 even for float32 gradients, so it neither
-    loses precision nor overflows for large-but-finite float32 values. Returns ``inf`` or
-    ``nan`` when a gradient contains them.
+    Returns ``inf`` or ``nan`` when a gradient contains them.
     """
-    total = 0.0
-    for g in grads.values():
-        flat = np.asarray(g).ravel().astype(np.float64, copy=False)
-        total += float(np.dot(flat, flat))
-    return math.sqrt(total)
+    return math.sqrt(sum(n * n for n in param_norms(grads).values()))
 
 
-def clip_by_global_norm(grads: Arrays, max_norm: float) -> tuple[float, bool]:
+def clip_by_global_norm(
+    grads: Arrays, max_norm: float, norm: float | None = None
+) -> tuple[float, bool]:
     """Rescale all gradients in place so their global norm is at most ``max_norm``.
 
     When ‖g‖ > max_norm every array is multiplied by max_norm/‖g‖: the update keeps its
@@ -49,11 +55,13 @@ def clip_by_global_norm(grads: Arrays, max_norm: float) -> tuple[float, bool]:
     A non-finite norm (inf/nan) is returned unchanged and the gradients are left alone:
     rescaling cannot repair them, and the trainer decides what divergence means.
 
+    ``norm``: the global norm if the caller has already computed it.
+
     Returns:
         ``(norm, clipped)``: the global norm BEFORE clipping and whether clipping happened.
     """
     _check_positive("max_norm", max_norm)
-    norm = global_norm(grads)
+    norm = global_norm(grads) if norm is None else norm
     if not math.isfinite(norm) or norm <= max_norm:
         return norm, False
     scale = max_norm / norm
@@ -62,7 +70,7 @@ def clip_by_global_norm(grads: Arrays, max_norm: float) -> tuple[float, bool]:
     return norm, True
 
 
-def clip_by_value(grads: Arrays, limit: float) -> tuple[float, bool]:
+def clip_by_value(grads: Arrays, limit: float, norm: float | None = None) -> tuple[float, bool]:
     """EXPERIMENT: clip every gradient entry to [-limit, +limit] in place.
 
     Unlike global-norm clipping this changes the DIRECTION of the update (large components
@@ -70,12 +78,14 @@ def clip_by_value(grads: Arrays, limit: float) -> tuple[float, bool]:
     looks just like one slightly too big. Global-norm clipping (:func:`clip_by_global_norm`)
     is the default; this exists so its effect can be compared.
 
+    ``norm``: the global norm if the caller has already computed it.
+
     Returns:
         ``(norm, clipped)``: the global norm BEFORE clipping and whether any entry was
         clipped.
     """
     _check_positive("limit", limit)
-    norm = global_norm(grads)
+    norm = global_norm(grads) if norm is None else norm
     clipped = False
     for g in grads.values():
         if g.size and (g.max() > limit or g.min() < -limit):

@@ -21,7 +21,13 @@ from rnn_core.checks import check_count, is_int
 from rnn_core.data import Dataset
 from rnn_core.init import INITIALISERS, largest_singular_value, spectral_radius
 from rnn_core.model import ModelConfig, RNNModel, recurrent_blocks
-from rnn_core.optim import OPTIMIZERS, clip_by_global_norm, clip_by_value, make_optimizer
+from rnn_core.optim import (
+    OPTIMIZERS,
+    clip_by_global_norm,
+    clip_by_value,
+    make_optimizer,
+    param_norms,
+)
 
 CLIPS = ("norm", "value", "none")
 # Settings that may change between steps without resetting the model and optimizer state.
@@ -216,13 +222,12 @@ class Trainer:
         inputs, targets, mask = self.data.train.batch(self._next_batch(), per_step)
         with np.errstate(all="ignore"):  # non-finite values are detected below, not warned
             loss, grads, info = model.loss_and_grads(inputs, targets, mask, truncate=cfg.truncate)
-            param_norms = {k: float(np.sqrt(np.vdot(g, g))) for k, g in grads.items()}
+            norms = param_norms(grads)  # once: reported, and the global norm derives from it
+            norm, clipped = math.sqrt(sum(v * v for v in norms.values())), False
             if cfg.clip == "norm":
-                norm, clipped = clip_by_global_norm(grads, cfg.clip_value)
+                _, clipped = clip_by_global_norm(grads, cfg.clip_value, norm)
             elif cfg.clip == "value":
-                norm, clipped = clip_by_value(grads, cfg.clip_value)
-            else:
-                norm, clipped = math.sqrt(sum(v * v for v in param_norms.values())), False
+                _, clipped = clip_by_value(grads, cfg.clip_value, norm)
             if not (math.isfinite(loss) and math.isfinite(norm)):
                 what = "loss" if not math.isfinite(loss) else "gradient norm"
                 return self._diverge(f"the {what} became {loss if what == 'loss' else norm}")
@@ -240,7 +245,7 @@ class Trainer:
             "accuracy": info.accuracy,
             "grad_norm": norm,
             "clipped": bool(clipped),
-            "param_grad_norms": param_norms,
+            "param_grad_norms": norms,
             "dh_norm": dh_mean,  # per layer: (T,) mean ‖∂L/∂h_t‖ over the batch's real rows
             "lr": cfg.lr,
             **self._spectrum_metrics(),

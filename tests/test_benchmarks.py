@@ -9,26 +9,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_core_benchmark_smoke_run():
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.core", "--quick", "--no-torch"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+def run_module(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
+
+
+def test_core_benchmark_smoke_run():
+    out = run_module("benchmarks.core", "--quick", "--no-torch")
     assert out.returncode == 0, out.stderr
     for needle in ("many-to-one", "many-to-many", "float32", "float64", "denormal"):
         assert needle in out.stdout.lower() or needle in out.stdout, needle
 
 
 def test_tasks_benchmark_smoke_run():
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.tasks", "parity", "--markdown"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = run_module("benchmarks.tasks", "parity", "--markdown")
     assert out.returncode == 0, out.stderr
     assert "| parity |" in out.stdout and ("PASS" in out.stdout or "MISS" in out.stdout)
