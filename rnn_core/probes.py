@@ -12,6 +12,8 @@ numpy arrays or small frozen dataclasses. Shapes follow ARCHITECTURE.md §2; one
     jacobian_norms    (T,)       ‖∂h_{T−1}/∂h_k‖₂: how far back the state still matters
     saturation        (T,)       fraction of units pinned near ±1
     growth_factor     float      fitted per-step factor of a gradient-norm curve
+    unit_order        (H,)       an order of units that makes a heatmap's structure visible
+    readout_map       (gy, gx, O) what the readout says across a 2-D PCA plane
 
 Probes that differentiate (saliency, Jacobians) run on a float64 copy of the model, so they
 are accurate even for the app's float32 models.
@@ -345,3 +347,70 @@ def growth_factor(norms) -> float:
     slope = np.dot(s_c, logn - logn.mean()) / np.dot(s_c, s_c)
     with np.errstate(over="ignore"):
         return float(np.exp(slope))  # inf rather than an OverflowError for absurd curves
+
+
+# ----------------------------------------------------------------------------- unit order
+
+UNIT_ORDERS = ("index", "final", "clustered")
+
+
+def unit_order(states, method: str = "index") -> np.ndarray:
+    """An order of the units of states (T, H) that makes a heatmap's structure visible: (H,).
+
+    "index"      0, 1, …, H−1
+    "final"      by the last step's value, largest first (ties by index)
+    "clustered"  units with similar time courses next to each other: a greedy chain that
+                 starts at the unit with the largest variance and always appends the most
+                 correlated unit not yet placed (|correlation| is not used: a unit and its
+                 mirror image stay apart, so colour bands read cleanly). Constant units
+                 (no variance) go last, in index order.
+    """
+    if method not in UNIT_ORDERS:
+        raise ValueError(f"method must be one of {UNIT_ORDERS}; got {method!r}")
+    h = np.asarray(states, np.float64)
+    if h.ndim != 2:
+        raise ValueError(f"states must be (T, H); got shape {h.shape}")
+    T, H = h.shape
+    if method == "index" or T == 0:
+        return np.arange(H)
+    h = np.where(np.isfinite(h), h, 0.0)
+    if method == "final":
+        return np.lexsort((np.arange(H), -h[-1]))
+    centred = h - h.mean(axis=0)
+    spread = np.sqrt((centred**2).sum(axis=0))
+    moving = np.flatnonzero(spread > 1e-12 * max(1.0, float(np.abs(h).max())))
+    still = np.setdiff1d(np.arange(H), moving)
+    if moving.size == 0:
+        return np.arange(H)
+    z = centred[:, moving] / spread[moving]
+    corr = z.T @ z  # (M, M) correlation between the moving units' time courses
+    placed = np.zeros(moving.size, bool)
+    chain = [int(np.argmax(spread[moving]))]
+    placed[chain[0]] = True
+    for _ in range(moving.size - 1):
+        scores = np.where(placed, -np.inf, corr[chain[-1]])
+        nxt = int(np.argmax(scores))
+        chain.append(nxt)
+        placed[nxt] = True
+    return np.concatenate([moving[chain], still])
+
+
+# ----------------------------------------------------------------------------- readout map
+
+
+def readout_map(model: RNNModel, pca: PCA, xs, ys) -> np.ndarray:
+    """What the readout would say at each point of a 2-D PCA plane: (gy, gx, O).
+
+    Each grid point (x, y) is mapped back to a hidden state h = mean + x·pc1 + y·pc2 (the
+    state in the plane closest to the training states' mean), and the readout applied:
+    class probabilities for classifiers, values for regression. A hint of the class
+    regions the trajectory moves through, not the exact boundary in H dimensions.
+    """
+    xs, ys = np.asarray(xs, np.float64), np.asarray(ys, np.float64)
+    if pca.components.shape[0] < 2:
+        raise ValueError("readout_map needs a PCA with at least 2 components")
+    gx, gy = np.meshgrid(xs, ys)  # (gy, gx)
+    h = pca.mean + gx[..., None] * pca.components[0] + gy[..., None] * pca.components[1]
+    W, b = model.params["W_hy"].astype(np.float64), model.params["b_y"].astype(np.float64)
+    out = h @ W + b
+    return softmax(out) if model.config.loss == "xent" else out

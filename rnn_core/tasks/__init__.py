@@ -13,7 +13,17 @@ from __future__ import annotations
 
 import importlib
 
-from rnn_core.tasks.base import PAD, PAD_ID, UNK, UNK_ID, Encoder, Goal, Task, tokenize
+from rnn_core.tasks.base import (
+    PAD,
+    PAD_ID,
+    UNK,
+    UNK_ID,
+    Encoder,
+    Goal,
+    Task,
+    tokenize,
+    train_to_goal,
+)
 
 # name -> (module, builder): the order is the order the app lists them in.
 TASKS: dict[str, tuple[str, str]] = {
@@ -47,4 +57,5 @@ __all__ = [
     "Task",
     "load_task",
     "tokenize",
+    "train_to_goal",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_core.data import Dataset
-from rnn_core.train import TrainConfig
+from rnn_core.train import TrainConfig, Trainer
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -138,3 +138,24 @@ class Task:
             raise ValueError("a classifier task names every class")
         if (self.encoder is None) != self.data.dense:
             raise ValueError("token tasks have an encoder, dense tasks none")
+
+
+def train_to_goal(task: Task, config: TrainConfig | None = None, callback=None):
+    """Train ``config`` (default: the task's ``default_config``) on the task until the first
+    evaluation that meets ``task.goal`` or the step budget runs out, whichever comes first.
+
+    Deterministic: it stops at a step count, not a time, so the same config gives the same
+    model. ``callback(trainer)``, if given, runs after every evaluation slice (for a progress
+    bar). Returns the :class:`~rnn_core.train.Trainer`; ``trainer.history[-1]`` holds the
+    last evaluation's train/test scores.
+    """
+    config = task.default_config if config is None else config
+    trainer = Trainer(config, task.data)
+    while trainer.status == "ok":
+        metrics = trainer.step(config.eval_every)
+        if callback is not None:
+            callback(trainer)
+        scores = [m[task.goal.metric] for m in metrics if task.goal.metric in m]
+        if scores and task.goal.met(scores[-1]):
+            break
+    return trainer

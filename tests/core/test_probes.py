@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rnn_core.cells import cell_forward
 from rnn_core.init import spectral_radius
-from rnn_core.losses import log_softmax
+from rnn_core.losses import log_softmax, softmax
 from rnn_core.model import ModelConfig, RNNModel
 from rnn_core.probes import (
     PCA,
@@ -21,9 +21,11 @@ from rnn_core.probes import (
     jacobian_matrices,
     jacobian_norms,
     layer_spectra,
+    readout_map,
     saliency,
     saturation,
     spectrum,
+    unit_order,
 )
 
 
@@ -528,3 +530,54 @@ def test_growth_factor_on_a_real_vanishing_curve():
     model = RNNModel.create(cfg, np.random.default_rng(0), spectral_radius=0.5, dtype=np.float64)
     norms = jacobian_norms(model, np.arange(20) % 4)
     assert 0 < growth_factor(norms) < 0.8
+
+
+# ----------------------------------------------------------------------------- unit order
+
+
+def test_unit_order_index_and_final():
+    states = np.array([[0.0, 0.5, -0.2, 0.1], [0.3, -0.9, 0.3, 0.8]])
+    assert unit_order(states, "index").tolist() == [0, 1, 2, 3]
+    # last step 0.3, -0.9, 0.3, 0.8: largest first, the tie 0.3/0.3 by index.
+    assert unit_order(states, "final").tolist() == [3, 0, 2, 1]
+
+
+def test_unit_order_clustered_puts_alike_units_together():
+    t = np.linspace(0, 2 * np.pi, 30)
+    up, wave = t / t.max(), np.sin(3 * t)
+    # Units 0, 2, 4 follow "up" (with noise-free scaling), 1 and 3 follow "wave", 5 is constant.
+    states = np.stack([up, wave, 0.5 * up, 0.8 * wave, 0.9 * up + 0.01, np.full_like(t, 0.3)], 1)
+    order = unit_order(states, "clustered").tolist()
+    assert sorted(order) == list(range(6))
+    assert order[-1] == 5  # the constant unit last
+    groups = ["up" if u in (0, 2, 4) else "wave" for u in order[:-1]]
+    # one block of each kind, not interleaved
+    assert groups in (["up"] * 3 + ["wave"] * 2, ["wave"] * 2 + ["up"] * 3)
+
+
+def test_unit_order_handles_degenerate_input():
+    assert unit_order(np.zeros((0, 3)), "clustered").tolist() == [0, 1, 2]
+    assert unit_order(np.ones((5, 3)), "clustered").tolist() == [0, 1, 2]
+    weird = np.array([[np.nan, 1.0], [np.inf, -1.0]])
+    assert sorted(unit_order(weird, "clustered").tolist()) == [0, 1]
+    with pytest.raises(ValueError, match="method"):
+        unit_order(np.ones((2, 2)), "random")
+
+
+# ----------------------------------------------------------------------------- readout map
+
+
+def test_readout_map_applies_the_readout_in_the_pca_plane():
+    cfg = ModelConfig(cell="gru", hidden_size=5, input_size=4, output_size=3)
+    model = RNNModel.create(cfg, np.random.default_rng(1), dtype=np.float64)
+    states = hidden_states(model, np.random.default_rng(2).integers(0, 4, (20, 6)))
+    pca = fit_pca(states)
+    xs, ys = np.linspace(-1, 1, 4), np.linspace(-2, 2, 3)
+    grid = readout_map(model, pca, xs, ys)
+    assert grid.shape == (3, 4, 3)
+    np.testing.assert_allclose(grid.sum(axis=-1), 1.0)
+    h = pca.mean + xs[1] * pca.components[0] + ys[2] * pca.components[1]
+    expected = softmax(h @ model.params["W_hy"] + model.params["b_y"])
+    np.testing.assert_allclose(grid[2, 1], expected, rtol=1e-12)
+    # The state the grid point stands for projects back onto the same point.
+    np.testing.assert_allclose(pca.transform(h), [xs[1], ys[2]], atol=1e-12)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from rnn_core.tasks import PAD_ID, TASKS, Task, load_task
+from rnn_core.tasks import PAD_ID, TASKS, Task, load_task, train_to_goal
 from rnn_core.train import Trainer
 
 
@@ -57,3 +59,24 @@ def test_same_seed_same_data():
 def test_unknown_task_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown task 'transformer'"):
         load_task("transformer")
+
+
+def test_train_to_goal_stops_at_the_first_evaluation_that_meets_it():
+    task = load_task("sentiment-tiny")
+    calls = []
+    trainer = train_to_goal(task, callback=lambda t: calls.append(t.step_count))
+    evals = [m for m in trainer.history if task.goal.metric in m]
+    assert task.goal.met(evals[-1][task.goal.metric])
+    assert not any(task.goal.met(m[task.goal.metric]) for m in evals[:-1])
+    assert calls[-1] == trainer.step_count and trainer.status == "ok"
+    again = train_to_goal(task)  # deterministic: same steps, same weights
+    assert again.step_count == trainer.step_count
+    for k, v in trainer.model.params.items():
+        np.testing.assert_array_equal(v, again.model.params[k])
+
+
+def test_train_to_goal_ends_at_the_budget_when_the_goal_is_out_of_reach():
+    task = load_task("sentiment-tiny")
+    config = dataclasses.replace(task.default_config, steps=12, lr=1e-6)
+    trainer = train_to_goal(task, config)
+    assert trainer.step_count == 12 and trainer.status == "done"
