@@ -1,0 +1,60 @@
+"""AppTest helpers: run the real app script, read plotly figures back out of the page."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+
+
+def run_app(timeout: float = 60, **query) -> AppTest:
+    """The app's default page (Explore) after one run with these URL parameters."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def figures(at: AppTest) -> list[dict]:
+    """Every plotly figure on the page as its JSON spec (data + layout)."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def titled(at: AppTest, text: str) -> list[dict]:
+    """The figures whose title contains ``text``."""
+    out = []
+    for fig in figures(at):
+        title = fig.get("layout", {}).get("title", {})
+        title = title.get("text", "") if isinstance(title, dict) else str(title)
+        if text in title:
+            out.append(fig)
+    return out
+
+
+def decode(value) -> np.ndarray:
+    """A plotly array: a list, or plotly 7's {"dtype", "bdata", "shape"} binary encoding."""
+    if isinstance(value, dict) and "bdata" in value:
+        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = value.get("shape")
+        if shape is not None:
+            if isinstance(shape, str):
+                shape = tuple(int(s) for s in shape.split(","))
+            arr = arr.reshape(shape)
+        return arr
+    return np.asarray(value)
+
+
+def no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture
+def app():
+    return run_app

@@ -1,0 +1,198 @@
+"""The Explore page through AppTest: URL-driven, every view drawn, bad input handled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_core.model import ModelConfig, RNNModel
+from rnn_core.tasks import TASKS, load_task, tokenize
+from tests.app.conftest import decode, figures, no_exceptions, run_app, titled
+from ui.html import display_token
+from ui.inputs import MAX_TOKENS
+from ui.models import SessionModel
+
+SENTENCE = "this movie is not bad at all"
+
+
+def heatmap(at) -> dict:
+    """The first hidden-state heatmap on the page."""
+    figs = titled(at, "hidden state")
+    assert figs, "no hidden-state heatmap"
+    return figs[0]
+
+
+def heat_z(fig) -> np.ndarray:
+    return decode(fig["data"][0]["z"])
+
+
+def ticks(fig) -> list[str]:
+    return list(fig["layout"]["xaxis"]["ticktext"])
+
+
+def test_the_app_opens_on_explore_with_a_trained_default_model():
+    at = run_app()
+    no_exceptions(at)
+    assert at.title[0].value == "Explore"
+    assert at.text_input(key="sentence").value == SENTENCE
+    fig = heatmap(at)
+    H = 32  # the default sentiment model's hidden size
+    assert heat_z(fig).shape == (H, len(tokenize(SENTENCE)))
+    assert ticks(fig) == tokenize(SENTENCE)
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert "Compositional sentiment" in sidebar or "sentiment" in sidebar.lower()
+    accuracy = [m for m in at.sidebar.metric if m.label == "Test accuracy"]
+    assert accuracy and float(accuracy[0].value.rstrip("%")) >= 97.0
+    # Every view is drawn: heatmap, prediction, unit changes, trajectory, saliency.
+    assert len(figures(at)) >= 5
+
+
+def test_the_url_drives_the_page():
+    at = run_app(sentence="this is not bad", task="sentiment")
+    no_exceptions(at)
+    fig = heatmap(at)
+    assert ticks(fig) == ["this", "is", "not", "bad"]
+    assert heat_z(fig).shape == (32, 4)
+    assert at.selectbox(key="task").value == "sentiment"
+
+
+def test_the_heatmap_is_the_models_hidden_state():
+    at = run_app(sentence="the food is not awful", task="sentiment-tiny")
+    no_exceptions(at)
+    sm = at.session_state["models"]["sentiment-tiny"]
+    task = load_task("sentiment-tiny")
+    trace = sm.model.trace(task.encoder.encode("the food is not awful"))
+    z = heat_z(heatmap(at))
+    np.testing.assert_allclose(z, trace.hs[0].T, rtol=1e-6, atol=1e-6)
+    # "not awful" reads as positive, and the page says so.
+    said = " ".join(m.value for m in at.markdown)
+    assert "**positive**" in said
+
+
+def test_prediction_lines_follow_the_readout():
+    at = run_app(sentence="this is not bad")
+    (fig,) = titled(at, "Prediction")
+    lines = [decode(tr["y"]) for tr in fig["data"] if tr.get("mode", "").startswith("lines")]
+    assert len(lines) == 2  # negative, positive
+    np.testing.assert_allclose(lines[0] + lines[1], 1.0, atol=1e-5)
+
+
+def test_empty_sentence_gets_a_friendly_prompt_and_no_charts():
+    at = run_app(sentence="", task="sentiment")
+    no_exceptions(at)
+    assert any("empty" in i.value for i in at.info)
+    assert figures(at) == []
+
+
+def test_whitespace_only_is_empty_too():
+    at = run_app(sentence="   ")
+    no_exceptions(at)
+    assert any("empty" in i.value for i in at.info)
+
+
+def test_long_input_is_cut_with_a_notice():
+    at = run_app(sentence="good " * 260)
+    no_exceptions(at)
+    assert any(f"first {MAX_TOKENS} tokens" in w.value for w in at.warning)
+    assert heat_z(heatmap(at)).shape == (32, MAX_TOKENS)
+
+
+def test_unknown_words_and_emoji():
+    at = run_app(sentence="qwerty 😀 zzz")
+    no_exceptions(at)
+    assert any("<unk>" in w.value for w in at.warning)  # only unknown words: said so
+    assert ticks(heatmap(at)) == [display_token(t) for t in ["qwerty", "😀", "zzz"]]
+    at = run_app(sentence="this movie is not bad 😀")
+    no_exceptions(at)
+    assert any("vocabulary" in c.value for c in at.caption)
+
+
+def test_markup_is_shown_literally_never_executed():
+    evil = '<script>alert("x")</script> <img src=x onerror=alert(1)> good'
+    at = run_app(sentence=evil)
+    no_exceptions(at)
+    html_blocks = [m.value for m in at.markdown if "<span" in m.value or "<div" in m.value]
+    assert html_blocks, "token chips and neuron text are rendered as HTML"
+    for block in html_blocks:
+        assert "<script" not in block and "<img" not in block
+        assert "&lt;" in block  # the angle brackets are there, escaped
+    assert "&lt;" in " ".join(ticks(heatmap(at)))  # tick text escaped too
+
+
+def test_unknown_task_in_the_url_falls_back_with_a_note():
+    at = run_app(task="no-such-task", sentence="this is good")
+    no_exceptions(at)
+    assert at.selectbox(key="task").value == "sentiment"
+    assert any("does not have" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("name", [n for n in TASKS if n != "sentiment"])
+def test_every_task_explores(name):
+    at = run_app(task=name)
+    no_exceptions(at)
+    task = load_task(name)
+    figs = figures(at)
+    assert len(figs) >= 5
+    fig = heatmap(at)
+    if task.encoder is not None:
+        assert ticks(fig) == [display_token(t) for t in task.encoder.tokens(task.example)]
+    else:  # dense tasks pick a test sequence
+        assert at.number_input(key="example").value == 0
+        T = int(task.data.test.mask[0].sum())
+        assert heat_z(fig).shape[1] == T
+
+
+def test_an_lstm_with_two_layers_gets_tabs_per_layer():
+    """A session's own model (as the Train page will make): h, c and gates for each layer."""
+    task = load_task("sentiment-tiny")
+    cfg = ModelConfig(
+        cell="lstm", hidden_size=8, num_layers=2, input_size=len(task.encoder), output_size=2
+    )
+    model = RNNModel.create(cfg, np.random.default_rng(0))
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["task"] = "sentiment-tiny"
+    at.session_state["models"] = {
+        "sentiment-tiny": SessionModel(
+            "sentiment-tiny", model, task.default_config, "trained here", 0, {}
+        )
+    }
+    at.run()
+    no_exceptions(at)
+    labels = [t.label for t in at.tabs]
+    assert labels.count("h · hidden state") == 2
+    for gate in ("c · cell state", "i · input gate", "f · forget gate", "o · output gate"):
+        assert labels.count(gate) == 2
+    layer2 = titled(at, "Layer 2 · h")
+    assert layer2 and heat_z(layer2[0]).shape == (8, len(task.encoder.tokens(task.example)))
+    assert any("trained here" in c.value for c in at.sidebar.caption)
+
+
+def test_compare_two_sentences():
+    at = run_app(sentence="this is good", sentence_b="this is not good")
+    no_exceptions(at)
+    diff = titled(at, "minus") or titled(at, "ifference")
+    assert diff, "a difference heatmap"
+    sm = at.session_state["models"]["sentiment"]
+    task = load_task("sentiment")
+    a = sm.model.trace(task.encoder.encode("this is good")).hs[-1]
+    b = sm.model.trace(task.encoder.encode("this is not good")).hs[-1]
+    z = decode(diff[0]["data"][0]["z"])
+    assert z.shape == (32, 3)
+    # rows follow the page's unit order; compare as sets of rows via sorting each column
+    np.testing.assert_allclose(np.sort(z, axis=0), np.sort((b[:3] - a[:3]).T, axis=0), atol=1e-5)
+    (traj,) = titled(at, "PCA of the training states")
+    ends = [tr for tr in traj["data"] if tr.get("marker", {}).get("symbol") == "star"]
+    assert len(ends) == 2  # both sentences drawn, each ending in a star
+
+
+def test_reruns_keep_the_session_model():
+    at = run_app(sentence="this is good")
+    first = at.session_state["models"]["sentiment"]
+    at.text_input(key="sentence").set_value("this is not good").run()
+    no_exceptions(at)
+    assert at.session_state["models"]["sentiment"] is first
+    assert ticks(heatmap(at)) == ["this", "is", "not", "good"]

@@ -1,0 +1,80 @@
+"""The numbers behind the Explore page's views, computed from a model with rnn_core.
+
+Pure (no streamlit): arrays in, arrays out, so the views can be tested without a page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_core import probes
+from rnn_core.model import ModelConfig, RNNModel, Trace
+from rnn_core.tasks import Task
+
+PCA_SEQUENCES = 400  # training sequences whose states the trajectory's PCA is fitted to
+GRID = 60  # readout-map resolution per axis
+
+
+def activation_range(config: ModelConfig, trace: Trace) -> tuple[float, float]:
+    """The colour range of the hidden state: −1…1 for tanh and the gated cells' h, 0…max for
+    relu (which has no upper bound)."""
+    if config.cell == "rnn" and config.activation == "relu":
+        top = max((float(np.nanmax(h)) for h in trace.hs if h.size), default=1.0)
+        return 0.0, max(1.0, top)
+    return -1.0, 1.0
+
+
+def state_views(config: ModelConfig, trace: Trace, layer: int) -> dict[str, tuple]:
+    """name -> ((T, H) values, (zmin, zmax)) for one layer: "h", then for an LSTM "c", then
+    the gates in the cell's order (GRU r, z, n; LSTM i, f, g, o)."""
+    views = {"h": (trace.hs[layer], activation_range(config, trace))}
+    if trace.cs is not None:
+        c = trace.cs[layer]
+        m = max(1.0, float(np.nanmax(np.abs(c)))) if c.size else 1.0
+        views["c"] = (c, (-m, m))
+    for gate, values in trace.gates[layer].items():
+        views[gate] = (values, (-1.0, 1.0) if gate in ("g", "n") else (0.0, 1.0))
+    return views
+
+
+@dataclass(frozen=True, eq=False)
+class StateMap:
+    """A 2-D PCA of the last layer's states on the task's training sequences, so every
+    sentence lands in the same picture."""
+
+    pca: probes.PCA
+    ends: np.ndarray  # (N, 2) where training sequences end up
+    end_labels: np.ndarray | None  # (N,) their classes, for many-to-one classifiers
+
+
+def fit_state_map(model: RNNModel, task: Task, n: int = PCA_SEQUENCES) -> StateMap:
+    train = task.data.train
+    n = min(n, len(train))
+    idx = np.unique(np.linspace(0, len(train) - 1, n).astype(int))
+    inputs, mask = train.inputs[idx], train.mask[idx]
+    states = probes.hidden_states(model, inputs, mask)
+    pca = probes.fit_pca(states)
+    last = np.cumsum(mask.sum(axis=1)) - 1  # each sequence's last real state in ``states``
+    labels = None
+    if task.output_kind == "class_per_sequence":
+        labels = np.asarray(train.targets[idx]).astype(int)
+    return StateMap(pca, pca.transform(states[last]), labels)
+
+
+def readout_background(model: RNNModel, state_map: StateMap, paths: list[np.ndarray]):
+    """(xs, ys, P(class 1) (gy, gx)) over the plane around the paths and the training ends,
+    for two-class many-to-one models; None otherwise."""
+    cfg = model.config
+    if cfg.loss != "xent" or cfg.output != "many_to_one" or cfg.output_size != 2:
+        return None
+    points = np.concatenate([state_map.ends, *paths])
+    points = points[np.isfinite(points).all(axis=1)]
+    if len(points) == 0:
+        return None
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.1 * np.maximum(hi - lo, 1e-3)
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], GRID)
+    return xs, ys, probes.readout_map(model, state_map.pca, xs, ys)[..., 1]
