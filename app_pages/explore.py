@@ -154,8 +154,15 @@ with left:
         views = analysis.state_views(cfg, trace, layer)
         order = probes.unit_order(trace.hs[layer], order_key)
         prefix = f"Layer {layer + 1} · " if cfg.num_layers > 1 else ""
-        tabs = st.tabs([STATE_NAMES[k] for k in views]) if len(views) > 1 else [st.container()]
+        # Lazy tabs: only the open one is drawn, so a rerun sends one heatmap per layer.
+        tabs = (
+            st.tabs([STATE_NAMES[k] for k in views], key=f"state_tab_{layer}", on_change="rerun")
+            if len(views) > 1
+            else [st.container()]
+        )
         for tab, (name, (values, zrange)) in zip(tabs, views.items(), strict=True):
+            if getattr(tab, "open", True) is False:
+                continue
             fig = charts.hidden_heatmap(
                 values,
                 tokens,

@@ -1,0 +1,220 @@
+"""Helpers shared by the browser tests and ``benchmarks/explore_load.py``.
+
+Start the app with ``streamlit run`` on a free local port and stop it by its own PID, find
+Debian's Chromium, launch it headless, check that a page only talked to 127.0.0.1, and wait
+for plotly charts to be drawn. See /work/shared/design/STREAMLIT-NOTES.md ("Browser tests").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHART = '[data-testid="stPlotlyChart"]'
+DRAWN = f"{CHART} .main-svg"
+LOCAL_SCHEMES = ("data", "blob", "about")
+
+
+def find_chromium() -> str | None:
+    """The path of a Chromium executable, or None. Never downloads one."""
+    for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.access(path, os.X_OK):
+            return path
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def offsite(urls: Iterable[str], host: str = HOST) -> list[str]:
+    """The URLs that went anywhere but ``host`` (``data:``, ``blob:``, ``about:`` are fine)."""
+    bad = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme in LOCAL_SCHEMES:
+            continue
+        if parts.hostname != host:
+            bad.append(url)
+    return bad
+
+
+class Server:
+    """A ``streamlit run app.py`` child process on a free port, logging to ``log_path``."""
+
+    def __init__(self, log_path: Path, port: int | None = None, app: str = "app.py"):
+        self.port = port or free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.log_path = Path(log_path)
+        self.app = app
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self, timeout: float = 60.0) -> float:
+        """Start and wait for ``/_stcore/health`` to say "ok"; returns the seconds it took."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop())
+        env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                self.app,
+                "--server.headless=true",
+                f"--server.address={HOST}",
+                f"--server.port={self.port}",
+                "--browser.gatherUsageStats=false",
+            ],
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = t0 + timeout
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"streamlit exited with code {self.proc.returncode}:\n{self.log()}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        return time.perf_counter() - t0
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"streamlit not healthy after {timeout:.0f} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        """Terminate the child by its own PID (kill it after 10 s)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log(self, tail: int = 20_000) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server log)"
+        return text[-tail:]
+
+
+@contextlib.contextmanager
+def running_server(log_path: Path, timeout: float = 60.0) -> Iterator[Server]:
+    server = Server(log_path)
+    server.start(timeout)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def launch_chromium(playwright, executable: str | None = None):
+    executable = executable or find_chromium()
+    if executable is None:
+        raise RuntimeError("no Chromium executable found")
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+
+
+def new_context(browser, requests: list[str] | None = None):
+    """A fresh context (1400×1000); every request URL is appended to ``requests``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    if requests is not None:
+        context.on("request", lambda request: requests.append(request.url))
+    return context
+
+
+# ------------------------------------------------------------------- page helpers
+
+JS_X_TICKS = """
+(chart) => {
+    const svg = chart.querySelector('.main-svg');
+    if (!svg) return null;
+    return Array.from(chart.querySelectorAll('.xtick text')).map(t => t.textContent);
+}
+"""
+
+JS_ALL_DRAWN = """
+() => {
+    const charts = Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+        .filter(c => c.offsetParent !== null);  // skip charts in hidden tabs
+    return charts.length > 0 && charts.every(c => c.querySelector('.main-svg'));
+}
+"""
+
+JS_STALE = """
+() => document.querySelector('[data-testid="stApp"]')
+        ?.getAttribute('data-test-script-state') === 'running'
+    || document.querySelectorAll('[data-stale="true"]').length > 0
+"""
+
+
+def x_ticks(page, index: int = 0) -> list[str]:
+    """The x tick labels of the ``index``-th plotly chart on the page ([] if not drawn)."""
+    return page.locator(CHART).nth(index).evaluate(JS_X_TICKS) or []
+
+
+def wait_for_ticks(page, words: Iterable[str], timeout: float = 60.0, index: int = 0) -> float:
+    """Wait until chart ``index``'s x ticks include every word; returns seconds waited."""
+    words = set(words)
+    t0 = time.perf_counter()
+    deadline = t0 + timeout
+    last: list[str] = []
+    while time.perf_counter() < deadline:
+        try:
+            last = x_ticks(page, index)
+        except Exception:  # the element was re-rendered under us: try again
+            last = []
+        if words <= set(last):
+            return time.perf_counter() - t0
+        page.wait_for_timeout(50)
+    raise TimeoutError(f"x ticks {last} never included {sorted(words)} in {timeout:.0f} s")
+
+
+def wait_until_settled(page, timeout: float = 60.0) -> None:
+    """Wait for the network to go idle, the script to finish and every visible chart drawn."""
+    page.wait_for_load_state("networkidle", timeout=timeout * 1000)
+    page.wait_for_function(JS_ALL_DRAWN, timeout=timeout * 1000)
+    page.wait_for_function(f"() => !({JS_STALE})()", timeout=timeout * 1000)
+    page.wait_for_timeout(500)  # plotly's last relayout
+
+
+def enter_sentence(page, text: str) -> None:
+    box = page.get_by_label("Sentence", exact=True)
+    box.fill(text)
+    box.press("Enter")
