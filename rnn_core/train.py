@@ -80,6 +80,8 @@ class TrainConfig:
             "spectrum_every",
         ):
             check_count(name, getattr(self, name))
+        if not is_int(self.seed) or self.seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0; got {self.seed!r}")
         if not is_int(self.steps) or self.steps < 0:
             raise ValueError(f"steps must be a whole number >= 0; got {self.steps!r}")
         if self.truncate is not None and (not is_int(self.truncate) or self.truncate < 0):
@@ -184,6 +186,13 @@ class Trainer:
         self.optimizer.lr = self.config.lr
         if self.status == "done" and self.step_count < self.config.steps:
             self.status = "ok"
+
+    def resume(self) -> None:
+        """Continue after a divergence (typically after :meth:`retune` lowered the learning
+        rate or turned clipping on): the parameters and optimizer state are already those of
+        the last finite step. The history keeps the divergence's record."""
+        if self.status == "diverged":
+            self.status, self.reason = "ok", None
 
     # --------------------------------------------------------------------- stepping
 

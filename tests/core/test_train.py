@@ -136,6 +136,28 @@ def test_divergence_stops_and_rolls_back_to_the_last_finite_state(sum_task, cell
     assert safe.status == "ok"
 
 
+def test_resume_after_a_divergence_continues_from_the_last_finite_state(sum_task):
+    config = TrainConfig(cell="rnn", hidden_size=8, clip="none", optimizer="sgd", lr=0.01)
+    trainer = Trainer(config, sum_task)
+    trainer.step(10)
+    good = {k: v.copy() for k, v in trainer.model.params.items()}
+    trainer.retune(lr=1e38)  # one absurd update overflows the parameters
+    assert trainer.step(5) == [] and trainer.status == "diverged"
+    kept = len(trainer.history)
+    trainer.retune(lr=0.01, clip="norm", clip_value=1.0)
+    assert trainer.status == "diverged"  # a retune alone does not restart it
+    trainer.resume()
+    assert trainer.status == "ok" and trainer.reason is None
+    for k, v in trainer.model.params.items():
+        np.testing.assert_array_equal(v, good[k])
+    metrics = trainer.step(20)
+    assert len(metrics) == 20 and trainer.status == "ok"
+    assert metrics[0]["step"] == 11 and len(trainer.history) == kept + 20
+    fresh = Trainer(TrainConfig(cell="rnn", hidden_size=8), sum_task)
+    fresh.resume()  # a no-op unless diverged
+    assert fresh.status == "ok"
+
+
 def test_divergence_on_the_very_first_step_restores_a_fresh_optimizer(sum_task):
     trainer = Trainer(TrainConfig(cell="rnn", lr=1e39, clip="none", optimizer="adam"), sum_task)
     start = {k: v.copy() for k, v in trainer.model.params.items()}
