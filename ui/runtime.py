@@ -13,6 +13,7 @@ import ctypes
 import ctypes.util
 import functools
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 # glibc mallopt parameters (malloc.h)
@@ -24,7 +25,12 @@ TRIM_THRESHOLD = 256 * 1024 * 1024  # keep up to 256 MiB of freed heap instead o
 
 @functools.cache
 def configure_process() -> dict[str, bool]:
-    """Apply the settings once per process; report what took effect (idempotent)."""
+    """Apply the settings once per process; report what took effect (idempotent).
+
+    threadpoolctl only reaches libraries already loaded, so numpy (and its BLAS) is loaded
+    first: app.py calls this before any page imports numpy.
+    """
+    np.ones(1) @ np.ones(1)  # make sure the BLAS library is loaded
     threadpool_limits(1, user_api="blas")
     return {"blas_threads_1": True, "malloc_tuned": _tune_malloc()}
 
