@@ -18,5 +18,6 @@ st.navigation(
             EXPLORE, title="Explore", icon="🔍", url_path="home", default=True, visibility="hidden"
         ),
         st.Page(EXPLORE, title="Explore", icon="🔍", url_path="explore"),
+        st.Page("app_pages/train.py", title="Train", icon="🏋️", url_path="train"),
     ]
 ).run()

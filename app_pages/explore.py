@@ -8,9 +8,8 @@ from rnn_core import probes
 from ui import analysis, charts, html
 from ui.controls import task_picker
 from ui.inputs import MAX_TOKENS, read_example, read_text
-from ui.models import task
 from ui.sidebar import model_summary
-from ui.state import session_model
+from ui.state import get_task, session_model
 
 # Bound widgets put their displayed option in the URL, so options are short words.
 ORDERS = ("index", "final", "clustered")  # probes.unit_order methods
@@ -35,7 +34,7 @@ def how_to_read(text: str) -> None:
 
 def on_task_change() -> None:
     """A new task starts from its own example sentence."""
-    example = task(st.session_state["task"]).example
+    example = get_task(st.session_state["task"]).example
     st.session_state["sentence"] = example or ""
     st.session_state["sentence_b"] = ""
 
@@ -57,7 +56,7 @@ st.caption(
 top = st.columns([1, 2, 2])
 with top[0]:
     task_name = task_picker(on_change=on_task_change)
-built = task(task_name)
+built = get_task(task_name)
 sm = session_model(task_name)
 model_summary(sm, built)
 model, cfg = sm.model, sm.model.config

@@ -1,0 +1,215 @@
+"""The Train page through AppTest: URL-bound settings, start/pause/step/reset, live charts,
+divergence with a fix, and the session's model handed to Explore."""
+
+from __future__ import annotations
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP, ROOT, no_exceptions, titled
+
+TRAIN = "app_pages/train.py"
+
+
+def open_train(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    # The first run after switch_page sees the bound widgets' defaults; the URL values
+    # arrive on the next run (an AppTest quirk: a browser opening /train?... gets them at once).
+    at.switch_page(TRAIN).run()
+    at.run()
+    no_exceptions(at)
+    return at
+
+
+def button(at: AppTest, label: str):
+    (match,) = [b for b in at.button if b.label.endswith(label)]
+    return match
+
+
+def run_of(at: AppTest):
+    return at.session_state["run"]
+
+
+def test_the_url_sets_the_controls():
+    at = open_train(
+        task="sentiment-tiny",
+        cell="lstm",
+        hidden="12",
+        lr="0.005",
+        clip="none",
+        optimizer="sgd",
+        seed="3",
+        init_scale="0.9",
+    )
+    run = run_of(at)
+    c = run.config
+    assert (c.cell, c.hidden_size, c.lr, c.clip, c.optimizer, c.seed) == (
+        "lstm",
+        12,
+        0.005,
+        "none",
+        "sgd",
+        3,
+    )
+    assert c.spectral_radius == 0.9
+    assert at.number_input(key="hidden").value == 12
+    assert run.state == "ready" and run.steps == 0
+
+
+def test_start_trains_and_metrics_grow_then_pause_holds_and_reset_clears():
+    at = open_train(task="sentiment-tiny")
+    button(at, "Start").click().run()
+    no_exceptions(at)
+    run = run_of(at)
+    first = run.steps
+    assert first > 0 and run.state in ("running", "done")
+    assert titled(at, "Loss") and titled(at, "Gradient norm")
+    at.run()  # the live fragment trains another slice on every run
+    assert run_of(at).steps >= first
+    if run_of(at).state == "running":
+        button(at, "Pause").click().run()
+        assert run_of(at).state == "paused"
+    held = run_of(at).steps
+    at.run()
+    at.run()
+    assert run_of(at).steps == held  # paused: nothing moves
+    # the trained model is the session's model now: Explore and the sidebar show it
+    sm = at.session_state["models"]["sentiment-tiny"]
+    assert sm.model is run_of(at).model and sm.origin == "trained here" and sm.steps == held
+    button(at, "Reset").click().run()
+    no_exceptions(at)
+    assert run_of(at).steps == 0 and run_of(at).state == "ready"
+
+
+def test_single_step():
+    at = open_train(task="sentiment-tiny")
+    button(at, "Step").click().run()
+    assert run_of(at).steps == 1
+    button(at, "Step").click().run()
+    assert run_of(at).steps == 2
+
+
+def test_a_forced_divergence_explains_and_keeps_a_finite_model():
+    at = open_train(task="adding", lr="100", clip="none", optimizer="sgd")
+    button(at, "Start").click().run()
+    for _ in range(10):
+        if run_of(at).state == "diverged":
+            break
+        at.run()
+    run = run_of(at)
+    assert run.state == "diverged"
+    assert any("diverged" in e.value for e in at.error)
+    assert all(np.isfinite(p).all() for p in run.model.params.values())
+    fixes = [b.label for b in at.button if "continue" in b.label]
+    assert any("Learning rate" in f for f in fixes) and any("Clip" in f for f in fixes)
+    steps = len(run.log.steps)
+    next(b for b in at.button if b.label.startswith("Clip")).click().run()
+    no_exceptions(at)
+    run = run_of(at)
+    assert run.config.clip == "norm" and run.state == "paused"
+    assert len(run.log.steps) == steps  # the history stays
+
+
+def test_live_settings_apply_without_reset_and_model_settings_ask_for_one():
+    at = open_train(task="sentiment-tiny")
+    button(at, "Step").click().run()
+    run = run_of(at)
+    at.select_slider(key="lr").set_value("0.001").run()
+    assert run_of(at) is run and run.config.lr == 0.001 and run.steps == 1
+    assert run.log.events and "lr" in run.log.events[-1][1]
+    at.number_input(key="hidden").set_value(24).run()
+    assert run_of(at) is run and run.config.hidden_size != 24
+    assert any("Reset" in w.value for w in at.warning)
+    button(at, "Reset").click().run()
+    assert run_of(at).config.hidden_size == 24
+
+
+def test_changing_the_task_loads_its_recommended_settings():
+    at = open_train(task="sentiment-tiny")
+    at.selectbox(key="task").set_value("parity").run()
+    no_exceptions(at)
+    run = run_of(at)
+    assert run.task.name == "parity"
+    assert run.config.hidden_size == run.task.default_config.hidden_size
+
+
+def test_every_built_in_task_trains_a_step():
+    for name in ("sentiment", "chars", "words", "parity", "adding", "copy", "sine"):
+        at = open_train(task=name, hidden="8")
+        button(at, "Step").click().run()
+        no_exceptions(at)
+        assert run_of(at).steps == 1, name
+
+
+# ----------------------------------------------------------------------------- uploads
+
+
+def uploader(at: AppTest, key: str):
+    (match,) = [u for u in at.file_uploader if u.key == key]
+    return match
+
+
+def test_a_corrupt_checkpoint_leaves_the_model_untouched():
+    at = open_train(task="sentiment-tiny")
+    button(at, "Step").click().run()
+    run = run_of(at)
+    before = {k: v.copy() for k, v in run.model.params.items()}
+    for content in (b"", b"not a zip at all", b"PK\x03\x04" + bytes(200)):
+        uploader(at, "model_upload").set_value(("model.npz", content, "application/zip")).run()
+        no_exceptions(at)
+        assert any("checkpoint" in e.value.lower() or "empty" in e.value.lower() for e in at.error)
+        assert run_of(at) is run
+        for k, v in run.model.params.items():
+            np.testing.assert_array_equal(v, before[k])
+
+
+def test_a_saved_checkpoint_loads_back_and_continues():
+    from ui.transfer import checkpoint_bytes
+
+    at = open_train(task="sentiment-tiny")
+    for _ in range(3):
+        button(at, "Step").click().run()
+    run = run_of(at)
+    data = checkpoint_bytes(run, run.task)
+    at2 = open_train(task="sentiment-tiny")
+    uploader(at2, "model_upload").set_value(("mine.npz", data, "application/zip")).run()
+    no_exceptions(at2)
+    loaded = run_of(at2)
+    assert loaded.steps == 3 and loaded.state == "paused"
+    for k, v in run.model.params.items():
+        np.testing.assert_array_equal(loaded.model.params[k], v)
+    assert at2.session_state["models"]["sentiment-tiny"].origin == "uploaded"
+    button(at2, "Step").click().run()
+    assert run_of(at2).steps == 4
+
+
+def test_a_checkpoint_of_another_task_is_refused_with_a_clear_message():
+    from ui.transfer import checkpoint_bytes
+
+    at = open_train(task="parity", hidden="8")
+    button(at, "Step").click().run()
+    data = checkpoint_bytes(run_of(at), run_of(at).task)
+    at2 = open_train(task="sentiment-tiny")
+    run = run_of(at2)
+    uploader(at2, "model_upload").set_value(("parity.npz", data, "application/zip")).run()
+    assert any("parity" in e.value for e in at2.error)
+    assert run_of(at2) is run
+
+
+def test_csv_upload_trains_on_the_users_data_and_bad_csv_is_refused():
+    at = open_train(task="sentiment-tiny")
+    run = run_of(at)
+    uploader(at, "csv_upload").set_value(("junk.csv", b"\x00\x01\x02garbage", "text/csv")).run()
+    no_exceptions(at)
+    assert at.error and run_of(at) is run
+    csv = (ROOT / "tests" / "data" / "example.csv").read_bytes()
+    uploader(at, "csv_upload").set_value(("example.csv", csv, "text/csv")).run()
+    no_exceptions(at)
+    assert at.selectbox(key="task").value == "csv"
+    assert run_of(at).task.name == "csv"
+    button(at, "Step").click().run()
+    no_exceptions(at)
+    assert run_of(at).steps == 1

@@ -1,0 +1,304 @@
+"""A session's training run: a Trainer advanced in time slices, with bounded memory.
+
+Pure (no streamlit): the Train page keeps one :class:`TrainingRun` in session state and calls
+:meth:`TrainingRun.advance` between redraws. Everything the page draws comes from here:
+
+    run.log        MetricsLog: per-step scalars and evaluations, thinned to a fixed size
+    run.snapshots  Snapshots: the probe sentence's hidden states and prediction over training
+    run.state      "ready" | "running" | "paused" | "done" | "diverged"
+
+Memory stays bounded however long a session trains: when a log or the snapshot list is full,
+every other row is dropped and only every 2nd (4th, 8th…) step is recorded from then on.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnn_core.model import RNNModel, Trace
+from rnn_core.tasks import Task
+from rnn_core.train import TrainConfig, Trainer
+from ui.limits import Limits
+
+STATES = ("ready", "running", "paused", "done", "diverged")
+EVAL_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
+
+
+class Thinned:
+    """Rows of floats, at most ``capacity``; beyond it every other row goes and the stride
+    doubles, so a long run keeps an evenly spaced, bounded record."""
+
+    def __init__(self, columns: tuple[str, ...], capacity: int):
+        if capacity < 2:
+            raise ValueError("capacity must be at least 2")
+        self.columns = columns
+        self.capacity = capacity
+        self.stride = 1
+        self._rows = np.full((capacity, len(columns)), np.nan)
+        self._n = 0
+        self._seen = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def add(self, values: list[float]) -> None:
+        self._seen += 1
+        if (self._seen - 1) % self.stride:
+            return
+        if self._n == self.capacity:
+            kept = self._rows[: self._n : 2].copy()
+            self._rows[:] = np.nan
+            self._rows[: len(kept)] = kept
+            self._n = len(kept)
+            self.stride *= 2
+            self._seen = 1  # this row starts the new stride
+        self._rows[self._n] = values
+        self._n += 1
+
+    def column(self, name: str) -> np.ndarray:
+        return self._rows[: self._n, self.columns.index(name)].copy()
+
+    @property
+    def nbytes(self) -> int:
+        return self._rows.nbytes
+
+
+class MetricsLog:
+    """The run's metrics, bounded: per step (loss, accuracy, gradient norms, clipping,
+    spectral radius and top singular value per layer, per-parameter gradient norms) and per
+    evaluation (train/test loss and accuracy). Settings changes are kept as events."""
+
+    def __init__(self, param_names: list[str], layers: int, capacity: int):
+        self.param_names = list(param_names)
+        self.layers = layers
+        spectral = tuple(f"rho{i}" for i in range(layers)) + tuple(
+            f"sigma{i}" for i in range(layers)
+        )
+        grads = tuple(f"grad:{n}" for n in self.param_names)
+        self.steps = Thinned(
+            ("step", "loss", "accuracy", "grad_norm", "clipped", "lr", *spectral, *grads),
+            capacity,
+        )
+        self.evals = Thinned(("step", *EVAL_KEYS), capacity)
+        self.events: list[tuple[int, str]] = []  # (step, what changed), the last 50
+        self.last: dict | None = None  # the latest step's metrics as the trainer gave them
+
+    def add(self, m: dict) -> None:
+        acc = m["accuracy"]
+        row = [
+            m["step"],
+            m["loss"],
+            math.nan if acc is None else acc,
+            m["grad_norm"],
+            float(m["clipped"]),
+            m["lr"],
+            *m["spectral_radius"],
+            *m["max_singular"],
+            *(m["param_grad_norms"][n] for n in self.param_names),
+        ]
+        self.steps.add(row)
+        if "test_loss" in m:
+            self.evals.add([m["step"], *(m[k] for k in EVAL_KEYS)])
+        self.last = m
+
+    def event(self, step: int, text: str) -> None:
+        self.events = [*self.events, (step, text)][-50:]
+
+    def latest_eval(self) -> dict[str, float]:
+        if not len(self.evals):
+            return dict.fromkeys(EVAL_KEYS, math.nan)
+        return {k: float(self.evals.column(k)[-1]) for k in EVAL_KEYS}
+
+    def table(self) -> dict[str, np.ndarray]:
+        """Every kept step and every kept evaluation, one row per step (in step order), for
+        export: step columns are NaN on evaluation-only rows and vice versa (the two logs
+        are thinned independently)."""
+        step_rows, eval_rows = self.steps.column("step"), self.evals.column("step")
+        steps = np.union1d(step_rows, eval_rows)
+        out = {"step": steps}
+        at_step = np.searchsorted(steps, step_rows)
+        for c in self.steps.columns[1:]:
+            out[c] = np.full(len(steps), np.nan)
+            out[c][at_step] = self.steps.column(c)
+        at_eval = np.searchsorted(steps, eval_rows)
+        for k in EVAL_KEYS:
+            out[k] = np.full(len(steps), np.nan)
+            out[k][at_eval] = self.evals.column(k)
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        return self.steps.nbytes + self.evals.nbytes
+
+
+@dataclass
+class Snapshot:
+    step: int
+    hs: list[np.ndarray]  # per layer (T, H) the probe's states
+    outputs: np.ndarray  # (T, O) probabilities (classifiers) or values after each step
+
+
+@dataclass
+class Snapshots:
+    """The probe sequence read by the model every ``every`` steps, at most ``capacity`` kept."""
+
+    capacity: int
+    every: int = 10
+    items: list[Snapshot] = field(default_factory=list)
+
+    def due(self, step: int) -> bool:
+        return step % self.every == 0
+
+    def add(self, step: int, trace: Trace) -> None:
+        outputs = trace.probs if trace.probs is not None else trace.outputs
+        self.items.append(Snapshot(step, [h.copy() for h in trace.hs], outputs.copy()))
+        if len(self.items) > self.capacity:
+            self.items = self.items[::2]
+            self.every *= 2
+
+
+class TrainingRun:
+    """One run: config, trainer, state, bounded history and probe snapshots."""
+
+    def __init__(
+        self,
+        task: Task,
+        config: TrainConfig,
+        probe: np.ndarray,
+        limits: Limits,
+        model: RNNModel | None = None,
+        optimizer_state: dict | None = None,
+        start_step: int = 0,
+    ):
+        self.task = task
+        self.limits = limits
+        self.trainer = Trainer(config, task.data, model)
+        if optimizer_state is not None or start_step:
+            self.trainer.restore(optimizer_state, start_step)
+        self.probe = np.asarray(probe)
+        params = list(self.trainer.model.params)
+        self.log = MetricsLog(params, self.trainer.model.config.num_layers, limits.history_rows)
+        self.snapshots = Snapshots(limits.snapshots)
+        self.state = "ready"
+        self.reason: str | None = None
+        self.seconds = 0.0  # training time of this run (the trainer's steps only)
+        self.run_steps = 0  # steps taken by this run (a restored run starts at start_step)
+        self.version = 0  # bumps whenever the weights change
+        self._step_time = 0.01  # running estimate of one step, to size the chunks
+        self._snap()
+
+    # ----------------------------------------------------------------- reading
+
+    @property
+    def model(self) -> RNNModel:
+        return self.trainer.model
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.trainer.config
+
+    @property
+    def steps(self) -> int:
+        return self.trainer.step_count
+
+    @property
+    def budget(self) -> int:
+        return min(self.config.steps, self.limits.max_steps)
+
+    def steps_per_second(self) -> float:
+        """Training throughput of this run so far (the trainer's time only)."""
+        return self.run_steps / self.seconds if self.seconds > 0 else math.nan
+
+    # ----------------------------------------------------------------- control
+
+    def start(self) -> None:
+        if self.state in ("ready", "paused"):
+            self.state = "running"
+
+    def pause(self) -> None:
+        if self.state == "running":
+            self.state = "paused"
+
+    def retune(self, **changes) -> list[str]:
+        """Apply live settings from the next step; returns what changed, for the log."""
+        old = self.config
+        changes = {k: v for k, v in changes.items() if getattr(old, k) != v}
+        if not changes:
+            return []
+        self.trainer.retune(**changes)
+        said = [f"{k} {getattr(old, k)} → {v}" for k, v in changes.items()]
+        self.log.event(self.steps, ", ".join(said))
+        if self.state == "done" and self.steps < self.budget:
+            self.state = "paused"
+        return said
+
+    def resume_after_divergence(self) -> None:
+        """Continue from the last finite state (after a fix such as a lower learning rate)."""
+        if self.state == "diverged":
+            self.trainer.resume()
+            self.state, self.reason = "paused", None
+
+    def advance(self, seconds: float, max_steps: int | None = None) -> int:
+        """Train for about ``seconds`` (or ``max_steps``), in chunks sized from the measured
+        step time; record metrics and snapshots. Returns the number of steps taken."""
+        if self.state not in ("running", "ready", "paused"):
+            return 0
+        done, start = 0, time.perf_counter()
+        while True:
+            left_steps = self.budget - self.steps
+            if max_steps is not None:
+                left_steps = min(left_steps, max_steps - done)
+            if left_steps <= 0:
+                break
+            spent = time.perf_counter() - start
+            if max_steps is None and spent >= seconds:
+                break
+            chunk = 1 if max_steps is not None else int((seconds - spent) / self._step_time)
+            # chunks end on snapshot steps, so each snapshot sees exactly its step's weights
+            to_snapshot = self.snapshots.every - self.steps % self.snapshots.every
+            chunk = max(1, min(chunk, left_steps, to_snapshot))
+            t0 = time.perf_counter()
+            metrics = self.trainer.step(chunk)
+            elapsed = time.perf_counter() - t0
+            self.seconds += elapsed
+            if metrics:
+                self._step_time = 0.7 * self._step_time + 0.3 * elapsed / len(metrics)
+            for m in metrics:
+                self.log.add(m)
+            if metrics and self.snapshots.due(self.steps):
+                self._snap()
+            self.trainer.history.clear()  # the log keeps a bounded copy
+            done += len(metrics)
+            self.run_steps += len(metrics)
+            if metrics:
+                self.version += 1
+            if self.trainer.status != "ok" or len(metrics) < chunk:
+                break
+            if self.seconds >= self.limits.max_seconds:
+                break
+        self._settle()
+        return done
+
+    def _settle(self) -> None:
+        """Map the trainer's status and the limits onto the run's state."""
+        if self.trainer.status == "diverged":
+            self.state, self.reason = "diverged", self.trainer.reason
+        elif self.steps >= self.budget:
+            self.state = "done"
+            self.reason = f"the step budget of {self.budget:,} steps is spent"
+        elif self.seconds >= self.limits.max_seconds:
+            self.state = "done"
+            self.reason = f"this server's limit of {self.limits.max_seconds:g} s per run"
+
+    def _snap(self) -> None:
+        self.snapshots.add(self.steps, self.model.trace(self.probe))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the history and snapshots (the model and data not counted)."""
+        snaps = sum(sum(h.nbytes for h in s.hs) + s.outputs.nbytes for s in self.snapshots.items)
+        return self.log.nbytes + snaps
