@@ -38,6 +38,7 @@ CYCLE = "train_cycle"  # session key: the last redraw's duration and end time
 FULL_RERUN = "train_full_rerun"  # session key: a callback inside the fragment needs the page
 PENDING = "train_pending"  # session key: (task, config) for the widgets, set before they draw
 NOTICE = "train_notice"  # session key: a message to show once after such a rerun
+URL_NOTES = "train_url_notes"  # session key: URL settings that could not be used
 LIMITS, LIMIT_NOTES = Limits.from_env()
 
 
@@ -47,6 +48,7 @@ def on_task_change() -> None:
     seed_widgets(built.default_config, overwrite=True)
     st.session_state["sentence"] = built.example or ""
     st.session_state.pop(RUN, None)
+    st.session_state.pop(URL_NOTES, None)
 
 
 def new_run(built, config, probe) -> TrainingRun:
@@ -163,7 +165,15 @@ settings_col, main = st.columns([4, 9], gap="large")
 with settings_col:
     task_name = task_picker(on_change=on_task_change)
     built = get_task(task_name)
-    seed_widgets(built.default_config)
+    unusable = seed_widgets(built.default_config, limits=LIMITS)
+    if unusable:  # kept: Streamlit drops the bad values from the URL on the next run
+        st.session_state[URL_NOTES] = unusable
+    unusable = st.session_state.get(URL_NOTES, [])
+    if unusable:
+        st.info(
+            f"The link's value for {', '.join(unusable)} cannot be used here (out of range "
+            "or not an option); the task's recommended value is used instead."
+        )
     if built.encoder is not None:
         st.session_state.setdefault("sentence", built.example or "")
         st.text_input(

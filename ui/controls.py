@@ -110,12 +110,59 @@ def widget_values(config) -> dict[str, object]:
     }
 
 
-def seed_widgets(config, overwrite: bool = False) -> None:
-    """Put a config's values into the training widgets' state: keys the URL sets are left
-    alone unless ``overwrite`` (a task change, "recommended settings", a one-click fix)."""
+CHOICES = {
+    "cell": ("rnn", "gru", "lstm"),
+    "activation": ("tanh", "relu"),
+    "layers": ("1", "2"),
+    "input": ("onehot", "embedding"),
+    "init": ("xavier", "orthogonal", "identity", "small_random"),
+    "init_scale": RADII,
+    "optimizer": ("sgd", "momentum", "adam", "rmsprop"),
+    "lr": LR_LABELS,
+    "batch": tuple(str(b) for b in BATCHES),
+    "clip": ("norm", "value", "none"),
+    "truncate": TRUNCATIONS,
+}
+
+
+def numeric_ranges(limits) -> dict[str, tuple[type, float, float]]:
+    return {
+        "hidden": (int, 2, limits.max_hidden),
+        "embed_size": (int, 2, 256),
+        "clip_value": (float, 0.001, 1000.0),
+        "steps": (int, 1, limits.max_steps),
+        "seed": (int, 0, 2**31 - 1),
+    }
+
+
+def url_value_ok(key: str, raw: str, limits) -> bool:
+    """Whether a URL value can be shown by its training widget."""
+    if key in CHOICES:
+        return raw in CHOICES[key]
+    kind, lo, hi = numeric_ranges(limits)[key]
+    try:
+        value = float(raw)
+    except ValueError:
+        return False
+    if not math.isfinite(value) or (kind is int and value != int(value)):
+        return False
+    return lo <= value <= hi
+
+
+def seed_widgets(config, overwrite: bool = False, limits=None) -> list[str]:
+    """Put a config's values into the training widgets' state. Keys the URL sets are left
+    to the URL unless ``overwrite`` (a task change, "recommended settings", a one-click fix)
+    or the URL's value is unusable (out of range, not an option): then the config's value is
+    used and a note says so (without echoing the value). Returns the notes."""
+    notes = []
     for key, value in widget_values(config).items():
-        if overwrite or (key not in st.session_state and key not in st.query_params):
+        in_url = key in st.query_params
+        bad = in_url and limits is not None and not url_value_ok(key, st.query_params[key], limits)
+        if bad:
+            notes.append(key)
+        if overwrite or bad or (key not in st.session_state and not in_url):
             st.session_state[key] = value
+    return notes
 
 
 def read_settings(base, values: dict) -> object:

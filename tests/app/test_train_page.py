@@ -12,16 +12,23 @@ TRAIN = "app_pages/train.py"
 
 
 def open_train(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    """The Train page as a browser opening /train?… gets it: its first run sees the URL.
+
+    (Run through app.py with switch_page, AppTest's first run of the page sees the bound
+    widgets' defaults and the URL values only from the second run on.)"""
+    at = AppTest.from_file(str(ROOT / TRAIN), default_timeout=60)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
-    # The first run after switch_page sees the bound widgets' defaults; the URL values
-    # arrive on the next run (an AppTest quirk: a browser opening /train?... gets them at once).
-    at.switch_page(TRAIN).run()
-    at.run()
     no_exceptions(at)
     return at
+
+
+def test_the_router_serves_the_train_page():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(TRAIN).run()
+    no_exceptions(at)
+    assert at.title[0].value == "Train"
 
 
 def button(at: AppTest, label: str):
@@ -213,3 +220,31 @@ def test_csv_upload_trains_on_the_users_data_and_bad_csv_is_refused():
     button(at, "Step").click().run()
     no_exceptions(at)
     assert run_of(at).steps == 1
+
+
+def test_unusable_url_values_fall_back_to_the_tasks_settings_with_a_note():
+    at = open_train(
+        task="sentiment-tiny",
+        hidden="100000",
+        lr="0.0123",
+        cell="banana",
+        seed="-5",
+        steps="1e9",
+        clip_value="nan",
+        unknown_key="x",
+    )
+    no_exceptions(at)
+    c = run_of(at).config
+    d = run_of(at).task.default_config
+    assert (c.hidden_size, c.lr, c.cell, c.seed, c.steps, c.clip_value) == (
+        d.hidden_size,
+        d.lr,
+        d.cell,
+        d.seed,
+        d.steps,
+        d.clip_value,
+    )
+    (note,) = [i.value for i in at.info if "cannot be used" in i.value]
+    for key in ("hidden", "lr", "cell", "seed", "steps", "clip_value"):
+        assert key in note
+    assert "100000" not in note and "banana" not in note  # values are not echoed
