@@ -14,10 +14,8 @@ st.set_page_config(page_title="RNN Explorer", page_icon="🔁", layout="wide")
 EXPLORE = "app_pages/explore.py"
 st.navigation(
     [
-        st.Page(
-            EXPLORE, title="Explore", icon="🔍", url_path="home", default=True, visibility="hidden"
-        ),
-        st.Page(EXPLORE, title="Explore", icon="🔍", url_path="explore"),
-        st.Page("app_pages/train.py", title="Train", icon="🏋️", url_path="train"),
+        st.Page(EXPLORE, title="Explore", url_path="home", default=True, visibility="hidden"),
+        st.Page(EXPLORE, title="Explore", url_path="explore"),
+        st.Page("app_pages/train.py", title="Train", url_path="train"),
     ]
 ).run()

@@ -21,7 +21,7 @@ from ui.controls import (
 from ui.inputs import read_example, read_text
 from ui.limits import Limits
 from ui.models import SessionModel
-from ui.run import TrainingRun
+from ui.run import RunView, TrainingRun
 from ui.sidebar import model_summary
 from ui.state import CSV_TASK, get_task, publish_run, session_model
 from ui.transfer import (
@@ -301,7 +301,7 @@ sm = session_model(task_name)
 model_summary(sm, built)
 
 with main:
-    buttons = st.columns([1, 1, 1, 1, 3])
+    buttons = st.columns([1.4, 1, 1.2, 3])
     if run.state == "running":
         if buttons[0].button("⏸ Pause", type="primary", width="stretch"):
             run.pause()
@@ -329,52 +329,50 @@ with main:
         )
 
 
-def draw(run: TrainingRun) -> None:
-    """Progress and every live chart, from the run's bounded log."""
-    log = run.log
-    steps = log.steps.column("step")
-    done = run.steps / max(run.budget, 1)
-    rate = run.steps_per_second()
-    left = (run.budget - run.steps) / rate if rate and math.isfinite(rate) else math.nan
-    text = f"step {run.steps:,} of {run.budget:,}"
-    if math.isfinite(rate):
-        text += f" · {rate:,.0f} steps/s"
-    if math.isfinite(left) and run.state == "running":
+def draw(v: RunView) -> None:
+    """Progress and every live chart, from a consistent view of the run."""
+    cols, evals = v.columns, v.evals
+    steps = cols["step"]
+    left = (v.budget - v.steps) / v.rate if v.rate and math.isfinite(v.rate) else math.nan
+    text = f"step {v.steps:,} of {v.budget:,}"
+    if math.isfinite(v.rate):
+        text += f" · {v.rate:,.0f} steps/s"
+    if math.isfinite(left) and v.state == "running":
         text += f" · about {left:,.0f} s left"
-    st.progress(min(1.0, done), text=text)
-    if run.state == "diverged":
-        st.error(f"Training diverged: {run.reason}.")
-        for i, (why, fix, fix_values) in enumerate(diagnose(run.config)):
+    st.progress(min(1.0, v.steps / max(v.budget, 1)), text=text)
+    if v.state == "diverged":
+        st.error(f"Training diverged: {v.reason}.")
+        for i, (why, fix, fix_values) in enumerate(diagnose(v.config)):
             c1, c2 = st.columns([3, 2])
             c1.markdown(f"- {why}")
             c2.button(fix, key=f"fix_{i}", on_click=apply_fix, args=(fix_values,))
-    elif run.state == "done":
-        st.success(f"Finished: {run.reason}. Raise the step budget to go on.")
+    elif v.state == "done":
+        st.success(f"Finished: {v.reason}. Raise the step budget to go on.")
     if not len(steps):
         st.info("Press **Start** to train, or **Step** for one step at a time.")
         return
     classifier = built.output_kind.startswith("class")
-    evals = log.evals
-    ev = evals.column("step") if len(evals) else None
+    ev = evals["step"] if len(evals["step"]) else None
     loss_fig = charts_train.loss_chart(
         steps,
-        log.steps.column("loss"),
+        cols["loss"],
         ev,
-        evals.column("train_loss") if ev is not None else None,
-        evals.column("test_loss") if ev is not None else None,
-        y_title="loss (nats)" if classifier else "MSE",
+        evals["train_loss"] if ev is not None else None,
+        evals["test_loss"] if ev is not None else None,
+        log_y=True,
+        y_title="loss (nats, log scale)" if classifier else "MSE (log scale)",
     )
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts_train.mark_events(loss_fig, log.events), key="loss", width="stretch")
+    c1.plotly_chart(charts_train.mark_events(loss_fig, v.events), key="loss", width="stretch")
     if classifier:
         target = built.goal.threshold if built.goal.metric.endswith("acc") else None
         c2.plotly_chart(
             charts_train.accuracy_chart(
                 steps,
-                log.steps.column("accuracy"),
+                cols["accuracy"],
                 ev,
-                evals.column("train_acc") if ev is not None else None,
-                evals.column("test_acc") if ev is not None else None,
+                evals["train_acc"] if ev is not None else None,
+                evals["test_acc"] if ev is not None else None,
                 target=target,
             ),
             key="accuracy",
@@ -383,23 +381,20 @@ def draw(run: TrainingRun) -> None:
     c1, c2 = st.columns(2)
     grad_fig = charts_train.grad_norm_chart(
         steps,
-        log.steps.column("grad_norm"),
-        log.steps.column("clipped") > 0,
-        threshold=run.config.clip_value if run.config.clip != "none" else None,
-        clip_mode=run.config.clip,
+        cols["grad_norm"],
+        cols["clipped"] > 0,
+        threshold=v.config.clip_value if v.config.clip != "none" else None,
+        clip_mode=v.config.clip,
     )
-    c1.plotly_chart(charts_train.mark_events(grad_fig, log.events), key="grad", width="stretch")
+    c1.plotly_chart(charts_train.mark_events(grad_fig, v.events), key="grad", width="stretch")
     c2.plotly_chart(
-        charts_train.param_grad_chart(
-            steps, {n: log.steps.column(f"grad:{n}") for n in log.param_names}
-        ),
+        charts_train.param_grad_chart(steps, {n: cols[f"grad:{n}"] for n in v.param_names}),
         key="param_grads",
         width="stretch",
     )
-    layers = run.model.config.num_layers
-    radius = np.stack([log.steps.column(f"rho{i}") for i in range(layers)], axis=1)
-    sigma = np.stack([log.steps.column(f"sigma{i}") for i in range(layers)], axis=1)
-    relu = run.model.config.cell == "rnn" and run.model.config.activation == "relu"
+    radius = np.stack([cols[f"rho{i}"] for i in range(v.layers)], axis=1)
+    sigma = np.stack([cols[f"sigma{i}"] for i in range(v.layers)], axis=1)
+    relu = v.config.cell == "rnn" and v.config.activation == "relu"
     c1, c2 = st.columns(2)
     c1.plotly_chart(
         charts_train.spectrum_chart(
@@ -412,27 +407,26 @@ def draw(run: TrainingRun) -> None:
         key="spectrum",
         width="stretch",
     )
-    snaps = run.snapshots.items
+    snaps = v.snapshots
+    snap_steps = [s.step for s in snaps]
     with c2:
-        which = (
-            st.slider(
-                "Snapshot (training step)",
-                0,
-                len(snaps) - 1,
-                len(snaps) - 1,
+        if len(snaps) > 1:
+            chosen = st.select_slider(
+                "Replay the probe at training step",
+                snap_steps,
+                value=snap_steps[-1],
                 key="snapshot",
-                format="#%d",
-                disabled=len(snaps) < 2,
+                format_func=lambda s: f"{s:,}",
             )
-            if len(snaps) > 1
-            else 0
-        )
-        snap = snaps[which]
-        snap_steps = np.array([s.step for s in snaps])
-        if classifier and built.output_kind == "class_per_sequence":
+        else:
+            chosen = snap_steps[-1]
+        snap = snaps[snap_steps.index(chosen)] if chosen in snap_steps else snaps[-1]
+        if built.output_kind == "class_per_sequence":
             probs = np.stack([s.outputs[-1] for s in snaps])
             st.plotly_chart(
-                charts_train.probe_chart(snap_steps, probs, built.class_names, mark_step=snap.step),
+                charts_train.probe_chart(
+                    np.array(snap_steps), probs, built.class_names, mark_step=snap.step
+                ),
                 key="probe",
                 width="stretch",
             )
@@ -440,7 +434,9 @@ def draw(run: TrainingRun) -> None:
             values = np.array([float(s.outputs[-1, 0]) for s in snaps])
             truth = probe.truth if isinstance(probe.truth, float) else None
             st.plotly_chart(
-                charts_train.probe_value_chart(snap_steps, values, truth, mark_step=snap.step),
+                charts_train.probe_value_chart(
+                    np.array(snap_steps), values, truth, mark_step=snap.step
+                ),
                 key="probe",
                 width="stretch",
             )
@@ -463,21 +459,21 @@ def live() -> None:
     current: TrainingRun | None = st.session_state.get(RUN)
     if current is None:
         return
+    # Draw what there is first (charts never sit faded while the slice trains), then train
+    # for about 4× the cost of a cycle — the redraw plus the round trip to the browser — so
+    # at least 80% of the wall time trains, within RNNX_SLICE_SECONDS…1.5 s.
     began = time.perf_counter()
+    last = st.session_state.get(CYCLE, {"draw": 0.05, "end": None})
+    draw(current.view())
+    drawn = time.perf_counter() - began
     if current.state == "running":
-        # Each cycle costs the redraw plus the round trip to the browser; train for about
-        # 4× that (≥ 80% of the wall time training), within 0.2–1.5 s.
-        last = st.session_state.get(CYCLE, {"draw": 0.05, "end": None})
         gap = began - last["end"] if last["end"] is not None else 0.05
-        overhead = min(last["draw"] + min(gap, 1.0), 0.4)
+        overhead = min(drawn + min(gap, 1.0), 0.4)
         current.advance(min(1.5, max(LIMITS.slice_seconds, 4 * overhead)))
         publish_run(task_name, current)
         if current.state != "running":
             st.rerun()  # stop the timer; show the outcome with the page's buttons
-    drawn = time.perf_counter()
-    draw(current)
-    end = time.perf_counter()
-    st.session_state[CYCLE] = {"draw": end - drawn, "end": end}
+    st.session_state[CYCLE] = {"draw": drawn, "end": time.perf_counter()}
 
 
 with main:

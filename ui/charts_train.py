@@ -39,7 +39,7 @@ EVENT_TEXT_MAX = 28  # longer event texts are cut (the hover shows them whole)
 LOG_AXIS = {"type": "log", "exponentformat": "power"}
 PROB_AXIS = {"range": [-0.03, 1.03], "tickvals": np.array([0.0, 0.25, 0.5, 0.75, 1.0])}
 HOVER_STEP = "step %{x:,}"
-TOP_LEGEND_MAX = 4  # more traces than this: the legend goes right of the plot, in a column
+TOP_LEGEND_MAX = 2  # legend on top up to this many traces; below the plot up to 4; then right
 SIDE_LEGEND = {
     "orientation": "v",
     "x": 1.02,
@@ -198,8 +198,14 @@ def _chart(
 ) -> go.Figure:
     """The Train page's look: :func:`ui.charts._figure` with the step axis, compact margins
     and ``uirevision="keep"``. The legend: none for one trace, one row on top for up to
-    TOP_LEGEND_MAX, else a column right of the plot (more would wrap onto the title)."""
-    side = len(traces) > TOP_LEGEND_MAX
+    TOP_LEGEND_MAX (2: a third entry wraps onto the title in a half-width column), under the
+    x axis for up to 4, else a column right of the plot."""
+    side = len(traces) > 4
+    placement = None
+    if 1 < len(traces) <= TOP_LEGEND_MAX:
+        placement = "top"
+    elif TOP_LEGEND_MAX < len(traces) <= 4:
+        placement = "bottom"
     fig = _figure(
         traces,
         title=title,
@@ -208,12 +214,25 @@ def _chart(
         y_title=y_title,
         xaxis={"zeroline": False},
         yaxis=yaxis,
-        legend="top" if 1 < len(traces) <= TOP_LEGEND_MAX else None,
+        legend=placement,
         margin=MARGIN,
         shapes=shapes,
     )
     if side:
         fig.update_layout(showlegend=True, legend=SIDE_LEGEND, uirevision="keep")
+    elif placement == "bottom":  # below the axis title, at the foot of the figure
+        fig.update_layout(
+            legend={
+                "orientation": "h",
+                "x": 0.0,
+                "xanchor": "left",
+                "y": 0.0,
+                "yanchor": "bottom",
+                "yref": "container",
+            },
+            margin={"b": 100},
+            uirevision="keep",
+        )
     else:
         fig.layout.uirevision = "keep"
     return fig

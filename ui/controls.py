@@ -212,8 +212,7 @@ def train_settings(task_obj, limits) -> dict:
         "Hidden units", min_value=2, max_value=limits.max_hidden, step=1, key="hidden", **bound
     )
     v["layers"] = c2.segmented_control("Layers", (1, 2), key="layers", **bound)
-    c1, c2 = st.columns(2)
-    v["input"] = c1.segmented_control(
+    v["input"] = st.segmented_control(
         "Input",
         ("onehot", "embedding"),
         key="input",
@@ -221,15 +220,12 @@ def train_settings(task_obj, limits) -> dict:
         **bound,
         help="Tokens as one-hot vectors or as a learned embedding (numeric tasks read numbers).",
     )
-    v["embed_size"] = c2.number_input(
-        "Embedding size",
-        min_value=2,
-        max_value=256,
-        step=1,
-        key="embed_size",
-        disabled=dense or v["input"] != "embedding",
-        **bound,
-    )
+    if v["input"] == "embedding" and not dense:
+        v["embed_size"] = st.number_input(
+            "Embedding size", min_value=2, max_value=256, step=1, key="embed_size", **bound
+        )
+    else:
+        v["embed_size"] = st.session_state.get("embed_size")
     c1, c2 = st.columns(2)
     v["init"] = c1.selectbox(
         "W_hh initialiser",
@@ -239,7 +235,7 @@ def train_settings(task_obj, limits) -> dict:
         help="small_random is the tutorials' randn/1000: ρ(W_hh) ≈ 0.01, a dead recurrence.",
     )
     v["init_scale"] = c2.select_slider(
-        "W_hh spectral radius",
+        "ρ(W_hh) at init",
         RADII,
         key="init_scale",
         **bound,
@@ -255,8 +251,7 @@ def train_settings(task_obj, limits) -> dict:
     v["lr"] = st.select_slider(
         "Learning rate (log scale)", LR_LABELS, key="lr", **bound, help="Steps of ×2 and ×2.5."
     )
-    c1, c2 = st.columns(2)
-    v["clip"] = c1.segmented_control(
+    v["clip"] = st.segmented_control(
         "Clipping",
         ("norm", "value", "none"),
         key="clip",
@@ -265,8 +260,8 @@ def train_settings(task_obj, limits) -> dict:
         "its direction). value: clip each element — an experiment, it turns the update. "
         "none: let it explode.",
     )
-    v["clip_value"] = c2.number_input(
-        "Threshold",
+    v["clip_value"] = st.number_input(
+        "Clipping threshold" if v["clip"] != "value" else "Per-element limit (experiment)",
         min_value=0.001,
         max_value=1000.0,
         format="%g",

@@ -14,6 +14,7 @@ every other row is dropped and only every 2nd (4th, 8th…) step is recorded fro
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from rnn_core.train import TrainConfig, Trainer
 from ui.limits import Limits
 
 STATES = ("ready", "running", "paused", "done", "diverged")
+CHUNK_SECONDS = 0.05  # the longest a Pause waits for training to stop
 EVAL_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
@@ -161,6 +163,24 @@ class Snapshots:
             self.every *= 2
 
 
+@dataclass(frozen=True)
+class RunView:
+    """What the Train page draws, copied at one moment (see :meth:`TrainingRun.view`)."""
+
+    state: str
+    reason: str | None
+    steps: int
+    budget: int
+    rate: float  # steps per second of training time
+    config: TrainConfig
+    columns: dict[str, np.ndarray]  # step series (thinned for drawing)
+    evals: dict[str, np.ndarray]  # evaluation series
+    events: list[tuple[int, str]]
+    param_names: list[str]
+    layers: int
+    snapshots: list[Snapshot]
+
+
 class TrainingRun:
     """One run: config, trainer, state, bounded history and probe snapshots."""
 
@@ -189,6 +209,7 @@ class TrainingRun:
         self.run_steps = 0  # steps taken by this run (a restored run starts at start_step)
         self.version = 0  # bumps whenever the weights change
         self._step_time = 0.01  # running estimate of one step, to size the chunks
+        self.lock = threading.RLock()  # one chunk of training, or one read of the log
         self._snap()
 
     # ----------------------------------------------------------------- reading
@@ -213,6 +234,38 @@ class TrainingRun:
         """Training throughput of this run so far (the trainer's time only)."""
         return self.run_steps / self.seconds if self.seconds > 0 else math.nan
 
+    def view(self, max_points: int = 800) -> RunView:
+        """A consistent copy of what the page draws, taken under the lock, with the step
+        series thinned to at most ``max_points`` (each point is the last step of its bucket;
+        "clipped" is whether any step of the bucket was clipped)."""
+        with self.lock:
+            n = len(self.log.steps)
+            k = max(1, math.ceil(n / max_points))
+            pick = np.arange(n)[::-1][::k][::-1]  # always keeps the latest row
+            cols = {}
+            for c in self.log.steps.columns:
+                full = self.log.steps.column(c)
+                if c == "clipped" and k > 1:
+                    buckets = np.maximum.reduceat(full[::-1], np.arange(0, n, k))[::-1]
+                    cols[c] = buckets[-len(pick) :]
+                else:
+                    cols[c] = full[pick]
+            evals = {c: self.log.evals.column(c) for c in self.log.evals.columns}
+            return RunView(
+                state=self.state,
+                reason=self.reason,
+                steps=self.steps,
+                budget=self.budget,
+                rate=self.steps_per_second(),
+                config=self.config,
+                columns=cols,
+                evals=evals,
+                events=list(self.log.events),
+                param_names=list(self.log.param_names),
+                layers=self.log.layers,
+                snapshots=list(self.snapshots.items),
+            )
+
     # ----------------------------------------------------------------- control
 
     def start(self) -> None:
@@ -220,11 +273,16 @@ class TrainingRun:
             self.state = "running"
 
     def pause(self) -> None:
+        """Stop training: a slice in progress (another script run) stops at its next chunk."""
         if self.state == "running":
             self.state = "paused"
 
     def retune(self, **changes) -> list[str]:
         """Apply live settings from the next step; returns what changed, for the log."""
+        with self.lock:
+            return self._retune(changes)
+
+    def _retune(self, changes: dict) -> list[str]:
         old = self.config
         changes = {k: v for k, v in changes.items() if getattr(old, k) != v}
         if not changes:
@@ -243,45 +301,59 @@ class TrainingRun:
             self.state, self.reason = "paused", None
 
     def advance(self, seconds: float, max_steps: int | None = None) -> int:
-        """Train for about ``seconds`` (or ``max_steps``), in chunks sized from the measured
-        step time; record metrics and snapshots. Returns the number of steps taken."""
+        """Train for about ``seconds`` while the state is "running" (or exactly ``max_steps``
+        steps, for Step), in chunks of at most ``CHUNK_SECONDS``; record metrics and
+        snapshots. Returns the number of steps taken.
+
+        Streamlit may start a new script run (a click) while a live-update run is still in
+        here: each chunk holds ``self.lock``, and a timed advance stops at the next chunk once
+        the state is no longer "running" (Pause), so two runs never train at once."""
         if self.state not in ("running", "ready", "paused"):
             return 0
         done, start = 0, time.perf_counter()
         while True:
-            left_steps = self.budget - self.steps
-            if max_steps is not None:
-                left_steps = min(left_steps, max_steps - done)
-            if left_steps <= 0:
+            with self.lock:
+                if max_steps is None and self.state != "running":
+                    break
+                taken, more = self._chunk(seconds, max_steps, done, start)
+            done += taken
+            if not more:
                 break
-            spent = time.perf_counter() - start
-            if max_steps is None and spent >= seconds:
-                break
-            chunk = 1 if max_steps is not None else int((seconds - spent) / self._step_time)
-            # chunks end on snapshot steps, so each snapshot sees exactly its step's weights
-            to_snapshot = self.snapshots.every - self.steps % self.snapshots.every
-            chunk = max(1, min(chunk, left_steps, to_snapshot))
-            t0 = time.perf_counter()
-            metrics = self.trainer.step(chunk)
-            elapsed = time.perf_counter() - t0
-            self.seconds += elapsed
-            if metrics:
-                self._step_time = 0.7 * self._step_time + 0.3 * elapsed / len(metrics)
-            for m in metrics:
-                self.log.add(m)
-            if metrics and self.snapshots.due(self.steps):
-                self._snap()
-            self.trainer.history.clear()  # the log keeps a bounded copy
-            done += len(metrics)
-            self.run_steps += len(metrics)
-            if metrics:
-                self.version += 1
-            if self.trainer.status != "ok" or len(metrics) < chunk:
-                break
-            if self.seconds >= self.limits.max_seconds:
-                break
-        self._settle()
+        with self.lock:
+            self._settle()
         return done
+
+    def _chunk(self, seconds, max_steps, done, start) -> tuple[int, bool]:
+        """One chunk of training: (steps taken, whether the slice goes on)."""
+        left_steps = self.budget - self.steps
+        if max_steps is not None:
+            left_steps = min(left_steps, max_steps - done)
+        spent = time.perf_counter() - start
+        if left_steps <= 0 or (max_steps is None and spent >= seconds):
+            return 0, False
+        chunk = (
+            1
+            if max_steps is not None
+            else int(min(seconds - spent, CHUNK_SECONDS) / self._step_time)
+        )
+        # chunks end on snapshot steps, so each snapshot sees exactly its step's weights
+        to_snapshot = self.snapshots.every - self.steps % self.snapshots.every
+        chunk = max(1, min(chunk, left_steps, to_snapshot))
+        t0 = time.perf_counter()
+        metrics = self.trainer.step(chunk)
+        elapsed = time.perf_counter() - t0
+        self.seconds += elapsed
+        if metrics:
+            self._step_time = 0.7 * self._step_time + 0.3 * elapsed / len(metrics)
+            self.version += 1
+        for m in metrics:
+            self.log.add(m)
+        if metrics and self.snapshots.due(self.steps):
+            self._snap()
+        self.trainer.history.clear()  # the log keeps a bounded copy
+        self.run_steps += len(metrics)
+        stopped = self.trainer.status != "ok" or len(metrics) < chunk
+        return len(metrics), not stopped and self.seconds < self.limits.max_seconds
 
     def _settle(self) -> None:
         """Map the trainer's status and the limits onto the run's state."""

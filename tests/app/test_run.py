@@ -155,3 +155,39 @@ def test_metrics_table_keeps_every_kept_evaluation_after_thinning(tiny):
     assert len(evals) == 10
     np.testing.assert_array_equal(table["step"][~np.isnan(table["test_acc"])], evals)
     assert np.all(np.diff(table["step"]) > 0)
+
+
+def test_pause_from_another_script_run_stops_a_slice_at_its_next_chunk(tiny):
+    """Streamlit starts a new run on a click while a live update is still training."""
+    import threading
+    import time
+
+    run = make_run(tiny, steps=10**6)
+    run.start()
+    worker = threading.Thread(target=run.advance, args=(5.0,))
+    worker.start()
+    time.sleep(0.3)
+    run.pause()
+    paused_at = time.perf_counter()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    stopped_after = time.perf_counter() - paused_at
+    held = run.steps
+    assert run.advance(0.0, max_steps=1) == 1 and run.steps == held + 1  # Step: exactly one
+    assert run.state == "paused"
+    print(f"pause stopped the slice after {1000 * stopped_after:.0f} ms")
+
+
+def test_view_thins_for_drawing_and_keeps_every_clipped_bucket(tiny):
+    run = make_run(tiny, steps=500, clip_value=0.05)
+    run.advance(0, max_steps=500)
+    full_clipped = run.log.steps.column("clipped")
+    view = run.view(max_points=100)
+    steps = view.columns["step"]
+    assert len(steps) == 100 and steps[-1] == 500
+    k = 5  # 500 rows in buckets of 5, each drawn at its last step
+    expected = full_clipped.reshape(-1, k).max(axis=1)
+    np.testing.assert_array_equal(view.columns["clipped"], expected)
+    np.testing.assert_array_equal(view.columns["loss"], run.log.steps.column("loss")[k - 1 :: k])
+    assert full_clipped.any()
+    assert view.snapshots == run.snapshots.items and view.snapshots is not run.snapshots.items

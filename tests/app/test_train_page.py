@@ -73,8 +73,8 @@ def test_start_trains_and_metrics_grow_then_pause_holds_and_reset_clears():
     run = run_of(at)
     first = run.steps
     assert first > 0 and run.state in ("running", "done")
+    at.run()  # the live fragment draws what there is, then trains another slice
     assert titled(at, "Loss") and titled(at, "Gradient norm")
-    at.run()  # the live fragment trains another slice on every run
     assert run_of(at).steps >= first
     if run_of(at).state == "running":
         button(at, "Pause").click().run()

@@ -218,3 +218,71 @@ def enter_sentence(page, text: str) -> None:
     box = page.get_by_label("Sentence", exact=True)
     box.fill(text)
     box.press("Enter")
+
+
+# ------------------------------------------------------------------- train page helpers
+
+PROGRESS = '[data-testid="stProgress"]'
+
+JS_TRAIN_STATE = """
+(title) => {
+    // Streamlit keeps hidden stale copies of a fragment's elements: read the visible ones.
+    const visible = (e) => e.offsetParent !== null;
+    const bar = [...document.querySelectorAll('[data-testid="stProgress"]')].find(visible);
+    const chart = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+        .filter(visible)
+        .find(c => c.querySelector('.gtitle')?.textContent === title);
+    const path = chart?.querySelector('.scatterlayer .trace path.js-line');
+    const d = path?.getAttribute('d') ?? null;
+    const points = d === null ? 0 : (d.match(/L/g) ?? []).length + 1;
+    return {
+        progress: bar ? bar.innerText : null,
+        chart: d === null ? null : `${points}:${d.length}:${d.slice(-40)}`,
+    };
+}
+"""
+
+
+def parse_step(text: str | None) -> int | None:
+    """The step number of a progress text such as "step 4,320 of 20,000 · …" (None if none)."""
+    if not text:
+        return None
+    words = text.replace(",", "").split()
+    try:
+        return int(words[words.index("step") + 1])
+    except (ValueError, IndexError):
+        return None
+
+
+def train_state(page, title: str = "Loss") -> dict:
+    """The visible progress text, its step and a signature of chart ``title``'s first line
+    (points:length:tail of its SVG path; None while it is not drawn)."""
+    try:
+        state = page.evaluate(JS_TRAIN_STATE, title)
+    except Exception:  # the page navigated or re-rendered under us
+        state = {"progress": None, "chart": None}
+    state["step"] = parse_step(state["progress"])
+    return state
+
+
+def wait_for_step(page, at_least: int, timeout: float = 60.0, poll: float = 0.25) -> int:
+    """Wait until the progress text shows a step ≥ ``at_least``; returns that step."""
+    deadline = time.perf_counter() + timeout
+    last = None
+    while time.perf_counter() < deadline:
+        last = train_state(page)["step"]
+        if last is not None and last >= at_least:
+            return last
+        page.wait_for_timeout(poll * 1000)
+    raise TimeoutError(f"the progress never reached step {at_least} (last {last}) in {timeout} s")
+
+
+def rss_kib(pid: int) -> int | None:
+    """A process's resident set size (VmRSS) in KiB, from /proc; None where unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

@@ -209,8 +209,11 @@ def test_param_grad_chart_one_log_line_per_parameter():
 
 def test_many_traces_put_the_legend_beside_the_plot():
     steps = np.arange(4.0)
+    two = ct.param_grad_chart(steps, {f"p{i}": np.ones(4) for i in range(2)})
+    assert two.layout.legend.orientation == "h" and two.layout.legend.y > 1  # a row on top
     few = ct.param_grad_chart(steps, {f"p{i}": np.ones(4) for i in range(4)})
-    assert few.layout.legend.orientation == "h" and few.layout.legend.y > 1  # one row on top
+    legend = few.layout.legend
+    assert legend.orientation == "h" and legend.yref == "container" and legend.y == 0  # foot
     many = ct.param_grad_chart(steps, {f"p{i}": np.ones(4) for i in range(9)})
     assert many.layout.showlegend is True and many.layout.uirevision == "keep"
     assert many.layout.legend.orientation == "v" and many.layout.legend.x > 1

@@ -1,0 +1,105 @@
+"""The Train page in a real Chromium: live charts redraw while training, Pause stops the
+steps, a forced divergence offers one-click fixes, nothing leaves 127.0.0.1 (the page
+fixture checks every request). Redraw counts and timings are printed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import pytest
+
+from tests.browser.server import ROOT, train_state
+from tests.browser.test_explore import MAX_PNG, assert_no_exception, save_screenshot
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT = ROOT / "docs" / "train.png"
+START = "▶ Start"
+PAUSE = "⏸ Pause"
+RESUME = "▶ Resume"
+
+
+@pytest.fixture
+def train_page(explore_page):
+    """The conftest's page (fresh context, off-site requests checked at teardown)."""
+    return explore_page
+
+
+def open_train(page, base: str, query: str) -> None:
+    """Open /train?<query> and wait for the Start button (a cold server loads the task and
+    its default model first)."""
+    page.goto(f"{base}/train?{query}")
+    page.get_by_role("button", name=START).wait_for(timeout=120_000)
+    assert_no_exception(page)
+
+
+def button(page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def test_live_charts_update_and_pause_stops(train_page, server, tmp_path):
+    page = train_page
+    open_train(page, server, "task=sentiment&steps=20000")
+    clicked = time.perf_counter()
+    button(page, START).click()
+
+    # the first draw may wait for plotly.js (4.7 MB, lazy): the 10 s start when Loss is drawn
+    deadline = clicked + 60
+    state = train_state(page)
+    while state["chart"] is None and time.perf_counter() < deadline:
+        page.wait_for_timeout(100)
+        state = train_state(page)
+    assert state["chart"] is not None, f"no Loss chart 60 s after Start: {state}"
+    first_draw = time.perf_counter() - clicked
+
+    t0 = time.perf_counter()
+    chart_changes, step_changes = 0, 0
+    last_chart, last_step, first_step = state["chart"], state["step"], state["step"]
+    while time.perf_counter() - t0 < 10 and chart_changes < 6:
+        page.wait_for_timeout(100)
+        state = train_state(page)
+        if state["chart"] is not None and state["chart"] != last_chart:
+            chart_changes, last_chart = chart_changes + 1, state["chart"]
+        if state["step"] is not None and state["step"] != last_step:
+            step_changes, last_step = step_changes + 1, state["step"]
+    seconds = time.perf_counter() - t0
+    print(
+        f"\nStart → first Loss chart {first_draw:.1f} s; then in {seconds:.1f} s: "
+        f"{chart_changes} Loss redraws, {step_changes} progress changes, "
+        f"step {first_step} → {last_step}"
+    )
+    assert chart_changes >= 3, f"the Loss chart changed {chart_changes}× in {seconds:.1f} s"
+    assert last_step is not None and first_step is not None and last_step > first_step
+    assert_no_exception(page)
+
+    button(page, PAUSE).click()
+    button(page, RESUME).wait_for(timeout=30_000)
+    button(page, PAUSE).wait_for(state="detached", timeout=10_000)  # stale copies go too
+    page.wait_for_timeout(1500)
+    before = train_state(page)["step"]
+    page.wait_for_timeout(1000)
+    after = train_state(page)["step"]
+    assert before is not None and before > 0, train_state(page)
+    assert before == after, f"paused, yet the step moved from {before} to {after}"
+    assert_no_exception(page)
+
+    save_screenshot(page, SCREENSHOT)
+    shutil.copy(SCREENSHOT, tmp_path / "train.png")
+    size = SCREENSHOT.stat().st_size
+    print(f"screenshot: {SCREENSHOT} ({size / 1e3:.0f} kB), paused at step {before:,}")
+    assert size < MAX_PNG, size
+    assert_no_exception(page)
+
+
+def test_forced_divergence_offers_fixes(train_page, server):
+    page = train_page
+    open_train(page, server, "task=adding&lr=100&clip=none&optimizer=sgd")
+    button(page, START).click()
+    page.get_by_text("Training diverged").first.wait_for(timeout=30_000)
+    fixes = page.get_by_role("button", name=re.compile("continue", re.IGNORECASE))
+    labels = fixes.all_inner_texts()
+    print(f"\ndiverged; fixes offered: {labels}")
+    assert len(labels) >= 1, page.inner_text("body")[:2000]
+    assert_no_exception(page)
