@@ -1,0 +1,250 @@
+"""The gradient lab's measurements: clipping compared, loss slices, the Jacobian bound, the
+gradient's profile through time and a verdict on its growth.
+
+Everything here is pure: it runs on float64 copies and never modifies the model or the
+gradients it is given. The page (app_pages/gradients.py) only draws what these return.
+
+    cmp = compare_clipping(grads, threshold=5.0)            # the same gradient, clipped 3 ways
+    losses = loss_slice(model, x, y, mask, alphas)          # W_hh scaled by each alpha
+    step = update_direction(model, x, y, mask, lr=0.01)     # −lr · clipped gradient
+    losses = loss_slice(model, x, y, mask, alphas, step)    # params + alpha · step
+    bound = recurrent_jacobian_bound(model)                 # σ_max(W_hh)·γ vs 1
+    norms = dh_profile(model, x, y, mask)                   # (T,) mean ‖∂L/∂h_t‖, last layer
+    growth_summary(norms)                                   # {"factor": 0.62, "kind": …}
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_core.model import RNNModel, recurrent_blocks
+from rnn_core.optim import clip_by_global_norm, clip_by_value, global_norm
+from rnn_core.probes import growth_factor, spectrum
+from rnn_core.train import CLIPS
+
+Arrays = dict[str, np.ndarray]
+
+# The largest slope of each vanilla-RNN activation: tanh'(0) = 1, relu' = 1 above 0.
+ACTIVATION_SLOPE = {"tanh": 1.0, "relu": 1.0}
+
+# growth_summary's verdict: a factor per step back below VANISHING or above EXPLODING.
+VANISHING, EXPLODING = 0.9, 1.1
+
+
+# ----------------------------------------------------------------------------- clipping
+
+
+@dataclass(frozen=True)
+class ClipComparison:
+    """One gradient three ways: unclipped, global-norm clipped, per-element clipped.
+
+    Norms are global L2 norms over every parameter; cosines compare each clipped gradient
+    with the unclipped one over all parameters flattened (NaN when a norm is 0 or the
+    gradient is not finite).
+    """
+
+    norm_none: float  # ‖g‖
+    norm_global: float  # ‖g‖ after clip_by_global_norm(threshold): min(‖g‖, threshold)
+    norm_value: float  # ‖g‖ after clip_by_value(value_limit)
+    cos_global: float  # cos(g, global-norm clipped g): 1.0 up to rounding
+    cos_value: float  # cos(g, per-element clipped g): below 1 once any entry is cut
+    fraction_clipped: float  # share of entries the per-element clip changed (|g_i| > limit)
+    clipped_global: bool  # whether global-norm clipping rescaled the gradient
+
+
+def compare_clipping(
+    grads: Arrays, threshold: float, value_limit: float | None = None
+) -> ClipComparison:
+    """Compare the update direction with no clipping, global-norm clipping at ``threshold``
+    and per-element clipping at ``value_limit`` (default: ``threshold``), on the SAME
+    gradient. ``grads``: name -> array, any shapes; only read (the clipping functions of
+    optim.py run on float64 copies).
+    """
+    limit = threshold if value_limit is None else value_limit
+    g = _copy64(grads)
+    by_norm, by_value = _copy64(grads), _copy64(grads)
+    norm = global_norm(g)
+    _, clipped_global = clip_by_global_norm(by_norm, threshold, norm)
+    clip_by_value(by_value, limit, norm)
+    flat, flat_norm, flat_value = _flat(g), _flat(by_norm), _flat(by_value)
+    with np.errstate(invalid="ignore"):
+        n_cut = int((np.abs(flat) > limit).sum())
+    return ClipComparison(
+        norm_none=norm,
+        norm_global=global_norm(by_norm),
+        norm_value=global_norm(by_value),
+        cos_global=_cosine(flat, flat_norm),
+        cos_value=_cosine(flat, flat_value),
+        fraction_clipped=n_cut / flat.size if flat.size else 0.0,
+        clipped_global=bool(clipped_global),
+    )
+
+
+def _copy64(arrays: Arrays) -> Arrays:
+    return {k: np.array(v, dtype=np.float64, copy=True) for k, v in arrays.items()}
+
+
+def _flat(arrays: Arrays) -> np.ndarray:
+    """Every array end to end, in the dict's order: (N,) float64."""
+    if not arrays:
+        return np.zeros(0)
+    return np.concatenate([np.ravel(v) for v in arrays.values()]).astype(np.float64, copy=False)
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """cos(a, b) in [−1, 1]; NaN when either is zero or not finite."""
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if not (na > 0 and nb > 0 and math.isfinite(na) and math.isfinite(nb)):
+        return math.nan
+    return float(np.clip(np.dot(a / na, b / nb), -1.0, 1.0))
+
+
+# ----------------------------------------------------------------------------- loss slices
+
+
+def loss_slice(model: RNNModel, inputs, targets, mask, alphas, direction=None) -> np.ndarray:
+    """The loss along a line through parameter space: (A,) float64 for alphas (A,).
+
+    ``direction is None``: every recurrent matrix ("W_hh" of a vanilla RNN, "W_h" of a
+    GRU/LSTM — all gate blocks, all layers) is multiplied by alpha, everything else kept;
+    alpha = 1 is the current model, alpha = 0 cuts the recurrence.
+    ``direction``: name -> array shaped like that parameter (names left out do not move);
+    the loss is taken at params + alpha · direction, alpha = 0 being the current model.
+
+    inputs, targets, mask as for :meth:`RNNModel.loss_and_grads`. Runs on a float64 copy;
+    a non-finite loss (an overflowing relu net, say) comes back as inf, silently.
+    """
+    alphas = np.asarray(alphas, np.float64).reshape(-1)
+    m = model.copy(np.float64)
+    inputs = _inputs64(inputs)
+    if direction is None:
+        names = [k for k in m.params if k.split(".")[-1] in ("W_hh", "W_h")]
+        base = {k: m.params[k].copy() for k in names}
+    else:
+        unknown = sorted(set(direction) - set(m.params))
+        if unknown:
+            raise ValueError(f"direction names unknown parameters: {unknown}")
+        base = {k: m.params[k].copy() for k in direction}
+        steps = {}
+        for k, d in direction.items():
+            steps[k] = np.asarray(d, np.float64)
+            if steps[k].shape != base[k].shape:
+                raise ValueError(
+                    f"direction[{k!r}] has shape {steps[k].shape}, parameter has {base[k].shape}"
+                )
+    losses = np.empty(alphas.size)
+    with np.errstate(all="ignore"):
+        for i, alpha in enumerate(alphas):
+            for k, p in base.items():
+                m.params[k] = p * alpha if direction is None else p + alpha * steps[k]
+            loss = float(m.loss(m.forward(inputs, mask), targets)[0])
+            losses[i] = loss if math.isfinite(loss) else math.inf
+    return losses
+
+
+def update_direction(
+    model: RNNModel, inputs, targets, mask, lr: float, clip: str = "norm", threshold: float = 5.0
+) -> Arrays:
+    """The step plain SGD would take on this batch: −lr · g, g the gradient clipped as the
+    trainer clips it (``clip`` "norm": global norm at ``threshold``; "value": each entry to
+    ±``threshold``; "none"). Returns name -> float64 array like the params, ready for
+    :func:`loss_slice` (alpha = 1 is one such step)."""
+    if clip not in CLIPS:
+        raise ValueError(f"clip must be one of {CLIPS}; got {clip!r}")
+    m = model.copy(np.float64)
+    with np.errstate(all="ignore"):
+        _, grads, _ = m.loss_and_grads(_inputs64(inputs), targets, mask)
+        if clip == "norm":
+            clip_by_global_norm(grads, threshold)
+        elif clip == "value":
+            clip_by_value(grads, threshold)
+        return {k: -lr * g for k, g in grads.items()}
+
+
+def _inputs64(inputs):
+    """Dense features in float64 (a float64 model must not compute in float32); ids as is."""
+    inputs = np.asarray(inputs)
+    return inputs.astype(np.float64) if inputs.dtype.kind == "f" else inputs
+
+
+# ----------------------------------------------------------------------------- the bound
+
+
+def recurrent_jacobian_bound(model: RNNModel, layer: int = 0) -> dict:
+    """How much one step back in time can at most multiply the gradient, for one layer.
+
+    Vanilla RNN: ∂h_t/∂h_{t−1} = diag(act'(a_t))·W_hhᵀ, so its norm is at most σ_max(W_hh)·γ
+    with γ the activation's largest slope (1 for tanh and relu). If σ_max < 1/γ every
+    step shrinks the gradient and it MUST vanish through time (Pascanu et al. 2013); above,
+    it may survive or explode — the bound says nothing. Returns
+
+        {"cell": "rnn", "layer", "sigma_max", "gamma", "bound": σ_max·γ,
+         "vanishing_guaranteed": bool (False for a non-finite W_hh), "blocks": {"h": σ_max}}
+
+    Gated cells have no such simple bound (the gates scale each path): "blocks" holds each
+    gate block's σ_max (e.g. {"r", "z", "n"}), "sigma_max" the largest of them, and
+    "gamma", "bound" and "vanishing_guaranteed" are None.
+    """
+    cfg = model.config
+    layer = range(cfg.num_layers)[layer]  # -1 -> the last layer; out of range raises
+    blocks = {
+        gate: spectrum(W).max_singular
+        for gate, W in recurrent_blocks(model.params, cfg.cell, layer).items()
+    }
+    sigma = max(blocks.values()) if not any(math.isnan(s) for s in blocks.values()) else math.nan
+    out = {"cell": cfg.cell, "layer": layer, "sigma_max": sigma, "blocks": blocks}
+    if cfg.cell != "rnn":
+        return out | {"gamma": None, "bound": None, "vanishing_guaranteed": None}
+    gamma = ACTIVATION_SLOPE[cfg.activation]
+    return out | {
+        "gamma": gamma,
+        "bound": sigma * gamma,
+        "vanishing_guaranteed": bool(sigma < 1.0 / gamma),
+    }
+
+
+# ----------------------------------------------------------------------------- profiles
+
+
+def dh_profile(model: RNNModel, inputs, targets, mask=None) -> np.ndarray:
+    """Mean ‖∂L/∂h_t‖ of the last layer over the real sequences at each step: (T,) float64.
+
+    The same number the trainer reports as ``metrics["dh_norm"][-1]`` for a training batch,
+    here for any batch (a single example is a batch of one). inputs (B, T) ids or
+    (B, T, D) features, mask (B, T) or None. Steps no sequence reaches are 0. Runs on a
+    float64 copy.
+    """
+    m = model.copy(np.float64)
+    with np.errstate(all="ignore"):
+        _, _, info = m.loss_and_grads(_inputs64(inputs), targets, mask)
+    dh = np.asarray(info.dh_norm[-1], np.float64)  # (B, T)
+    real = np.ones(dh.shape, bool) if mask is None else np.asarray(mask, bool)
+    counts = np.maximum(real.sum(axis=0), 1)
+    return np.where(real, dh, 0.0).sum(axis=0) / counts
+
+
+def growth_summary(norms, horizon: int = 10) -> dict:
+    """A verdict on a gradient-norm curve norms (T,) (the last entry the last step).
+
+    {"factor": growth_factor(norms) — the fitted factor per step back —, "kind":
+    "vanishing" (< 0.9), "exploding" (> 1.1), "steady" or "unknown" (NaN factor: fewer
+    than 2 finite positive points), "left_after": factor**horizon (inf rather than an
+    error for absurd factors), "horizon": horizon}.
+    """
+    if isinstance(horizon, bool) or not (isinstance(horizon, int | np.integer) and horizon >= 1):
+        raise ValueError(f"horizon must be a whole number >= 1; got {horizon!r}")
+    factor = growth_factor(norms)
+    if math.isnan(factor):
+        kind = "unknown"
+    elif factor < VANISHING:
+        kind = "vanishing"
+    elif factor > EXPLODING:
+        kind = "exploding"
+    else:
+        kind = "steady"
+    with np.errstate(over="ignore", invalid="ignore"):
+        left = float(np.float64(factor) ** int(horizon))
+    return {"factor": factor, "kind": kind, "left_after": left, "horizon": int(horizon)}

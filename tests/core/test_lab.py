@@ -1,0 +1,418 @@
+"""Tests for rnn_core.lab: the gradient lab's measurements.
+
+Expected numbers are worked out by hand or from the model's own loss and gradients, never by
+calling the function under test. The lab's headline contrast (a tanh RNN fails at the adding
+problem where a GRU succeeds, and its gradient vanishes before the first mark) is trained and
+checked in tests/core/test_task_memory.py; it is not repeated here.
+"""
+
+import math
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from rnn_core.lab import (
+    ClipComparison,
+    compare_clipping,
+    dh_profile,
+    growth_summary,
+    loss_slice,
+    recurrent_jacobian_bound,
+    update_direction,
+)
+from rnn_core.model import ModelConfig, RNNModel
+from rnn_core.probes import jacobian_norms
+from rnn_core.tasks.memory import VANISHING_CONFIG, make_adding
+from rnn_core.train import Trainer
+
+
+def make_model(seed=0, **overrides) -> RNNModel:
+    settings = dict(cell="rnn", hidden_size=6, input_size=5, output_size=3)
+    settings.update(overrides)
+    return RNNModel.create(ModelConfig(**settings), np.random.default_rng(seed), dtype=np.float64)
+
+
+def token_batch(model: RNNModel, seed=1, B=4, T=7):
+    """Random ids, left-aligned masks of lengths T, T−1, …, and many-to-one class targets."""
+    rng = np.random.default_rng(seed)
+    lengths = np.maximum(T - np.arange(B), 1)
+    mask = np.arange(T)[None, :] < lengths[:, None]
+    ids = np.where(mask, rng.integers(0, model.config.input_size, (B, T)), 0)
+    targets = rng.integers(0, model.config.output_size, B)
+    return ids, targets, mask
+
+
+def plain_loss(model: RNNModel, inputs, targets, mask) -> float:
+    return float(model.loss(model.forward(inputs, mask), targets)[0])
+
+
+def snapshot(arrays: dict) -> dict:
+    return {k: np.array(v, copy=True) for k, v in arrays.items()}
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert list(a) == list(b)
+    for k in a:
+        assert a[k].dtype == b[k].dtype
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+@pytest.fixture(scope="module")
+def adding_rnn():
+    """A tanh RNN trained briefly on the adding problem (lag 10, seed 0, 100 steps, < 0.2 s),
+    in float64, and a test batch: a model sitting in a valley, so the cliff beside it shows."""
+    task = make_adding(seed=0, lag=10, n_train=256, n_test=64)
+    config = replace(VANISHING_CONFIG, hidden_size=16, steps=100, eval_every=100)
+    trainer = Trainer(config, task.data)
+    trainer.step(100)
+    x, y, m = task.data.test.batch(np.arange(64))
+    return trainer.model.copy(np.float64), x, y, m
+
+
+# --------------------------------------------------------------------------------------
+# compare_clipping
+# --------------------------------------------------------------------------------------
+
+
+def test_compare_clipping_by_hand():
+    grads = {"a": np.array([3.0, 4.0]), "b": np.array([0.0, 0.1])}
+    before = snapshot(grads)
+    cmp = compare_clipping(grads, 1.0)
+    assert isinstance(cmp, ClipComparison)
+    # g = [3, 4, 0, 0.1], ‖g‖ = √25.01; per element at ±1: [1, 1, 0, 0.1], ‖·‖ = √2.01.
+    assert cmp.norm_none == pytest.approx(math.sqrt(25.01), rel=1e-14)
+    assert cmp.norm_global == pytest.approx(1.0, rel=1e-14)
+    assert cmp.cos_global == pytest.approx(1.0, abs=1e-14)
+    assert cmp.norm_value == pytest.approx(math.sqrt(2.01), rel=1e-14)
+    assert cmp.cos_value == pytest.approx(7.01 / math.sqrt(25.01 * 2.01), rel=1e-14)
+    assert cmp.fraction_clipped == 0.5
+    assert cmp.clipped_global is True
+    assert_same(grads, before)  # the caller's gradient is untouched
+
+
+def test_compare_clipping_below_the_threshold_changes_nothing():
+    grads = {"a": np.array([3.0, 4.0]), "b": np.array([0.0, 0.1])}
+    cmp = compare_clipping(grads, 10.0)
+    assert cmp.norm_none == cmp.norm_global == cmp.norm_value
+    assert cmp.cos_global == pytest.approx(1.0, abs=1e-14)
+    assert cmp.cos_value == pytest.approx(1.0, abs=1e-14)
+    assert cmp.fraction_clipped == 0.0 and cmp.clipped_global is False
+
+
+def test_compare_clipping_separate_value_limit_and_float32():
+    grads = {"W": np.array([[3.0, -4.0]], np.float32), "b": np.array([0.5, 0.1], np.float32)}
+    before = snapshot(grads)
+    cmp = compare_clipping(grads, 100.0, value_limit=3.5)
+    # Only −4 is cut, to −3.5: [3, −3.5, 0.5, 0.1].
+    assert cmp.clipped_global is False and cmp.fraction_clipped == 0.25
+    clipped = np.array([3.0, -3.5, 0.5, 0.1])
+    g = np.array([3.0, -4.0, 0.5, 0.1])
+    g32 = g.astype(np.float32).astype(np.float64)  # the float32 values the grads hold
+    c32 = clipped.astype(np.float32).astype(np.float64)
+    assert cmp.norm_value == pytest.approx(np.linalg.norm(c32), rel=1e-12)
+    expected_cos = g32 @ c32 / (np.linalg.norm(g32) * np.linalg.norm(c32))
+    assert cmp.cos_value == pytest.approx(expected_cos, rel=1e-12)
+    assert cmp.cos_value < 0.999
+    assert_same(grads, before)
+
+
+def test_compare_clipping_zero_gradient_has_no_direction():
+    cmp = compare_clipping({"a": np.zeros(3)}, 1.0)
+    assert cmp.norm_none == cmp.norm_global == cmp.norm_value == 0.0
+    assert math.isnan(cmp.cos_global) and math.isnan(cmp.cos_value)
+    assert cmp.fraction_clipped == 0.0 and cmp.clipped_global is False
+
+
+def test_compare_clipping_on_a_model_gradient():
+    model = make_model(hidden_size=8)
+    ids, targets, mask = token_batch(model)
+    _, grads, _ = model.loss_and_grads(ids, targets, mask)
+    norm = math.sqrt(sum(float((g**2).sum()) for g in grads.values()))
+    cmp = compare_clipping(grads, norm / 4)
+    assert cmp.norm_global == pytest.approx(norm / 4, rel=1e-12)
+    assert cmp.cos_global == pytest.approx(1.0, abs=1e-12)
+    assert 0 < cmp.fraction_clipped < 1 and cmp.cos_value < 1.0
+
+
+# --------------------------------------------------------------------------------------
+# loss_slice and update_direction
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_loss_slice_at_the_current_model(cell):
+    model = make_model(cell=cell)
+    before = snapshot(model.params)
+    ids, targets, mask = token_batch(model)
+    current = plain_loss(model, ids, targets, mask)
+    scaled = loss_slice(model, ids, targets, mask, [1.0])
+    assert scaled.shape == (1,) and scaled.dtype == np.float64
+    assert scaled[0] == pytest.approx(current, rel=1e-13)
+    zero = {k: np.ones_like(v) for k, v in model.params.items()}
+    assert loss_slice(model, ids, targets, mask, [0.0], direction=zero)[0] == pytest.approx(
+        current, rel=1e-13
+    )
+    assert_same(model.params, before)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_loss_slice_scales_every_recurrent_matrix(cell):
+    model = make_model(cell=cell, num_layers=2)
+    ids, targets, mask = token_batch(model)
+    name = "W_hh" if cell == "rnn" else "W_h"
+    alphas = [0.0, 0.5, 2.0]
+    expected, only_l0 = [], []
+    for a in alphas:
+        both = model.copy()
+        both.params[f"l0.{name}"] *= a
+        both.params[f"l1.{name}"] *= a
+        expected.append(plain_loss(both, ids, targets, mask))
+        one = model.copy()
+        one.params[f"l0.{name}"] *= a
+        only_l0.append(plain_loss(one, ids, targets, mask))
+    got = loss_slice(model, ids, targets, mask, alphas)
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+    assert not np.allclose(got, only_l0)  # the second layer's matrix moved too
+
+
+def test_loss_slice_along_a_direction():
+    model = make_model()
+    ids, targets, mask = token_batch(model)
+    direction = {"l0.b_h": np.full(6, 0.3)}  # names left out stay put
+    moved = model.copy()
+    moved.params["l0.b_h"] += 2.0 * 0.3
+    got = loss_slice(model, ids, targets, mask, [2.0], direction=direction)
+    assert got[0] == pytest.approx(plain_loss(moved, ids, targets, mask), rel=1e-13)
+    with pytest.raises(ValueError, match="unknown"):
+        loss_slice(model, ids, targets, mask, [1.0], direction={"nope": np.zeros(1)})
+    with pytest.raises(ValueError, match="shape"):
+        loss_slice(model, ids, targets, mask, [1.0], direction={"l0.b_h": np.zeros(5)})
+
+
+def test_loss_slice_runs_in_float64_on_a_float32_model():
+    model = make_model(cell="gru").copy(np.float32)
+    before = snapshot(model.params)
+    ids, targets, mask = token_batch(model)
+    expected = plain_loss(model.copy(np.float64), ids, targets, mask)
+    assert loss_slice(model, ids, targets, mask, [1.0])[0] == pytest.approx(expected, rel=1e-13)
+    assert_same(model.params, before)
+
+
+def test_loss_slice_non_finite_is_inf_without_warnings():
+    model = make_model(activation="relu")
+    ids, targets, mask = token_batch(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any numpy RuntimeWarning fails the test
+        losses = loss_slice(model, ids, targets, mask, [1.0, 1e300])
+    assert math.isfinite(losses[0]) and losses[1] == math.inf
+
+
+def test_the_cliff_and_the_smooth_neighbourhood(adding_rnn):
+    model, x, y, m = adding_rnn
+    current = plain_loss(model, x, y, m)
+    far = loss_slice(model, x, y, m, [5.0, 10.0])
+    assert (far > 2 * current).all(), (far, current)  # the cliff: a big W_hh wrecks the loss
+    # Near alpha = 1 the slice is smooth: its slope is dL/dα = ⟨∂L/∂W_hh, W_hh⟩ …
+    eps = 1e-5
+    lo, hi = loss_slice(model, x, y, m, [1 - eps, 1 + eps])
+    _, grads, _ = model.loss_and_grads(x, y, m)
+    slope = float((grads["l0.W_hh"] * model.params["l0.W_hh"]).sum())
+    assert (hi - lo) / (2 * eps) == pytest.approx(slope, rel=1e-5, abs=1e-9)
+    # … and over ±1% it changes by about that slope, nothing like the jump further out.
+    near = np.linspace(0.99, 1.01, 9)
+    change = loss_slice(model, x, y, m, near) - current
+    np.testing.assert_allclose(change, slope * (near - 1), atol=0.02 * 0.01 * (1 + abs(slope)))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_update_direction_descends(cell, adding_rnn):
+    _, x, y, m = adding_rnn
+    config = ModelConfig(
+        cell=cell, hidden_size=8, input_kind="dense", input_size=2, output_size=1, loss="mse"
+    )
+    model = RNNModel.create(config, np.random.default_rng(3), dtype=np.float64)
+    before = snapshot(model.params)
+    lr = 1e-3
+    direction = update_direction(model, x, y, m, lr=lr, clip="none")
+    _, grads, _ = model.loss_and_grads(x, y, m)
+    assert list(direction) == list(grads)
+    for k, g in grads.items():
+        np.testing.assert_allclose(direction[k], -lr * g, rtol=1e-13)
+    losses = loss_slice(model, x, y, m, [0.0, 0.5, 1.0, 2.0], direction=direction)
+    assert (np.diff(losses) < 0).all(), losses  # small positive steps go downhill
+    # First order: L(α) − L(0) ≈ −α·lr·‖g‖².
+    sq = sum(float((g**2).sum()) for g in grads.values())
+    assert losses[2] - losses[0] == pytest.approx(-lr * sq, rel=0.05)
+    assert_same(model.params, before)
+
+
+def test_update_direction_clips_like_the_trainer():
+    model = make_model()
+    ids, targets, mask = token_batch(model)
+    _, grads, _ = model.loss_and_grads(ids, targets, mask)
+    norm = math.sqrt(sum(float((g**2).sum()) for g in grads.values()))
+    lr, threshold = 0.1, norm / 3
+    by_norm = update_direction(model, ids, targets, mask, lr, clip="norm", threshold=threshold)
+    for k, g in grads.items():
+        np.testing.assert_allclose(by_norm[k], -lr * g / 3, rtol=1e-12)
+    limit = float(np.median(np.abs(np.concatenate([g.ravel() for g in grads.values()]))))
+    by_value = update_direction(model, ids, targets, mask, lr, clip="value", threshold=limit)
+    for k, g in grads.items():
+        np.testing.assert_allclose(by_value[k], -lr * np.clip(g, -limit, limit), rtol=1e-12)
+    with pytest.raises(ValueError, match="clip"):
+        update_direction(model, ids, targets, mask, lr, clip="sometimes")
+
+
+# --------------------------------------------------------------------------------------
+# recurrent_jacobian_bound
+# --------------------------------------------------------------------------------------
+
+
+def orthogonal(H: int, seed: int) -> np.ndarray:
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((H, H)))
+    return q
+
+
+def test_bound_for_known_matrices():
+    model = make_model()
+    model.params["l0.W_hh"][...] = 0.5 * np.eye(6)
+    bound = recurrent_jacobian_bound(model)
+    assert bound["cell"] == "rnn" and bound["layer"] == 0
+    assert bound["sigma_max"] == pytest.approx(0.5, rel=1e-12)
+    assert bound["gamma"] == 1.0 and bound["bound"] == pytest.approx(0.5, rel=1e-12)
+    assert bound["vanishing_guaranteed"] is True
+    model.params["l0.W_hh"][...] = 2.0 * orthogonal(6, 0)
+    bound = recurrent_jacobian_bound(model)
+    assert bound["sigma_max"] == pytest.approx(2.0, rel=1e-12)
+    assert bound["vanishing_guaranteed"] is False
+    relu = make_model(activation="relu")
+    relu.params["l0.W_hh"][...] = 0.99 * orthogonal(6, 1)
+    assert recurrent_jacobian_bound(relu)["vanishing_guaranteed"] is True
+    relu.params["l0.W_hh"][...] = np.nan
+    assert recurrent_jacobian_bound(relu)["vanishing_guaranteed"] is False
+
+
+def test_bound_picks_the_layer():
+    model = make_model(num_layers=2)
+    model.params["l1.W_hh"][...] = 3.0 * orthogonal(6, 2)
+    assert recurrent_jacobian_bound(model, 1)["sigma_max"] == pytest.approx(3.0, rel=1e-12)
+    assert recurrent_jacobian_bound(model, -1)["layer"] == 1
+    with pytest.raises(IndexError):
+        recurrent_jacobian_bound(model, 2)
+
+
+@pytest.mark.parametrize(("cell", "gates"), [("gru", "rzn"), ("lstm", "ifgo")])
+def test_bound_for_gated_cells_is_per_block(cell, gates):
+    model = make_model(cell=cell)
+    H = 6
+    scales = {g: 0.5 + k for k, g in enumerate(gates)}
+    model.params["l0.W_h"][...] = np.hstack(
+        [scales[g] * orthogonal(H, k) for k, g in enumerate(gates)]
+    )
+    bound = recurrent_jacobian_bound(model)
+    assert bound["vanishing_guaranteed"] is None and bound["bound"] is None
+    assert list(bound["blocks"]) == list(gates)
+    for g in gates:
+        assert bound["blocks"][g] == pytest.approx(scales[g], rel=1e-12)
+    assert bound["sigma_max"] == pytest.approx(max(scales.values()), rel=1e-12)
+
+
+@pytest.mark.parametrize("sigma", [0.5, 0.9])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_the_bound_holds_for_the_jacobians(sigma, activation):
+    model = make_model(activation=activation, hidden_size=8)
+    W = np.random.default_rng(4).standard_normal((8, 8))
+    model.params["l0.W_hh"][...] = sigma * W / np.linalg.norm(W, 2)  # σ_max exactly sigma
+    bound = recurrent_jacobian_bound(model)
+    assert bound["vanishing_guaranteed"] is True
+    tokens = np.random.default_rng(5).integers(0, 5, 20)
+    norms = jacobian_norms(model, tokens)  # ‖∂h_{T−1}/∂h_k‖, k = 0 … T−1
+    steps_back = np.arange(20)[::-1]
+    assert (norms <= bound["bound"] ** steps_back + 1e-12).all()
+    assert norms[0] < 0.9**19 + 1e-12  # so 19 steps back, at most 0.9**19 ≈ 13% is left
+
+
+# --------------------------------------------------------------------------------------
+# dh_profile
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"cell": "gru", "num_layers": 2}, {"cell": "lstm", "output": "many_to_many"}],
+)
+def test_dh_profile_is_the_trainers_masked_mean(overrides):
+    model = make_model(**overrides)
+    ids, targets, mask = token_batch(model, B=5, T=8)
+    if model.config.output == "many_to_many":
+        targets = np.random.default_rng(2).integers(0, 3, ids.shape)
+    _, _, info = model.loss_and_grads(ids, targets, mask)
+    dh = info.dh_norm[-1]  # (B, T), the last layer
+    expected = np.array([dh[mask[:, t], t].mean() for t in range(8)])
+    got = dh_profile(model, ids, targets, mask)
+    assert got.shape == (8,) and got.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+    # One example: a batch of one, cut to its real steps.
+    n = int(mask[2].sum())
+    one_ids = ids[2:3, :n]
+    one_targets = targets[2:3, :n] if targets.ndim == 2 else targets[2:3]
+    _, _, info1 = model.loss_and_grads(one_ids, one_targets)
+    got1 = dh_profile(model, one_ids, one_targets)
+    assert got1.shape == (n,)
+    np.testing.assert_allclose(got1, info1.dh_norm[-1][0], rtol=1e-13)
+
+
+def test_dh_profile_matches_the_trainer_metric():
+    task = make_adding(seed=0, lag=5, n_train=32, n_test=8)
+    config = replace(VANISHING_CONFIG, hidden_size=8, batch_size=32, steps=1)
+    trainer = Trainer(config, task.data)
+    model = trainer.model.copy()
+    metrics = trainer.step(1)[0]
+    x, y, m = task.data.train.batch(np.arange(32))  # the whole training set: one batch
+    # The trainer's batch is a permutation of it; a mean over sequences does not care.
+    np.testing.assert_allclose(dh_profile(model, x, y, m), metrics["dh_norm"][-1], rtol=1e-4)
+
+
+# --------------------------------------------------------------------------------------
+# growth_summary
+# --------------------------------------------------------------------------------------
+
+
+def geometric(factor: float, T: int = 20) -> np.ndarray:
+    """norms[t] = factor ** (steps back from the last step)."""
+    return factor ** np.arange(T)[::-1].astype(float)
+
+
+def test_growth_summary_vanishing():
+    s = growth_summary(geometric(0.62))
+    assert s["kind"] == "vanishing" and s["horizon"] == 10
+    assert s["factor"] == pytest.approx(0.62, rel=1e-12)
+    assert s["left_after"] == pytest.approx(0.62**10, rel=1e-10)
+    assert growth_summary(geometric(0.62), horizon=3)["left_after"] == pytest.approx(0.62**3)
+
+
+@pytest.mark.parametrize(
+    ("norms", "kind", "factor"),
+    [
+        (geometric(1.3), "exploding", 1.3),
+        (np.full(15, 0.2), "steady", 1.0),
+        (geometric(0.95), "steady", 0.95),
+        (geometric(1.12), "exploding", 1.12),
+    ],
+)
+def test_growth_summary_kinds(norms, kind, factor):
+    s = growth_summary(norms)
+    assert s["kind"] == kind and s["factor"] == pytest.approx(factor, rel=1e-12)
+    assert s["left_after"] == pytest.approx(factor**10, rel=1e-10)
+
+
+def test_growth_summary_unknown_and_absurd():
+    s = growth_summary(np.zeros(12))
+    assert s["kind"] == "unknown" and math.isnan(s["factor"]) and math.isnan(s["left_after"])
+    huge = growth_summary([1e40, 1.0])  # factor 1e40: 1e400 does not fit a float
+    assert huge["kind"] == "exploding" and huge["left_after"] == math.inf
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError):
+            growth_summary(geometric(0.5), horizon=bad)
