@@ -17,5 +17,6 @@ st.navigation(
         st.Page(EXPLORE, title="Explore", url_path="home", default=True, visibility="hidden"),
         st.Page(EXPLORE, title="Explore", url_path="explore"),
         st.Page("app_pages/train.py", title="Train", url_path="train"),
+        st.Page("app_pages/gradients.py", title="Gradient lab", url_path="gradients"),
     ]
 ).run()

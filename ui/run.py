@@ -74,9 +74,12 @@ class MetricsLog:
     spectral radius and top singular value per layer, per-parameter gradient norms) and per
     evaluation (train/test loss and accuracy). Settings changes are kept as events."""
 
-    def __init__(self, param_names: list[str], layers: int, capacity: int):
+    def __init__(self, param_names: list[str], layers: int, capacity: int, seq_len: int = 0):
         self.param_names = list(param_names)
         self.layers = layers
+        self.seq_len = seq_len
+        # ‖∂L/∂h_t‖ of the last layer per step (batch mean), padded with NaN to seq_len
+        self.dh = Thinned(("step", *(f"t{i}" for i in range(seq_len))), min(capacity, 1000))
         spectral = tuple(f"rho{i}" for i in range(layers)) + tuple(
             f"sigma{i}" for i in range(layers)
         )
@@ -103,6 +106,11 @@ class MetricsLog:
             *(m["param_grad_norms"][n] for n in self.param_names),
         ]
         self.steps.add(row)
+        if self.seq_len:
+            dh = np.full(self.seq_len, np.nan)
+            last = np.asarray(m["dh_norm"][-1])[: self.seq_len]
+            dh[: len(last)] = last
+            self.dh.add([m["step"], *dh])
         if "test_loss" in m:
             self.evals.add([m["step"], *(m[k] for k in EVAL_KEYS)])
         self.last = m
@@ -134,7 +142,14 @@ class MetricsLog:
 
     @property
     def nbytes(self) -> int:
-        return self.steps.nbytes + self.evals.nbytes
+        return self.steps.nbytes + self.evals.nbytes + self.dh.nbytes
+
+    def dh_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps (S,), norms (S, seq_len)) of the kept ‖∂L/∂h_t‖ rows."""
+        if not self.seq_len:
+            return np.zeros(0), np.zeros((0, 0))
+        cols = [self.dh.column(f"t{i}") for i in range(self.seq_len)]
+        return self.dh.column("step"), np.stack(cols, axis=1)
 
 
 @dataclass
@@ -179,6 +194,8 @@ class RunView:
     param_names: list[str]
     layers: int
     snapshots: list[Snapshot]
+    dh_steps: np.ndarray  # (S,) steps of the kept ‖∂L/∂h_t‖ rows
+    dh: np.ndarray  # (S, T) ‖∂L/∂h_t‖ of the last layer, batch mean, NaN past the batch
 
 
 class TrainingRun:
@@ -201,7 +218,12 @@ class TrainingRun:
             self.trainer.restore(optimizer_state, start_step)
         self.probe = np.asarray(probe)
         params = list(self.trainer.model.params)
-        self.log = MetricsLog(params, self.trainer.model.config.num_layers, limits.history_rows)
+        self.log = MetricsLog(
+            params,
+            self.trainer.model.config.num_layers,
+            limits.history_rows,
+            seq_len=int(task.data.train.inputs.shape[1]),
+        )
         self.snapshots = Snapshots(limits.snapshots)
         self.state = "ready"
         self.reason: str | None = None
@@ -251,6 +273,7 @@ class TrainingRun:
                 else:
                     cols[c] = full[pick]
             evals = {c: self.log.evals.column(c) for c in self.log.evals.columns}
+            dh_steps, dh = self.log.dh_matrix()
             return RunView(
                 state=self.state,
                 reason=self.reason,
@@ -264,6 +287,8 @@ class TrainingRun:
                 param_names=list(self.log.param_names),
                 layers=self.log.layers,
                 snapshots=list(self.snapshots.items),
+                dh_steps=dh_steps,
+                dh=dh,
             )
 
     # ----------------------------------------------------------------- control

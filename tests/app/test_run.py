@@ -191,3 +191,18 @@ def test_view_thins_for_drawing_and_keeps_every_clipped_bucket(tiny):
     np.testing.assert_array_equal(view.columns["loss"], run.log.steps.column("loss")[k - 1 :: k])
     assert full_clipped.any()
     assert view.snapshots == run.snapshots.items and view.snapshots is not run.snapshots.items
+
+
+def test_gradient_through_time_is_kept_per_step_for_the_lab():
+    task = load_task("adding")
+    config = dataclasses.replace(task.default_config, steps=30)
+    run = TrainingRun(task, config, task.data.test.inputs[0], Limits())
+    run.advance(0, max_steps=30)
+    steps, dh = run.log.dh_matrix()
+    T = task.data.train.inputs.shape[1]
+    assert dh.shape == (30, T) and steps.tolist() == list(range(1, 31))
+    bare = Trainer(config, task.data)
+    metrics = bare.step(30)
+    np.testing.assert_allclose(dh[7], metrics[7]["dh_norm"][-1])
+    view = run.view()
+    assert view.dh.shape == (30, T)
