@@ -18,5 +18,6 @@ st.navigation(
         st.Page(EXPLORE, title="Explore", url_path="explore"),
         st.Page("app_pages/train.py", title="Train", url_path="train"),
         st.Page("app_pages/gradients.py", title="Gradient lab", url_path="gradients"),
+        st.Page("app_pages/compare.py", title="Compare", url_path="compare"),
     ]
 ).run()

@@ -290,3 +290,53 @@ def train_settings(task_obj, limits) -> dict:
         help="One seed for the initial weights and the order of the data.",
     )
     return v
+
+
+# ----------------------------------------------------------------------------- compare (A / B)
+
+COMPARE_KEYS = ("cell", "hidden", "optimizer", "lr", "clip", "clip_value", "init_scale", "truncate")
+
+
+def compare_settings(side: str, limits) -> dict:
+    """The settings that most often differ between two runs, keyed ``a_<key>`` / ``b_<key>``
+    in the URL; returns {key: value} without the prefix."""
+    bound = {"bind": "query-params"}
+    k = f"{side}_"
+    v = {}
+    v["cell"] = st.segmented_control("Cell", CHOICES["cell"], key=k + "cell", **bound)
+    c1, c2 = st.columns(2)
+    v["hidden"] = c1.number_input(
+        "Hidden units", min_value=2, max_value=limits.max_hidden, step=1, key=k + "hidden", **bound
+    )
+    v["optimizer"] = c2.selectbox("Optimizer", CHOICES["optimizer"], key=k + "optimizer", **bound)
+    v["lr"] = st.select_slider("Learning rate", LR_LABELS, key=k + "lr", **bound)
+    c1, c2 = st.columns(2)
+    v["clip"] = c1.segmented_control("Clipping", CHOICES["clip"], key=k + "clip", **bound)
+    v["clip_value"] = c2.number_input(
+        "Threshold", min_value=0.001, max_value=1000.0, format="%g", key=k + "clip_value", **bound
+    )
+    c1, c2 = st.columns(2)
+    v["init_scale"] = c1.select_slider("ρ(W_hh) at init", RADII, key=k + "init_scale", **bound)
+    v["truncate"] = c2.select_slider("BPTT truncation", TRUNCATIONS, key=k + "truncate", **bound)
+    return v
+
+
+def seed_compare(side: str, config, limits, overwrite: bool = False) -> list[str]:
+    """Like :func:`seed_widgets` for one side of the comparison."""
+    notes = []
+    values = widget_values(config)
+    for key in COMPARE_KEYS:
+        full = f"{side}_{key}"
+        in_url = full in st.query_params
+        bad = in_url and not url_value_ok(key, st.query_params[full], limits)
+        if bad:
+            notes.append(full)
+        if overwrite or bad or (full not in st.session_state and not in_url):
+            st.session_state[full] = values[key]
+    return notes
+
+
+def config_from_compare(base, values: dict):
+    """``base`` with one side's compare settings applied."""
+    merged = {**widget_values(base), **{k: v for k, v in values.items() if v is not None}}
+    return read_settings(base, merged)

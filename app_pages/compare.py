@@ -1,0 +1,261 @@
+"""Compare: two configurations trained side by side, same seed, same data order."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import streamlit as st
+
+from ui import charts, charts_lab
+from ui.controls import (
+    compare_settings,
+    config_from_compare,
+    seed_compare,
+    task_picker,
+)
+from ui.inputs import read_example, read_text
+from ui.limits import Limits
+from ui.run import TrainingRun
+from ui.state import get_task
+
+PAIR = "compare"  # session key: {"task", "configs": (A, B), "runs": {"A": run, "B": run}}
+LIMITS, _ = Limits.from_env()
+PRESETS = {
+    "RNN vs LSTM": ({"cell": "rnn"}, {"cell": "lstm"}),
+    "clipping on / off": ({"clip": "norm"}, {"clip": "none"}),
+    "two learning rates": ({"lr": "0.01"}, {"lr": "0.001"}),
+}
+
+
+def apply_preset(name: str) -> None:
+    a, b = PRESETS[name]
+    for side, values in (("a", a), ("b", b)):
+        for key, value in values.items():
+            st.session_state[f"{side}_{key}"] = value
+    st.session_state.pop(PAIR, None)
+
+
+def on_task_change() -> None:
+    built = get_task(st.session_state["task"])
+    for side in ("a", "b"):
+        seed_compare(side, built.default_config, LIMITS, overwrite=True)
+    st.session_state.pop(PAIR, None)
+
+
+def differences(a, b) -> list[str]:
+    names = {
+        "cell": "cell",
+        "hidden_size": "hidden units",
+        "optimizer": "optimizer",
+        "lr": "learning rate",
+        "clip": "clipping",
+        "clip_value": "clipping threshold",
+        "spectral_radius": "ρ(W_hh) at init",
+        "truncate": "BPTT truncation",
+    }
+    return [
+        f"{label}: {getattr(a, f)} vs {getattr(b, f)}"
+        for f, label in names.items()
+        if getattr(a, f) != getattr(b, f)
+    ]
+
+
+def outcome(name: str, run: TrainingRun, metric: str) -> str:
+    ev = run.log.latest_eval()
+    value = ev.get(metric, math.nan)
+    text = f"**{name}**: {run.steps:,} steps"
+    if math.isfinite(value):
+        text += f", {metric.replace('_', ' ')} {value:.4g}"
+    if run.state == "diverged":
+        text += " — **diverged**"
+    return text
+
+
+st.title("Compare")
+st.caption(
+    "Two configurations of the same task, trained with the same seed and the same order of "
+    "the data, on synchronised axes: change one thing and see what it does. The settings "
+    "are in the link (`a_…` and `b_…`), so a workshop can hand out one URL."
+)
+
+top = st.columns([1, 2])
+with top[0]:
+    task_name = task_picker(on_change=on_task_change)
+built = get_task(task_name)
+notes = [n for side in ("a", "b") for n in seed_compare(side, built.default_config, LIMITS)]
+if notes:
+    st.info(f"The link's value for {', '.join(notes)} cannot be used here; the task's value is.")
+with top[1]:
+    st.markdown("Presets")
+    cols = st.columns(len(PRESETS))
+    for col, name in zip(cols, PRESETS, strict=True):
+        col.button(name, on_click=apply_preset, args=(name,), width="stretch")
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("A")
+    values_a = compare_settings("a", LIMITS)
+with right:
+    st.subheader("B")
+    values_b = compare_settings("b", LIMITS)
+for key, value in (("steps", min(built.default_config.steps, 1000)), ("seed", 0)):
+    if key not in st.session_state and key not in st.query_params:
+        st.session_state[key] = value
+c1, c2 = st.columns(2)
+steps = c1.number_input(
+    "Steps for both",
+    min_value=10,
+    max_value=LIMITS.max_steps,
+    step=50,
+    key="steps",
+    bind="query-params",
+)
+seed = c2.number_input(
+    "Seed for both", min_value=0, max_value=2**31 - 1, step=1, key="seed", bind="query-params"
+)
+try:
+    base = built.default_config
+    config_a = config_from_compare(base, values_a)
+    config_b = config_from_compare(base, values_b)
+    config_a = dataclasses.replace(config_a, steps=int(steps), seed=int(seed))
+    config_b = dataclasses.replace(config_b, steps=int(steps), seed=int(seed))
+except ValueError as e:
+    st.error(f"These settings cannot be used: {e}")
+    st.stop()
+
+diff = differences(config_a, config_b)
+st.markdown(
+    "**What differs:** "
+    + (
+        "; ".join(diff)
+        if diff
+        else "nothing — A and B are the same run, so their curves must coincide exactly."
+    )
+)
+
+probe_reading = (
+    read_text(built, built.example or "") if built.encoder is not None else read_example(built, 0)
+)
+pair = st.session_state.get(PAIR)
+if pair is None or pair["task"] != task_name or pair["configs"] != (config_a, config_b):
+    buttons = st.columns([1, 4])
+    if buttons[0].button("▶ Train both", type="primary", width="stretch"):
+        runs = {
+            "A": TrainingRun(built, config_a, probe_reading.seq, LIMITS),
+            "B": TrainingRun(built, config_b, probe_reading.seq, LIMITS),
+        }
+        for run in runs.values():
+            run.start()
+        st.session_state[PAIR] = {"task": task_name, "configs": (config_a, config_b), "runs": runs}
+        st.rerun()
+    if pair is not None:
+        st.caption("The settings changed since the last comparison: train both again.")
+    st.stop()
+
+runs: dict[str, TrainingRun] = pair["runs"]
+running = any(r.state == "running" for r in runs.values())
+if running and st.button("⏸ Pause both"):
+    for run in runs.values():
+        run.pause()
+    st.rerun()
+paused = not running and any(r.state == "paused" for r in runs.values())
+if paused and st.button("▶ Resume both", type="primary"):
+    for run in runs.values():
+        run.start()
+    st.rerun()
+
+
+@st.fragment(run_every=LIMITS.redraw_seconds if running else None)
+def live() -> None:
+    state = st.session_state.get(PAIR)
+    if state is None:
+        return
+    runs = state["runs"]
+    views = {n: r.view() for n, r in runs.items()}
+    classifier = built.output_kind.startswith("class")
+    metric = "test_acc" if classifier else "test_loss"
+    st.markdown(" · ".join(outcome(n, r, metric) for n, r in runs.items()))
+    total = sum(v.steps for v in views.values()) / max(1, sum(v.budget for v in views.values()))
+    st.progress(min(1.0, total))
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(
+        charts_lab.runs_overlay(
+            {n: (v.columns["step"], v.columns["loss"]) for n, v in views.items()},
+            y_title="batch loss (log scale)",
+            log_y=True,
+            title="Loss",
+        ),
+        key="cmp_loss",
+        width="stretch",
+    )
+    if classifier:
+        c2.plotly_chart(
+            charts_lab.runs_overlay(
+                {n: (v.evals["step"], v.evals["test_acc"]) for n, v in views.items()},
+                y_title="test accuracy",
+                title="Test accuracy",
+            ),
+            key="cmp_acc",
+            width="stretch",
+        )
+    else:
+        c2.plotly_chart(
+            charts_lab.runs_overlay(
+                {n: (v.evals["step"], v.evals["test_loss"]) for n, v in views.items()},
+                y_title="test MSE (log scale)",
+                log_y=True,
+                title="Test loss",
+            ),
+            key="cmp_acc",
+            width="stretch",
+        )
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(
+        charts_lab.runs_overlay(
+            {n: (v.columns["step"], v.columns["grad_norm"]) for n, v in views.items()},
+            y_title="‖∇‖₂ before clipping (log scale)",
+            log_y=True,
+            title="Gradient norm",
+        ),
+        key="cmp_grad",
+        width="stretch",
+    )
+    c2.plotly_chart(
+        charts_lab.runs_overlay(
+            {n: (v.columns["step"], v.columns["rho0"]) for n, v in views.items()},
+            y_title="ρ(W_hh), layer 1",
+            title="Spectral radius",
+        ),
+        key="cmp_rho",
+        width="stretch",
+    )
+    c1, c2 = st.columns(2)
+    for col, (name, v) in zip((c1, c2), views.items(), strict=True):
+        snap = v.snapshots[-1]
+        col.plotly_chart(
+            charts.hidden_heatmap(
+                snap.hs[-1], probe_reading.tokens, title=f"{name}: probe at step {snap.step:,}"
+            ),
+            key=f"cmp_heat_{name}",
+            width="stretch",
+        )
+    for name, v in views.items():
+        if v.state == "diverged":
+            st.error(f"{name} diverged: {v.reason}.")
+    active = [r for r in runs.values() if r.state == "running"]
+    if active:
+        for r in active:
+            r.advance(max(0.15, 0.5 / len(active)))
+        if not any(r.state == "running" for r in runs.values()):
+            st.rerun()
+
+
+live()
+with st.expander("How to read this"):
+    st.markdown(
+        "Both runs start from the same seed — the same initial weights when the shapes "
+        "match — and see the same batches in the same order, so any gap between the curves "
+        "comes from the settings listed under *What differs*. The probe heatmaps show the "
+        "same sentence read by each model at its latest snapshot."
+    )
