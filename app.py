@@ -19,5 +19,6 @@ st.navigation(
         st.Page("app_pages/train.py", title="Train", url_path="train"),
         st.Page("app_pages/gradients.py", title="Gradient lab", url_path="gradients"),
         st.Page("app_pages/compare.py", title="Compare", url_path="compare"),
+        st.Page("app_pages/learn.py", title="Learn", url_path="learn"),
     ]
 ).run()
