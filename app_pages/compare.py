@@ -17,6 +17,7 @@ from ui.controls import (
 from ui.inputs import read_example, read_text
 from ui.limits import Limits
 from ui.run import TrainingRun
+from ui.share import share_box
 from ui.state import get_task
 
 PAIR = "compare"  # session key: {"task", "configs": (A, B), "runs": {"A": run, "B": run}}
@@ -79,6 +80,7 @@ st.caption(
     "are in the link (`a_…` and `b_…`), so a workshop can hand out one URL."
 )
 
+share_box()
 top = st.columns([1, 2])
 with top[0]:
     task_name = task_picker(on_change=on_task_change)

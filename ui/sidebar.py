@@ -8,6 +8,7 @@ import streamlit as st
 
 from rnn_core.tasks import Task
 from ui.models import SessionModel
+from ui.share import share_box
 
 CELL_NAMES = {"rnn": "vanilla RNN", "gru": "GRU", "lstm": "LSTM"}
 ORIGIN_NOTES = {
@@ -38,6 +39,7 @@ def model_summary(sm: SessionModel, task: Task) -> None:
             right.metric("Test MSE", _num(scores.get("test_loss")))
         st.caption(f"Origin: **{sm.origin}** — {ORIGIN_NOTES.get(sm.origin, '')}.")
         st.caption(f"Target for this task: {task.target}.")
+    share_box()
 
 
 def _pct(x: float | None) -> str:

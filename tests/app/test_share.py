@@ -1,0 +1,25 @@
+"""Share links reproduce the view: the page's path plus every bound setting."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from tests.app.conftest import run_app
+from ui.share import view_link
+
+
+def test_view_link_keeps_the_page_and_sets_the_query():
+    link = view_link("http://host:8501/explore?old=1", {"task": "sentiment", "sentence": "a b"})
+    parts = urlsplit(link)
+    assert (parts.scheme, parts.netloc, parts.path) == ("http", "host:8501", "/explore")
+    assert parse_qs(parts.query) == {"task": ["sentiment"], "sentence": ["a b"]}
+    assert view_link(None, {"a": "1"}) == "?a=1"
+
+
+def test_the_sidebar_offers_the_link_with_the_pages_settings():
+    at = run_app(sentence="1101", task="parity")
+    codes = [c.value for c in at.sidebar.code]
+    assert codes and "sentence=1101" in codes[0] and "task=parity" in codes[0]
+    # a default value is left out of the URL (Streamlit's binding), and so is the default page
+    at = run_app(sentence="this is not bad")
+    assert "task=" not in at.sidebar.code[0].value
