@@ -34,3 +34,13 @@ def test_ci_script_runs_the_readme_test_command():
     assert "set -euo pipefail" in ci
     assert "pip install -r requirements-dev.txt && python -m pytest" in ci
     assert "playwright install" not in ci.replace("never `playwright install`", "")
+
+
+def test_readme_chart_example_builds_figures_from_rnn_core_arrays():
+    code = re.findall(r"```python\n(.*?)```", README, re.S)[1]
+    assert "from ui import charts" in code
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["Figure", "(16,", "5)"]
