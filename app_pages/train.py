@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from ui import charts, charts_train
+from ui.bundle import bundle_filename, export_bundle
 from ui.controls import (
     LIVE_KEYS,
     TRAIN_KEYS,
@@ -22,6 +23,7 @@ from ui.inputs import read_example, read_text
 from ui.limits import Limits
 from ui.models import SessionModel
 from ui.run import RunView, TrainingRun
+from ui.share import view_link
 from ui.sidebar import model_summary
 from ui.state import CSV_TASK, get_task, publish_run, session_model
 from ui.transfer import (
@@ -259,6 +261,23 @@ with settings_col, st.expander("Save, load, your own data"):
             on_click="ignore",
             help="Weights, optimizer state, settings and vocabulary; load it here to go on.",
         )
+        link = view_link(st.context.url, st.query_params.to_dict())  # read in the script run
+        st.download_button(
+            "Everything (.zip)",
+            # built on click, on Streamlit's download thread: no st.* calls in here
+            data=lambda: export_bundle(
+                saved,
+                built,
+                figures(saved.view(), saved.snapshots.items[-1]),
+                page="train",
+                link=link,
+            ),
+            file_name=bundle_filename(saved, built),
+            mime="application/zip",
+            on_click="ignore",
+            help="The model, the metrics, the settings and every chart as a standalone HTML "
+            "file that works offline.",
+        )
     model_file = st.file_uploader(
         "Load a model (.npz)", type=["npz"], key="model_upload", max_upload_size=20
     )
@@ -329,10 +348,77 @@ with main:
         )
 
 
-def draw(v: RunView) -> None:
-    """Progress and every live chart, from a consistent view of the run."""
+def figures(v: RunView, snap) -> dict[str, object]:
+    """Every live chart of a run view (and the probe at snapshot ``snap``), by name: what the
+    page draws and what the export bundle saves."""
     cols, evals = v.columns, v.evals
     steps = cols["step"]
+    classifier = built.output_kind.startswith("class")
+    ev = evals["step"] if len(evals["step"]) else None
+    figs = {
+        "loss": charts_train.mark_events(
+            charts_train.loss_chart(
+                steps,
+                cols["loss"],
+                ev,
+                evals["train_loss"] if ev is not None else None,
+                evals["test_loss"] if ev is not None else None,
+                log_y=True,
+                y_title="loss (nats, log scale)" if classifier else "MSE (log scale)",
+            ),
+            v.events,
+        )
+    }
+    if classifier:
+        figs["accuracy"] = charts_train.accuracy_chart(
+            steps,
+            cols["accuracy"],
+            ev,
+            evals["train_acc"] if ev is not None else None,
+            evals["test_acc"] if ev is not None else None,
+            target=built.goal.threshold if built.goal.metric.endswith("acc") else None,
+        )
+    figs["grad"] = charts_train.mark_events(
+        charts_train.grad_norm_chart(
+            steps,
+            cols["grad_norm"],
+            cols["clipped"] > 0,
+            threshold=v.config.clip_value if v.config.clip != "none" else None,
+            clip_mode=v.config.clip,
+        ),
+        v.events,
+    )
+    figs["param_grads"] = charts_train.param_grad_chart(
+        steps, {n: cols[f"grad:{n}"] for n in v.param_names}
+    )
+    relu = v.config.cell == "rnn" and v.config.activation == "relu"
+    figs["spectrum"] = charts_train.spectrum_chart(
+        steps,
+        np.stack([cols[f"rho{i}"] for i in range(v.layers)], axis=1),
+        np.stack([cols[f"sigma{i}"] for i in range(v.layers)], axis=1),
+        threshold=1.0,
+        threshold_label="1/γ = 1 (relu: slope 1)" if relu else "1/γ = 1 (tanh)",
+    )
+    snap_steps = np.array([s.step for s in v.snapshots])
+    if built.output_kind == "class_per_sequence":
+        probs = np.stack([s.outputs[-1] for s in v.snapshots])
+        figs["probe"] = charts_train.probe_chart(
+            snap_steps, probs, built.class_names, mark_step=snap.step
+        )
+    elif not classifier:
+        values = np.array([float(s.outputs[-1, 0]) for s in v.snapshots])
+        truth = probe.truth if isinstance(probe.truth, float) else None
+        figs["probe"] = charts_train.probe_value_chart(
+            snap_steps, values, truth, mark_step=snap.step
+        )
+    figs["probe_hidden_state"] = charts.hidden_heatmap(
+        snap.hs[-1], probe.tokens, title=f"Probe's hidden state at step {snap.step:,}"
+    )
+    return figs
+
+
+def draw(v: RunView) -> None:
+    """Progress and every live chart, from a consistent view of the run."""
     left = (v.budget - v.steps) / v.rate if v.rate and math.isfinite(v.rate) else math.nan
     text = f"step {v.steps:,} of {v.budget:,}"
     if math.isfinite(v.rate):
@@ -348,105 +434,32 @@ def draw(v: RunView) -> None:
             c2.button(fix, key=f"fix_{i}", on_click=apply_fix, args=(fix_values,))
     elif v.state == "done":
         st.success(f"Finished: {v.reason}. Raise the step budget to go on.")
-    if not len(steps):
+    if not len(v.columns["step"]):
         st.info("Press **Start** to train, or **Step** for one step at a time.")
         return
-    classifier = built.output_kind.startswith("class")
-    ev = evals["step"] if len(evals["step"]) else None
-    loss_fig = charts_train.loss_chart(
-        steps,
-        cols["loss"],
-        ev,
-        evals["train_loss"] if ev is not None else None,
-        evals["test_loss"] if ev is not None else None,
-        log_y=True,
-        y_title="loss (nats, log scale)" if classifier else "MSE (log scale)",
-    )
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(charts_train.mark_events(loss_fig, v.events), key="loss", width="stretch")
-    if classifier:
-        target = built.goal.threshold if built.goal.metric.endswith("acc") else None
-        c2.plotly_chart(
-            charts_train.accuracy_chart(
-                steps,
-                cols["accuracy"],
-                ev,
-                evals["train_acc"] if ev is not None else None,
-                evals["test_acc"] if ev is not None else None,
-                target=target,
-            ),
-            key="accuracy",
-            width="stretch",
-        )
-    c1, c2 = st.columns(2)
-    grad_fig = charts_train.grad_norm_chart(
-        steps,
-        cols["grad_norm"],
-        cols["clipped"] > 0,
-        threshold=v.config.clip_value if v.config.clip != "none" else None,
-        clip_mode=v.config.clip,
-    )
-    c1.plotly_chart(charts_train.mark_events(grad_fig, v.events), key="grad", width="stretch")
-    c2.plotly_chart(
-        charts_train.param_grad_chart(steps, {n: cols[f"grad:{n}"] for n in v.param_names}),
-        key="param_grads",
-        width="stretch",
-    )
-    radius = np.stack([cols[f"rho{i}"] for i in range(v.layers)], axis=1)
-    sigma = np.stack([cols[f"sigma{i}"] for i in range(v.layers)], axis=1)
-    relu = v.config.cell == "rnn" and v.config.activation == "relu"
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(
-        charts_train.spectrum_chart(
-            steps,
-            radius,
-            sigma,
-            threshold=1.0,
-            threshold_label="1/γ = 1 (relu: slope 1)" if relu else "1/γ = 1 (tanh)",
-        ),
-        key="spectrum",
-        width="stretch",
-    )
     snaps = v.snapshots
     snap_steps = [s.step for s in snaps]
-    with c2:
+    chosen = snap_steps[-1]
+    if len(snaps) > 1:
+        chosen = st.session_state.get("snapshot", chosen)
+    snap = snaps[snap_steps.index(chosen)] if chosen in snap_steps else snaps[-1]
+    figs = figures(v, snap)
+    left_col, right_col = st.columns(2)
+    present = [n for n in ("loss", "accuracy", "grad", "param_grads", "spectrum") if n in figs]
+    for j, name in enumerate(present):
+        (left_col, right_col)[j % 2].plotly_chart(figs[name], key=name, width="stretch")
+    with right_col:
         if len(snaps) > 1:
-            chosen = st.select_slider(
+            st.select_slider(
                 "Replay the probe at training step",
                 snap_steps,
-                value=snap_steps[-1],
+                value=snap.step,
                 key="snapshot",
                 format_func=lambda s: f"{s:,}",
             )
-        else:
-            chosen = snap_steps[-1]
-        snap = snaps[snap_steps.index(chosen)] if chosen in snap_steps else snaps[-1]
-        if built.output_kind == "class_per_sequence":
-            probs = np.stack([s.outputs[-1] for s in snaps])
-            st.plotly_chart(
-                charts_train.probe_chart(
-                    np.array(snap_steps), probs, built.class_names, mark_step=snap.step
-                ),
-                key="probe",
-                width="stretch",
-            )
-        elif not classifier:
-            values = np.array([float(s.outputs[-1, 0]) for s in snaps])
-            truth = probe.truth if isinstance(probe.truth, float) else None
-            st.plotly_chart(
-                charts_train.probe_value_chart(
-                    np.array(snap_steps), values, truth, mark_step=snap.step
-                ),
-                key="probe",
-                width="stretch",
-            )
-    st.plotly_chart(
-        charts.hidden_heatmap(
-            snap.hs[-1], probe.tokens, title=f"Probe's hidden state at step {snap.step:,}"
-        ),
-        key="snapshot_heatmap",
-        width="stretch",
-    )
+        if "probe" in figs:
+            st.plotly_chart(figs["probe"], key="probe", width="stretch")
+    st.plotly_chart(figs["probe_hidden_state"], key="snapshot_heatmap", width="stretch")
 
 
 running = run.state == "running"

@@ -248,3 +248,13 @@ def test_unusable_url_values_fall_back_to_the_tasks_settings_with_a_note():
     for key in ("hidden", "lr", "cell", "seed", "steps", "clip_value"):
         assert key in note
     assert "100000" not in note and "banana" not in note  # values are not echoed
+
+
+def test_the_export_bundle_is_offered_and_builds():
+    """The zip's contents are tested in test_bundle.py and, clicked in a real browser, in
+    tests/browser/test_train.py; here: the page offers it."""
+    at = open_train(task="sentiment-tiny")
+    for _ in range(2):
+        button(at, "Step").click().run()
+    labels = [b.label for b in at.get("download_button")]
+    assert "Everything (.zip)" in labels and "Model (.npz)" in labels

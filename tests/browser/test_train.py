@@ -103,3 +103,32 @@ def test_forced_divergence_offers_fixes(train_page, server):
     print(f"\ndiverged; fixes offered: {labels}")
     assert len(labels) >= 1, page.inner_text("body")[:2000]
     assert_no_exception(page)
+
+
+def test_the_export_bundle_downloads_and_works_offline(train_page, server, tmp_path):
+    """Click "Everything (.zip)" in the browser: the zip holds the model, the metrics, the
+    config and the charts as offline HTML that would load nothing from the network."""
+    import io
+    import zipfile
+
+    from ui.bundle import external_urls
+
+    page = train_page
+    open_train(page, server, "task=sentiment-tiny")
+    for _ in range(3):
+        button(page, "Step").click()
+        page.wait_for_timeout(700)
+    page.get_by_text("Save, load, your own data").click()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Everything (.zip)").click()
+    path = tmp_path / "bundle.zip"
+    download.value.save_as(path)
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as z:
+        names = z.namelist()
+        assert {"model.npz", "metrics.csv", "config.json"} <= set(names)
+        charts = [n for n in names if n.startswith("charts/") and n.endswith(".html")]
+        assert len(charts) >= 4, names
+        for name in charts:
+            html = z.read(name).decode("utf-8")
+            assert external_urls(html) == [], name
+    assert_no_exception(page)
