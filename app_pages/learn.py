@@ -128,6 +128,17 @@ bwd = backward_table(sm.model, seq, units)
 st.subheader("3 · Backward: the gradient arrives at h_t")
 for line in BPTT:
     st.latex(line)
+if cfg.cell != "rnn":
+    st.caption(
+        f"These are the vanilla RNN's equations. In a {cfg.cell.upper()} the gradient from "
+        "the future also flows through the gates — "
+        + (
+            "z_t ⊙ ∂L/∂h_{t+1} passes straight back"
+            if cfg.cell == "gru"
+            else "f_t ⊙ ∂L/∂c_{t+1} passes back along the cell state"
+        )
+        + " — which is why it vanishes less. The numbers below are this cell's own."
+    )
 what = f"−log p({built.class_names[bwd.target]})" if cfg.loss == "xent" else "the squared error"
 st.markdown(
     f"L = {what} = {bwd.loss:.4g} for the prediction after the last token. Going backwards "
