@@ -134,7 +134,11 @@ trace_b = model.trace(reading_b.seq) if reading_b is not None else None
 
 # ----------------------------------------------------------------------------- 1. heatmap
 
-left, right = st.columns([3, 2], gap="large")
+kind = built.output_kind
+if kind == "class_per_step":  # top-5 per token needs the page's whole width
+    left, right = st.container(), st.container()
+else:
+    left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Hidden state, step by step")
     order_key = (
@@ -184,7 +188,6 @@ with left:
 
 with right:
     st.subheader("Prediction as it reads")
-    kind = built.output_kind
     if kind == "class_per_sequence":
         st.plotly_chart(
             charts.prediction_lines(trace.probs, tokens, built.class_names),
