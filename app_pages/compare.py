@@ -180,58 +180,10 @@ def live() -> None:
     st.markdown(" · ".join(outcome(n, r, metric) for n, r in runs.items()))
     total = sum(v.steps for v in views.values()) / max(1, sum(v.budget for v in views.values()))
     st.progress(min(1.0, total))
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(
-        charts_lab.runs_overlay(
-            {n: (v.columns["step"], v.columns["loss"]) for n, v in views.items()},
-            y_title="batch loss (log scale)",
-            log_y=True,
-            title="Loss",
-        ),
-        key="cmp_loss",
-        width="stretch",
-    )
-    if classifier:
-        c2.plotly_chart(
-            charts_lab.runs_overlay(
-                {n: (v.evals["step"], v.evals["test_acc"]) for n, v in views.items()},
-                y_title="test accuracy",
-                title="Test accuracy",
-            ),
-            key="cmp_acc",
-            width="stretch",
-        )
-    else:
-        c2.plotly_chart(
-            charts_lab.runs_overlay(
-                {n: (v.evals["step"], v.evals["test_loss"]) for n, v in views.items()},
-                y_title="test MSE (log scale)",
-                log_y=True,
-                title="Test loss",
-            ),
-            key="cmp_acc",
-            width="stretch",
-        )
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(
-        charts_lab.runs_overlay(
-            {n: (v.columns["step"], v.columns["grad_norm"]) for n, v in views.items()},
-            y_title="‖∇‖₂ before clipping (log scale)",
-            log_y=True,
-            title="Gradient norm",
-        ),
-        key="cmp_grad",
-        width="stretch",
-    )
-    c2.plotly_chart(
-        charts_lab.runs_overlay(
-            {n: (v.columns["step"], v.columns["rho0"]) for n, v in views.items()},
-            y_title="ρ(W_hh), layer 1",
-            title="Spectral radius",
-        ),
-        key="cmp_rho",
-        width="stretch",
-    )
+    figs = charts_lab.run_overlays(views, classifier)
+    for row in (("loss", "test"), ("grad", "rho")):
+        for col, name in zip(st.columns(2), row, strict=True):
+            col.plotly_chart(figs[name], key=f"cmp_{name}", width="stretch")
     c1, c2 = st.columns(2)
     for col, (name, v) in zip((c1, c2), views.items(), strict=True):
         snap = v.snapshots[-1]

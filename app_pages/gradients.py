@@ -145,27 +145,9 @@ def draw_experiment(views: dict) -> None:
     for name, v in views.items():
         if v.state == "diverged":
             st.error(f"{name} diverged: {v.reason}.")
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(
-        charts_lab.runs_overlay(
-            {n: (v.evals["step"], v.evals["test_loss"]) for n, v in views.items()},
-            y_title="test MSE (log scale)",
-            log_y=True,
-            title="Test loss, same seed and data",
-        ),
-        key="overlay_loss",
-        width="stretch",
-    )
-    c2.plotly_chart(
-        charts_lab.runs_overlay(
-            {n: (v.columns["step"], v.columns["grad_norm"]) for n, v in views.items()},
-            y_title="‖∇‖₂ before clipping (log scale)",
-            log_y=True,
-            title="Gradient norm",
-        ),
-        key="overlay_grad",
-        width="stretch",
-    )
+    figs = charts_lab.run_overlays(views, built.output_kind.startswith("class"))
+    for col, name in zip(st.columns(2), ("test", "grad"), strict=True):
+        col.plotly_chart(figs[name], key=f"overlay_{name}", width="stretch")
     last = {n: v.dh[-1] for n, v in views.items() if len(v.dh)}
     if last:
         st.plotly_chart(

@@ -678,3 +678,44 @@ def gradcheck_frame(report: Mapping[str, object]) -> pd.DataFrame:
     ]
     columns = ["parameter", "analytic norm", "numeric norm", "relative error", "verdict"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def run_overlays(views: Mapping[str, object], classifier: bool) -> dict[str, go.Figure]:
+    """Several runs' curves on shared axes, from their :class:`ui.run.RunView` s: "loss"
+    (batch loss), "test" (test accuracy, or test MSE for regression), "grad" (gradient norm
+    before clipping) and "rho" (ρ(W_hh) of layer 1)."""
+    evals = {n: v.evals for n, v in views.items()}
+    cols = {n: v.columns for n, v in views.items()}
+    if classifier:
+        test = runs_overlay(
+            {n: (e["step"], e["test_acc"]) for n, e in evals.items()},
+            y_title="test accuracy",
+            title="Test accuracy",
+        )
+    else:
+        test = runs_overlay(
+            {n: (e["step"], e["test_loss"]) for n, e in evals.items()},
+            y_title="test MSE (log scale)",
+            log_y=True,
+            title="Test loss, same seed and data",
+        )
+    return {
+        "loss": runs_overlay(
+            {n: (c["step"], c["loss"]) for n, c in cols.items()},
+            y_title="batch loss (log scale)",
+            log_y=True,
+            title="Loss",
+        ),
+        "test": test,
+        "grad": runs_overlay(
+            {n: (c["step"], c["grad_norm"]) for n, c in cols.items()},
+            y_title="‖∇‖₂ before clipping (log scale)",
+            log_y=True,
+            title="Gradient norm",
+        ),
+        "rho": runs_overlay(
+            {n: (c["step"], c["rho0"]) for n, c in cols.items()},
+            y_title="ρ(W_hh), layer 1",
+            title="Spectral radius",
+        ),
+    }

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -36,19 +34,6 @@ def titled(at: AppTest, text: str) -> list[dict]:
         if text in title:
             out.append(fig)
     return out
-
-
-def decode(value) -> np.ndarray:
-    """A plotly array: a list, or plotly 7's {"dtype", "bdata", "shape"} binary encoding."""
-    if isinstance(value, dict) and "bdata" in value:
-        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        shape = value.get("shape")
-        if shape is not None:
-            if isinstance(shape, str):
-                shape = tuple(int(s) for s in shape.split(","))
-            arr = arr.reshape(shape)
-        return arr
-    return np.asarray(value)
 
 
 def no_exceptions(at: AppTest) -> None:

@@ -7,7 +7,8 @@ import pytest
 
 from rnn_core.model import ModelConfig, RNNModel
 from rnn_core.tasks import TASKS, load_task, tokenize
-from tests.app.conftest import decode, figures, no_exceptions, run_app, titled
+from tests.app.conftest import figures, no_exceptions, run_app, titled
+from tests.plotly_spec import decode
 from ui.html import display_token
 from ui.inputs import MAX_TOKENS
 from ui.models import SessionModel

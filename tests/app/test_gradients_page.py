@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, ROOT, decode, no_exceptions, titled
+from tests.app.conftest import APP, ROOT, no_exceptions, titled
+from tests.plotly_spec import decode
 from ui.experiments import EXPERIMENTS
 
 LAB = str(ROOT / "app_pages" / "gradients.py")

@@ -8,7 +8,6 @@ browser (and STREAMLIT-NOTES.md) does.
 from __future__ import annotations
 
 import ast
-import base64
 import html as std_html
 import json
 import re
@@ -19,6 +18,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
+from tests.plotly_spec import decode
 from ui import charts
 from ui.html import (
     display_token,
@@ -38,17 +38,6 @@ NASTY = ["bad", "<script>alert(1)</script>", "🎬", "bad", " ", "a&b", '"q"', "
 
 def rng(seed=0):
     return np.random.default_rng(seed)
-
-
-def decode(spec) -> np.ndarray:
-    """A plotly 7 typed-array spec {"dtype", "bdata", "shape"} -> numpy (as STREAMLIT-NOTES)."""
-    arr = np.frombuffer(base64.b64decode(spec["bdata"]), np.dtype(spec["dtype"]))
-    shape = spec.get("shape")
-    if shape is not None:
-        if isinstance(shape, str):
-            shape = tuple(int(s) for s in shape.split(","))
-        arr = arr.reshape(shape)
-    return arr
 
 
 def as_json(fig: go.Figure) -> dict:

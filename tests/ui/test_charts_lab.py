@@ -7,8 +7,6 @@ Figures are checked as the browser gets them: serialised the way Streamlit does
 from __future__ import annotations
 
 import ast
-import base64
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,27 +17,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
+from tests.plotly_spec import decode, sent
 from ui import charts_lab as cl
 from ui.html import display_token
-
-
-def decode(value) -> np.ndarray:
-    """A plotly 7 trace array as numpy: a typed-array spec {"dtype", "bdata", "shape"} (shape
-    may be a string "16, 7"), or a plain JSON list (null -> NaN)."""
-    if isinstance(value, dict):
-        arr = np.frombuffer(base64.b64decode(value["bdata"]), np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        if shape is not None:
-            if isinstance(shape, str):
-                shape = tuple(int(s) for s in shape.split(","))
-            arr = arr.reshape(shape)
-        return arr
-    return np.array([np.nan if v is None else v for v in value], dtype=np.float64)
-
-
-def sent(fig: go.Figure) -> dict:
-    """The figure as Streamlit sends it."""
-    return json.loads(pio.to_json(fig, validate=False, engine="orjson"))
 
 
 def traces(fig: go.Figure) -> dict[str, dict]:
@@ -483,3 +463,32 @@ def test_module_never_imports_streamlit():
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
     assert "streamlit" not in imported
+
+
+def test_run_overlays_draw_every_run_on_shared_axes():
+    from types import SimpleNamespace
+
+    def view(offset):
+        steps = np.arange(1.0, 6.0)
+        return SimpleNamespace(
+            columns={
+                "step": steps,
+                "loss": 1 / steps + offset,
+                "grad_norm": steps + offset,
+                "rho0": np.full(5, 0.9 + offset),
+            },
+            evals={
+                "step": np.array([5.0]),
+                "test_acc": np.array([0.5 + offset]),
+                "test_loss": np.array([0.2 + offset]),
+            },
+        )
+
+    views = {"A": view(0.0), "B": view(0.1)}
+    figs = cl.run_overlays(views, classifier=True)
+    assert set(figs) == {"loss", "test", "grad", "rho"}
+    for fig in figs.values():
+        assert [t.name for t in fig.data] == ["A", "B"]
+    np.testing.assert_allclose(decode(sent(figs["test"])["data"][1]["y"]), [0.6], rtol=1e-6)
+    regression = cl.run_overlays(views, classifier=False)
+    assert regression["test"].layout.yaxis.type == "log"

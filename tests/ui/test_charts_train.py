@@ -7,7 +7,6 @@ Figures are checked as the browser gets them: serialised the way Streamlit does
 from __future__ import annotations
 
 import ast
-import base64
 import json
 import warnings
 from pathlib import Path
@@ -17,26 +16,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
+from tests.plotly_spec import decode, sent
 from ui import charts_train as ct
-
-
-def decode(value) -> np.ndarray:
-    """A plotly 7 trace array as numpy: a typed-array spec {"dtype", "bdata", "shape"} (shape
-    may be a string "16, 7"), or a plain JSON list (null -> NaN)."""
-    if isinstance(value, dict):
-        arr = np.frombuffer(base64.b64decode(value["bdata"]), np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        if shape is not None:
-            if isinstance(shape, str):
-                shape = tuple(int(s) for s in shape.split(","))
-            arr = arr.reshape(shape)
-        return arr
-    return np.array([np.nan if v is None else v for v in value], dtype=np.float64)
-
-
-def sent(fig: go.Figure) -> dict:
-    """The figure as Streamlit sends it."""
-    return json.loads(pio.to_json(fig, validate=False, engine="orjson"))
 
 
 def traces(fig: go.Figure) -> dict[str, dict]:
