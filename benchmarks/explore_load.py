@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tests.browser.server import (
     DRAWN,
+    browser_unavailable,
     enter_sentence,
     find_chromium,
     launch_chromium,
@@ -72,15 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    why = browser_unavailable()
+    if why is not None:
+        print(why, file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
     chromium = find_chromium()
-    if chromium is None:
-        print("no Chromium executable found (/usr/bin/chromium)", file=sys.stderr)
-        return 2
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        print("the playwright package is not installed", file=sys.stderr)
-        return 2
 
     loads, types, bad = [], [], []
     with tempfile.TemporaryDirectory() as tmp:

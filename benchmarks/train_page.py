@@ -37,6 +37,7 @@ from pathlib import Path
 
 from tests.browser.server import (
     ROOT,
+    browser_unavailable,
     find_chromium,
     launch_chromium,
     new_context,
@@ -237,15 +238,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.seconds <= 1:
         parser.error("--seconds must be more than 1")
+    why = browser_unavailable()
+    if why is not None:
+        print(why, file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
     chromium = find_chromium()
-    if chromium is None:
-        print("no Chromium executable found (/usr/bin/chromium)", file=sys.stderr)
-        return 2
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        print("the playwright package is not installed", file=sys.stderr)
-        return 2
 
     began = time.perf_counter()
     deadline = began + args.budget

@@ -20,6 +20,19 @@ def run_app(timeout: float = 60, **query) -> AppTest:
     return at.run()
 
 
+def open_page(page: str, session: dict | None = None, timeout: float = 120, **query) -> AppTest:
+    """One page file (app_pages/<page>.py) as a browser opening its link gets it: the URL
+    parameters and any session state set before the first run, which must not raise."""
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=timeout)
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    no_exceptions(at)
+    return at
+
+
 def figures(at: AppTest) -> list[dict]:
     """Every plotly figure on the page as its JSON spec (data + layout)."""
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]

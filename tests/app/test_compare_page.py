@@ -6,19 +6,12 @@ from __future__ import annotations
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, ROOT, no_exceptions, titled
+from tests.app.conftest import APP, no_exceptions, open_page, titled
 from ui.run import TrainingRun
-
-PAGE = str(ROOT / "app_pages" / "compare.py")
 
 
 def open_compare(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    no_exceptions(at)
-    return at
+    return open_page("compare", **query)
 
 
 def train_both(at: AppTest, runs: int = 30) -> dict[str, TrainingRun]:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, ROOT, no_exceptions, titled
+from tests.app.conftest import APP, ROOT, no_exceptions, open_page, titled
 from tests.plotly_spec import decode
 from ui.experiments import EXPERIMENTS
 
@@ -14,12 +14,7 @@ LAB = str(ROOT / "app_pages" / "gradients.py")
 
 
 def open_lab(**query) -> AppTest:
-    at = AppTest.from_file(LAB, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    no_exceptions(at)
-    return at
+    return open_page("gradients", **query)
 
 
 def test_the_router_serves_the_lab():

@@ -7,27 +7,20 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnn_core.model import ModelConfig, RNNModel
-from tests.app.conftest import APP, ROOT, no_exceptions
+from tests.app.conftest import APP, no_exceptions, open_page
 from ui.models import SessionModel
-
-PAGE = str(ROOT / "app_pages" / "learn.py")
 
 
 def open_learn(model=None, task="sentiment-tiny", **query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["current_task"] = task
+    session = {"current_task": task}
     if model is not None:
         from rnn_core.tasks import load_task
 
         t = load_task(task)
-        at.session_state["models"] = {
+        session["models"] = {
             task: SessionModel(task, model, t.default_config, "trained here", 0, {})
         }
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    no_exceptions(at)
-    return at
+    return open_page("learn", session=session, **query)
 
 
 def test_the_router_serves_learn():

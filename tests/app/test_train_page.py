@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, ROOT, no_exceptions, titled
+from tests.app.conftest import APP, ROOT, no_exceptions, open_page, titled
 
 TRAIN = "app_pages/train.py"
 
@@ -16,12 +16,7 @@ def open_train(**query) -> AppTest:
 
     (Run through app.py with switch_page, AppTest's first run of the page sees the bound
     widgets' defaults and the URL values only from the second run on.)"""
-    at = AppTest.from_file(str(ROOT / TRAIN), default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    no_exceptions(at)
-    return at
+    return open_page("train", timeout=60, **query)
 
 
 def test_the_router_serves_the_train_page():

@@ -13,21 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.server import Server, find_chromium, launch_chromium, new_context, offsite
+from tests.browser.server import (
+    Server,
+    browser_unavailable,
+    find_chromium,
+    launch_chromium,
+    new_context,
+    offsite,
+)
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = find_chromium()
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
-
-if sync_playwright is None:
-    SKIP = "the playwright package is not installed"
-elif CHROMIUM is None:
-    SKIP = "no Chromium executable (/usr/bin/chromium, chromium-browser or on PATH)"
-else:
-    SKIP = None
+SKIP = browser_unavailable()  # the only reason the browser tests may skip
 
 FAILED = pytest.StashKey[bool]()
 SERVER_LOG = pytest.StashKey[Path]()
@@ -59,6 +56,8 @@ def server(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def chromium_browser():
+    from playwright.sync_api import sync_playwright  # present: SKIP is None here
+
     with sync_playwright() as pw:
         browser = launch_chromium(pw, CHROMIUM)
         try:

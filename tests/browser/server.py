@@ -45,6 +45,17 @@ def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def browser_unavailable() -> str | None:
+    """Why a browser run cannot happen here (no Chromium, no playwright), or None."""
+    if find_chromium() is None:
+        return "no Chromium executable found (/usr/bin/chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    return None
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
