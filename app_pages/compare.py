@@ -13,6 +13,8 @@ from ui.controls import (
     config_from_compare,
     seed_compare,
     task_picker,
+    url_bind,
+    url_number_ok,
 )
 from ui.inputs import read_example, read_text
 from ui.limits import Limits
@@ -86,6 +88,16 @@ with top[0]:
     task_name = task_picker(on_change=on_task_change)
 built = get_task(task_name)
 notes = [n for side in ("a", "b") for n in seed_compare(side, built.default_config, LIMITS)]
+SHARED = {  # URL key -> (kind, lowest, highest, the task's value)
+    "steps": (int, 10, LIMITS.max_steps, min(built.default_config.steps, 1000)),
+    "seed": (int, 0, 2**31 - 1, 0),
+}
+for key, (kind, lo, hi, default) in SHARED.items():
+    usable = key in st.query_params and url_number_ok(st.query_params[key], kind, lo, hi)
+    if key in st.query_params and not usable:
+        notes.append(key)
+    if key not in st.session_state and not usable:
+        st.session_state[key] = default
 if notes:
     st.info(f"The link's value for {', '.join(notes)} cannot be used here; the task's value is.")
 with top[1]:
@@ -101,9 +113,12 @@ with left:
 with right:
     st.subheader("B")
     values_b = compare_settings("b", LIMITS)
-for key, value in (("steps", min(built.default_config.steps, 1000)), ("seed", 0)):
-    if key not in st.session_state and key not in st.query_params:
-        st.session_state[key] = value
+
+
+def shared_bind(key: str) -> dict:
+    return url_bind(key, lambda raw: url_number_ok(raw, *SHARED[key][:3]))
+
+
 c1, c2 = st.columns(2)
 steps = c1.number_input(
     "Steps for both",
@@ -111,10 +126,10 @@ steps = c1.number_input(
     max_value=LIMITS.max_steps,
     step=50,
     key="steps",
-    bind="query-params",
+    **shared_bind("steps"),
 )
 seed = c2.number_input(
-    "Seed for both", min_value=0, max_value=2**31 - 1, step=1, key="seed", bind="query-params"
+    "Seed for both", min_value=0, max_value=2**31 - 1, step=1, key="seed", **shared_bind("seed")
 )
 try:
     base = built.default_config

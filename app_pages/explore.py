@@ -6,8 +6,8 @@ import streamlit as st
 
 from rnn_core import probes
 from ui import analysis, charts, html
-from ui.controls import task_picker
-from ui.inputs import MAX_TOKENS, read_example, read_text
+from ui.controls import task_picker, url_bind, url_number_ok
+from ui.inputs import MAX_CHARS, MAX_TOKENS, read_example, read_text
 from ui.sidebar import model_summary
 from ui.state import get_task, session_model
 
@@ -86,15 +86,19 @@ if built.encoder is not None:
         reading_b = read_text(built, text_b)
         reading_b = None if reading_b.empty else reading_b
 else:
+    last = len(built.data.test) - 1
+    bind = url_bind("example", lambda raw: url_number_ok(raw, int, 0, last))
+    if not bind:
+        st.info(f"The link's test sequence cannot be used here (0 to {last:,}); showing 0.")
     with top[1]:
         index = st.number_input(
             "Test sequence",
             min_value=0,
-            max_value=len(built.data.test) - 1,
+            max_value=last,
             value=0,
             step=1,
             key="example",
-            bind="query-params",
+            **bind,
             help="This task reads numbers, not words: pick one of its test sequences.",
         )
     reading = read_example(built, int(index))
@@ -122,7 +126,12 @@ if built.encoder is not None:
             f"({len(built.encoder):,} tokens): the network reads them as `<unk>`."
         )
 for r, which in ((reading, "The sentence"), (reading_b, "The second sentence")):
-    if r is not None and r.cut:
+    if r is not None and r.unread:  # not even tokenised: how much was cut is not known
+        st.warning(
+            f"{which} is very long: only its first {MAX_CHARS:,} characters are looked at "
+            f"and only its first {MAX_TOKENS} tokens are read; the rest was cut."
+        )
+    elif r is not None and r.cut:
         st.warning(
             f"{which} is long: only its first {MAX_TOKENS} tokens are read "
             f"({r.cut:,} more were cut)."

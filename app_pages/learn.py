@@ -95,7 +95,11 @@ chosen = st.multiselect(
     "Units to follow", list(range(H)), default=list(units), max_selections=6, key="units"
 )
 units = np.array(sorted(chosen) if chosen else list(units))
-t = st.slider("Step t", 1, T, T, key="t", help="Which token to look at (1 = the first).")
+if T > 1:
+    t = st.slider("Step t", 1, T, T, key="t", help="Which token to look at (1 = the first).")
+else:  # a slider needs two ends: a one-token sentence has one step to look at
+    t = 1
+    st.caption("Step t = 1: the sentence has one token.")
 i = t - 1
 
 fwd = forward_table(sm.model, seq, units)

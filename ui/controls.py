@@ -7,10 +7,12 @@ value itself.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from ui.state import available_tasks, current_task, get_task, set_current_task
 
@@ -139,7 +141,12 @@ def url_value_ok(key: str, raw: str, limits) -> bool:
     """Whether a URL value can be shown by its training widget."""
     if key in CHOICES:
         return raw in CHOICES[key]
-    kind, lo, hi = numeric_ranges(limits)[key]
+    return url_number_ok(raw, *numeric_ranges(limits)[key])
+
+
+def url_number_ok(raw: str, kind: type, lo: float, hi: float) -> bool:
+    """Whether a URL value is a number a ``kind`` (int or float) number input from ``lo`` to
+    ``hi`` can show."""
     try:
         value = float(raw)
     except ValueError:
@@ -147,6 +154,20 @@ def url_value_ok(key: str, raw: str, limits) -> bool:
     if not math.isfinite(value) or (kind is int and value != int(value)):
         return False
     return lo <= value <= hi
+
+
+def url_bind(key: str, usable) -> dict:
+    """The ``bind`` argument of a URL-bound number input: ``bind="query-params"``, unless the
+    link's value for ``key`` fails ``usable(raw)``. Then the widget is left unbound on this
+    run (it shows its session-state value) and the value is taken out of the URL: Streamlit
+    1.67 does not just ignore every unusable value itself, an integer number input raises
+    OverflowError on ``?hidden=inf`` or ``?seed=1e999``."""
+    raw = st.query_params.get(key)
+    if raw is None or usable(raw):
+        return {"bind": "query-params"}
+    with contextlib.suppress(KeyError, StreamlitAPIException):  # bound: Streamlit drops it
+        del st.query_params[key]
+    return {}
 
 
 def seed_widgets(config, overwrite: bool = False, limits=None) -> list[str]:
@@ -195,6 +216,10 @@ def train_settings(task_obj, limits) -> dict:
     bound = {"bind": "query-params"}
     dense = task_obj.encoder is None
     v = {}
+
+    def number_bind(key: str) -> dict:
+        return url_bind(key, lambda raw: url_value_ok(key, raw, limits))
+
     st.markdown("**Network**")
     v["cell"] = st.segmented_control(
         "Cell", ("rnn", "gru", "lstm"), key="cell", **bound, help="Vanilla RNN, GRU or LSTM."
@@ -209,7 +234,12 @@ def train_settings(task_obj, limits) -> dict:
     )
     c1, c2 = st.columns(2)
     v["hidden"] = c1.number_input(
-        "Hidden units", min_value=2, max_value=limits.max_hidden, step=1, key="hidden", **bound
+        "Hidden units",
+        min_value=2,
+        max_value=limits.max_hidden,
+        step=1,
+        key="hidden",
+        **number_bind("hidden"),
     )
     v["layers"] = c2.segmented_control("Layers", (1, 2), key="layers", **bound)
     v["input"] = st.segmented_control(
@@ -222,7 +252,12 @@ def train_settings(task_obj, limits) -> dict:
     )
     if v["input"] == "embedding" and not dense:
         v["embed_size"] = st.number_input(
-            "Embedding size", min_value=2, max_value=256, step=1, key="embed_size", **bound
+            "Embedding size",
+            min_value=2,
+            max_value=256,
+            step=1,
+            key="embed_size",
+            **number_bind("embed_size"),
         )
     else:
         v["embed_size"] = st.session_state.get("embed_size")
@@ -267,7 +302,7 @@ def train_settings(task_obj, limits) -> dict:
         format="%g",
         key="clip_value",
         disabled=v["clip"] == "none",
-        **bound,
+        **number_bind("clip_value"),
     )
     c1, c2 = st.columns(2)
     v["truncate"] = c1.select_slider(
@@ -278,7 +313,12 @@ def train_settings(task_obj, limits) -> dict:
         help="full: backpropagate through the whole sequence; k: each loss reaches back k steps.",
     )
     v["steps"] = c2.number_input(
-        "Step budget", min_value=1, max_value=limits.max_steps, step=100, key="steps", **bound
+        "Step budget",
+        min_value=1,
+        max_value=limits.max_steps,
+        step=100,
+        key="steps",
+        **number_bind("steps"),
     )
     v["seed"] = st.number_input(
         "Seed",
@@ -286,7 +326,7 @@ def train_settings(task_obj, limits) -> dict:
         max_value=2**31 - 1,
         step=1,
         key="seed",
-        **bound,
+        **number_bind("seed"),
         help="One seed for the initial weights and the order of the data.",
     )
     return v
@@ -303,17 +343,31 @@ def compare_settings(side: str, limits) -> dict:
     bound = {"bind": "query-params"}
     k = f"{side}_"
     v = {}
+
+    def number_bind(key: str) -> dict:
+        return url_bind(k + key, lambda raw: url_value_ok(key, raw, limits))
+
     v["cell"] = st.segmented_control("Cell", CHOICES["cell"], key=k + "cell", **bound)
     c1, c2 = st.columns(2)
     v["hidden"] = c1.number_input(
-        "Hidden units", min_value=2, max_value=limits.max_hidden, step=1, key=k + "hidden", **bound
+        "Hidden units",
+        min_value=2,
+        max_value=limits.max_hidden,
+        step=1,
+        key=k + "hidden",
+        **number_bind("hidden"),
     )
     v["optimizer"] = c2.selectbox("Optimizer", CHOICES["optimizer"], key=k + "optimizer", **bound)
     v["lr"] = st.select_slider("Learning rate", LR_LABELS, key=k + "lr", **bound)
     c1, c2 = st.columns(2)
     v["clip"] = c1.segmented_control("Clipping", CHOICES["clip"], key=k + "clip", **bound)
     v["clip_value"] = c2.number_input(
-        "Threshold", min_value=0.001, max_value=1000.0, format="%g", key=k + "clip_value", **bound
+        "Threshold",
+        min_value=0.001,
+        max_value=1000.0,
+        format="%g",
+        key=k + "clip_value",
+        **number_bind("clip_value"),
     )
     c1, c2 = st.columns(2)
     v["init_scale"] = c1.select_slider("ρ(W_hh) at init", RADII, key=k + "init_scale", **bound)

@@ -23,6 +23,7 @@ class Reading:
     unknown: list[bool]  # per step: the token is not in the vocabulary (read as <unk>)
     cut: int  # tokens dropped beyond MAX_TOKENS (0: none)
     truth: float | np.ndarray | None = None  # dense tasks: the target (scalar or (T,))
+    unread: bool = False  # the text was longer than MAX_CHARS: its rest was not even read
 
     @property
     def empty(self) -> bool:
@@ -38,12 +39,13 @@ def read_text(task: Task, text: str | None) -> Reading:
     encoder = task.encoder
     if encoder is None:
         raise ValueError(f"task {task.name!r} reads numbers, not text")
-    text = (text or "")[:MAX_CHARS]
-    tokens = encoder.tokens(text)
+    text = text or ""
+    unread = len(text) > MAX_CHARS  # then ``cut`` counts only the tokens that were read
+    tokens = encoder.tokens(text[:MAX_CHARS])
     cut = max(0, len(tokens) - MAX_TOKENS)
     tokens = tokens[:MAX_TOKENS]
     ids = encoder.encode(tokens)
-    return Reading(tokens, ids, [bool(i == UNK_ID) for i in ids], cut)
+    return Reading(tokens, ids, [bool(i == UNK_ID) for i in ids], cut, unread=unread)
 
 
 def read_example(task: Task, index: int) -> Reading:

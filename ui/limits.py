@@ -3,7 +3,8 @@ variable: ``RNNX_MAX_HIDDEN=128 streamlit run app.py``.
 
 A session has at most one training run; a run stops at ``max_steps`` or after ``max_seconds``
 of training, and its memory is bounded by ``history_rows`` and ``snapshots`` however long it
-trains (older rows are thinned out, not dropped wholesale).
+trains (older rows are thinned out, not dropped wholesale). Across sessions, at most
+``train_slots`` training chunks run at once, served in turn (``ui.fairshare``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Limits:
     redraw_seconds: float = 0.2  # RNNX_REDRAW_SECONDS: fragment period (≤ 5 redraws/s)
     history_rows: int = 4000  # RNNX_HISTORY_ROWS: metric rows kept per run (thinned beyond)
     snapshots: int = 40  # RNNX_SNAPSHOTS: probe snapshots kept per run (thinned beyond)
+    train_slots: int = 1  # RNNX_TRAIN_SLOTS: training chunks running at once, all sessions
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> tuple[Limits, list[str]]:
@@ -42,8 +44,16 @@ class Limits:
                 what = "a whole number" if kind is int else "a number"
                 notes.append(f"{name}={raw!r} is not {what}; using {f.default}")
                 continue
-            if not (math.isfinite(value) and value > 0):
-                notes.append(f"{name}={raw!r} must be positive; using {f.default}")
+            try:
+                finite = math.isfinite(value)
+            except OverflowError:  # a whole number beyond any float
+                finite = False
+            if not (finite and value > 0):
+                notes.append(f"{name}={_cut(raw)!r} must be positive and finite; using {f.default}")
                 continue
             values[f.name] = value
         return cls(**values), notes
+
+
+def _cut(raw: str, limit: int = 40) -> str:
+    return raw if len(raw) <= limit else raw[:limit] + "…"
