@@ -23,6 +23,7 @@ import numpy as np
 from rnn_core.model import RNNModel, Trace
 from rnn_core.tasks import Task
 from rnn_core.train import TrainConfig, Trainer
+from ui.fairshare import FairGate, shared_gate
 from ui.limits import Limits
 
 STATES = ("ready", "running", "paused", "done", "diverged")
@@ -210,9 +211,12 @@ class TrainingRun:
         model: RNNModel | None = None,
         optimizer_state: dict | None = None,
         start_step: int = 0,
+        gate: FairGate | None = None,
     ):
         self.task = task
         self.limits = limits
+        # shared by every session of the process: training takes turns in bounded chunks
+        self.gate = gate if gate is not None else shared_gate(limits.train_slots)
         self.trainer = Trainer(config, task.data, model)
         if optimizer_state is not None or start_step:
             self.trainer.restore(optimizer_state, start_step)
@@ -332,12 +336,17 @@ class TrainingRun:
 
         Streamlit may start a new script run (a click) while a live-update run is still in
         here: each chunk holds ``self.lock``, and a timed advance stops at the next chunk once
-        the state is no longer "running" (Pause), so two runs never train at once."""
+        the state is no longer "running" (Pause), so two runs never train at once. Each chunk
+        also waits its turn at the process's :class:`~ui.fairshare.FairGate` (the wait counts
+        against the slice), so many sessions training share the CPU in turn."""
         if self.state not in ("running", "ready", "paused"):
             return 0
         done, start = 0, time.perf_counter()
         while True:
-            with self.lock:
+            timed_out = time.perf_counter() - start >= seconds
+            if max_steps is None and (self.state != "running" or timed_out):
+                break  # (checked before queueing at the gate as well as after)
+            with self.gate.hold(), self.lock:
                 if max_steps is None and self.state != "running":
                     break
                 taken, more = self._chunk(seconds, max_steps, done, start)
@@ -356,11 +365,9 @@ class TrainingRun:
         spent = time.perf_counter() - start
         if left_steps <= 0 or (max_steps is None and spent >= seconds):
             return 0, False
-        chunk = (
-            1
-            if max_steps is not None
-            else int(min(seconds - spent, CHUNK_SECONDS) / self._step_time)
-        )
+        # A whole chunk even near the slice's end (it may overrun by one chunk): time spent
+        # queueing at the gate must not shrink a session's turn, or busy servers starve it.
+        chunk = 1 if max_steps is not None else int(min(seconds, CHUNK_SECONDS) / self._step_time)
         # chunks end on snapshot steps, so each snapshot sees exactly its step's weights
         to_snapshot = self.snapshots.every - self.steps % self.snapshots.every
         chunk = max(1, min(chunk, left_steps, to_snapshot))
