@@ -9,7 +9,8 @@ FROM python:3.11-slim
 
 # Streamlit: no usage statistics, no browser to open, and a named server address: without
 # one, a headless server listening on 0.0.0.0 asks checkip.amazonaws.com for its external IP
-# at start, only to print an "External URL". The allocator and BLAS settings are the
+# at start, only to print an "External URL". No file watcher: the code does not change
+# under a hosted server, and watching it costs CPU. The allocator and BLAS settings are the
 # ones ui/runtime.py applies per process (mallopt, threadpoolctl), here from the first
 # allocation on: glibc reads MALLOC_*_ at start, OpenBLAS reads its thread count at load.
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,6 +19,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
     STREAMLIT_SERVER_HEADLESS=true \
     STREAMLIT_BROWSER_SERVER_ADDRESS=localhost \
+    STREAMLIT_SERVER_FILE_WATCHER_TYPE=none \
     MALLOC_MMAP_THRESHOLD_=33554432 \
     MALLOC_TRIM_THRESHOLD_=268435456 \
     OPENBLAS_NUM_THREADS=1 \
@@ -32,6 +34,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # ENV RNNX_REDRAW_SECONDS=0.2     live-chart refresh period (at most 5 redraws/s)
 # ENV RNNX_HISTORY_ROWS=4000      metric rows kept per run (thinned beyond)
 # ENV RNNX_SNAPSHOTS=40           probe snapshots kept per run (thinned beyond)
+# ENV RNNX_TRAIN_SLOTS=1          training chunks running at once, all sessions (fair share)
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
 

@@ -40,7 +40,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def server(request, tmp_path_factory):
-    """The base URL of ``streamlit run app.py`` on a free 127.0.0.1 port."""
+    """The base URL of ``streamlit run app.py`` on a free 127.0.0.1 port. At the end of the
+    session, the server must not have tried to reach any address but the loopback."""
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     request.config.stash[SERVER_LOG] = log
     srv = Server(log)
@@ -52,6 +53,8 @@ def server(request, tmp_path_factory):
         yield srv.url
     finally:
         srv.stop()
+    outbound = srv.outbound()
+    assert not outbound, "the server tried to leave 127.0.0.1:\n" + "\n".join(outbound)
 
 
 @pytest.fixture(scope="session")

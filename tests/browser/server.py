@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
+NETAUDIT = ROOT / "tests" / "netaudit"  # a sitecustomize that logs outbound connections
 HOST = "127.0.0.1"
 CHROMIUM_ARGS = [
     "--headless",
@@ -77,8 +78,19 @@ def offsite(urls: Iterable[str], host: str = HOST) -> list[str]:
 class Server:
     """A ``streamlit run app.py`` child process on a free port, logging to ``log_path``."""
 
-    def __init__(self, log_path: Path, port: int | None = None, app: str = "app.py"):
+    def __init__(
+        self,
+        log_path: Path,
+        port: int | None = None,
+        app: str = "app.py",
+        env: dict[str, str] | None = None,
+        audit: bool = True,
+    ):
         self.port = port or free_port()
+        self.extra_env = dict(env or {})
+        # every attempt of the server to reach a non-local address is logged here (see
+        # tests/netaudit/sitecustomize.py); ``outbound()`` reads it back
+        self.audit_path = Path(log_path).with_suffix(".net.log") if audit else None
         self.url = f"http://{HOST}:{self.port}"
         self.log_path = Path(log_path)
         self.app = app
@@ -89,7 +101,20 @@ class Server:
         """Start and wait for ``/_stcore/health`` to say "ok"; returns the seconds it took."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop())
-        env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+        env = dict(
+            os.environ,
+            STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+            # as a hosted server runs (Dockerfile): no reloading of modules edited mid-test
+            STREAMLIT_SERVER_FILE_WATCHER_TYPE="none",
+            **self.extra_env,
+        )
+        if self.audit_path is not None:
+            self.audit_path.write_text("")
+            Path(f"{self.audit_path}.armed").unlink(missing_ok=True)
+            env["RNNX_NET_AUDIT_LOG"] = str(self.audit_path)
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(NETAUDIT), str(ROOT), env.get("PYTHONPATH", "")) if p
+            )
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [
@@ -136,6 +161,15 @@ class Server:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def outbound(self) -> list[str]:
+        """The server's attempts to reach anything but the loopback so far (audit log lines)."""
+        if self.audit_path is None:
+            return []
+        armed = Path(f"{self.audit_path}.armed")
+        if self.proc is None or not armed.exists() or str(self.proc.pid) not in armed.read_text():
+            raise RuntimeError(f"the network audit hook was not installed in the server ({armed})")
+        return self.audit_path.read_text().splitlines()
 
     def log(self, tail: int = 20_000) -> str:
         try:
