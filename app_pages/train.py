@@ -41,6 +41,10 @@ FULL_RERUN = "train_full_rerun"  # session key: a callback inside the fragment n
 PENDING = "train_pending"  # session key: (task, config) for the widgets, set before they draw
 NOTICE = "train_notice"  # session key: a message to show once after such a rerun
 URL_NOTES = "train_url_notes"  # session key: URL settings that could not be used
+PAGE_STATE = "train_page_state"  # session key: the run's state when the page was drawn
+PINNED = "train_snapshot_pinned"  # session key: the user chose a snapshot to replay
+SAVES = "train_saves"  # session key: ((run id, version, steps), metrics CSV, model .npz)
+BUNDLE = "train_bundle"  # session key: ((run id, version, steps), file name, zip bytes)
 LIMITS, LIMIT_NOTES = Limits.from_env()
 
 
@@ -243,41 +247,22 @@ def load_csv_upload(upload) -> None:
     st.rerun()
 
 
-with settings_col, st.expander("Save, load, your own data"):
-    saved = st.session_state.get(RUN)
-    if saved is not None and saved.task.name == task_name:
-        st.download_button(
-            "Metrics (CSV)",
-            data=lambda: metrics_csv(saved.log),
-            file_name=f"rnn-explorer-{task_name}-metrics.csv",
-            mime="text/csv",
-            on_click="ignore",
-        )
-        st.download_button(
-            "Model (.npz)",
-            data=lambda: checkpoint_bytes(saved, built),
-            file_name=f"rnn-explorer-{task_name}-step{saved.steps}.npz",
-            mime="application/octet-stream",
-            on_click="ignore",
-            help="Weights, optimizer state, settings and vocabulary; load it here to go on.",
-        )
-        link = view_link(st.context.url, st.query_params.to_dict())  # read in the script run
-        st.download_button(
-            "Everything (.zip)",
-            # built on click, on Streamlit's download thread: no st.* calls in here
-            data=lambda: export_bundle(
-                saved,
-                built,
-                figures(saved.view(), saved.snapshots.items[-1]),
-                page="train",
-                link=link,
-            ),
-            file_name=bundle_filename(saved, built),
-            mime="application/zip",
-            on_click="ignore",
-            help="The model, the metrics, the settings and every chart as a standalone HTML "
-            "file that works offline.",
-        )
+def step_once(task_name: str) -> None:
+    run: TrainingRun | None = st.session_state.get(RUN)
+    if run is not None and run.state in ("ready", "paused"):
+        run.advance(0.0, max_steps=1)
+        publish_run(task_name, run)
+
+
+def prepare_bundle(saved: TrainingRun, built, link: str) -> None:
+    """Build the export zip now (a click), for a download button with the bytes themselves."""
+    figs = figures(saved.view(), saved.snapshots.items[-1])
+    data = export_bundle(saved, built, figs, page="train", link=link)
+    key = (id(saved), saved.version, saved.steps)
+    st.session_state[BUNDLE] = (key, bundle_filename(saved, built), data)
+
+
+with settings_col, st.expander("Load a model or your own data"):
     model_file = st.file_uploader(
         "Load a model (.npz)", type=["npz"], key="model_upload", max_upload_size=20
     )
@@ -333,13 +318,17 @@ with main:
             st.rerun()
     else:
         buttons[0].button("▶ Start", disabled=True, width="stretch")
-    if buttons[1].button(
-        "Step", width="stretch", disabled=run.state not in ("ready", "paused"), help="One step"
-    ):
-        run.advance(0.0, max_steps=1)
-        publish_run(task_name, run)
+    buttons[1].button(
+        "Step",
+        width="stretch",
+        disabled=run.state not in ("ready", "paused"),
+        help="One step",
+        on_click=step_once,  # before the page draws: the sidebar and the saves see the step
+        args=(task_name,),
+    )
     if buttons[2].button("↺ Reset", width="stretch", help="A fresh model with these settings"):
         st.session_state.pop(RUN, None)
+        st.session_state.pop(PINNED, None)
         st.rerun()
     if pending:
         st.warning(
@@ -417,8 +406,13 @@ def figures(v: RunView, snap) -> dict[str, object]:
     return figs
 
 
-def draw(v: RunView) -> None:
-    """Progress and every live chart, from a consistent view of the run."""
+def pin_snapshot(newest: int) -> None:
+    """The user moved the replay slider: stay there, or follow again if they chose the end."""
+    st.session_state[PINNED] = st.session_state.get("snapshot") != newest
+
+
+def draw(v: RunView, saved: TrainingRun) -> None:
+    """Progress, the save buttons and every live chart, from a consistent view of the run."""
     left = (v.budget - v.steps) / v.rate if v.rate and math.isfinite(v.rate) else math.nan
     text = f"step {v.steps:,} of {v.budget:,}"
     if math.isfinite(v.rate):
@@ -437,11 +431,11 @@ def draw(v: RunView) -> None:
     if not len(v.columns["step"]):
         st.info("Press **Start** to train, or **Step** for one step at a time.")
         return
+    save_buttons(saved, LINK)
     snaps = v.snapshots
     snap_steps = [s.step for s in snaps]
-    chosen = snap_steps[-1]
-    if len(snaps) > 1:
-        chosen = st.session_state.get("snapshot", chosen)
+    # the replay follows the newest snapshot until the user picks an earlier one
+    chosen = st.session_state.get("snapshot") if st.session_state.get(PINNED) else None
     snap = snaps[snap_steps.index(chosen)] if chosen in snap_steps else snaps[-1]
     figs = figures(v, snap)
     left_col, right_col = st.columns(2)
@@ -450,19 +444,78 @@ def draw(v: RunView) -> None:
         (left_col, right_col)[j % 2].plotly_chart(figs[name], key=name, width="stretch")
     with right_col:
         if len(snaps) > 1:
+            st.session_state["snapshot"] = snap.step  # set before the widget is drawn
             st.select_slider(
                 "Replay the probe at training step",
                 snap_steps,
-                value=snap.step,
                 key="snapshot",
                 format_func=lambda s: f"{s:,}",
+                on_change=pin_snapshot,
+                args=(snap_steps[-1],),
             )
         if "probe" in figs:
             st.plotly_chart(figs["probe"], key="probe", width="stretch")
     st.plotly_chart(figs["probe_hidden_state"], key="snapshot_heatmap", width="stretch")
 
 
+def save_buttons(saved: TrainingRun, link: str) -> None:
+    """Metrics, model and everything, for the run as it is now. Drawn by the live fragment,
+    so they follow the run even when a busy server's full rerun is late. The files are made
+    once per run version and handed to the buttons as bytes: Streamlit 1.67 deletes a lazily
+    made download (data=callable) once two script runs end anywhere on the server, so on a
+    busy server the browser's fetch of it was "canceled"."""
+    if saved.state == "running":
+        st.caption("Pause to save the metrics, the model or everything.")
+        return
+    key = (id(saved), saved.version, saved.steps)
+    files = st.session_state.get(SAVES)
+    if files is None or files[0] != key:
+        files = (key, metrics_csv(saved.log), checkpoint_bytes(saved, built))
+        st.session_state[SAVES] = files
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        "Metrics (CSV)",
+        data=files[1],
+        file_name=f"rnn-explorer-{task_name}-metrics.csv",
+        mime="text/csv",
+        on_click="ignore",
+        width="stretch",
+    )
+    c2.download_button(
+        "Model (.npz)",
+        data=files[2],
+        file_name=f"rnn-explorer-{task_name}-step{saved.steps}.npz",
+        mime="application/octet-stream",
+        on_click="ignore",
+        width="stretch",
+        help="Weights, optimizer state, settings and vocabulary: load it here to go on.",
+    )
+    bundle = st.session_state.get(BUNDLE)
+    if bundle is not None and bundle[0] != key:
+        bundle = st.session_state[BUNDLE] = None  # the run moved on: make it again
+    if bundle is None:
+        c3.button(
+            "Prepare everything (.zip)",
+            on_click=prepare_bundle,
+            args=(saved, built, link),
+            width="stretch",
+            help="The model, the metrics, the settings and every chart as a standalone "
+            "HTML file that works offline (a few seconds to make).",
+        )
+    else:
+        c3.download_button(
+            "Everything (.zip)",
+            data=bundle[2],
+            file_name=bundle[1],
+            mime="application/zip",
+            on_click="ignore",
+            width="stretch",
+        )
+
+
 running = run.state == "running"
+st.session_state[PAGE_STATE] = run.state
+LINK = view_link(st.context.url, st.query_params.to_dict())  # read in the script run
 
 
 @st.fragment(run_every=LIMITS.redraw_seconds if running else None)
@@ -477,16 +530,20 @@ def live() -> None:
     # at least 80% of the wall time trains, within RNNX_SLICE_SECONDS…1.5 s.
     began = time.perf_counter()
     last = st.session_state.get(CYCLE, {"draw": 0.05, "end": None})
-    draw(current.view())
+    draw(current.view(), current)
     drawn = time.perf_counter() - began
     if current.state == "running":
         gap = began - last["end"] if last["end"] is not None else 0.05
         overhead = min(drawn + min(gap, 1.0), 0.4)
         current.advance(min(1.5, max(LIMITS.slice_seconds, 4 * overhead)))
         publish_run(task_name, current)
-        if current.state != "running":
-            st.rerun()  # stop the timer; show the outcome with the page's buttons
     st.session_state[CYCLE] = {"draw": drawn, "end": time.perf_counter()}
+    if current.state != st.session_state.get(PAGE_STATE):
+        # The run stopped (done, diverged) since the page was drawn: draw it again, to stop
+        # the timer and show the outcome with the page's buttons. Checked on every cycle,
+        # not only when this cycle stopped it: on a busy server that one full rerun can be
+        # superseded by a timer's fragment run, which left the page drawn as "running".
+        st.rerun()
 
 
 with main:
