@@ -68,7 +68,8 @@ def metrics_csv(log: MetricsLog) -> bytes:
         names[f"grad:{p}"] = f"grad_norm_{p}"
     frame = pd.DataFrame({names.get(k, k): np.asarray(v) for k, v in table.items()})
     frame["step"] = frame["step"].astype(np.int64)
-    frame["clipped"] = frame["clipped"].astype(np.int64)
+    # empty on evaluation-only rows: the step log is thinned independently of the evaluations
+    frame["clipped"] = frame["clipped"].astype("Int64")
     frame = frame.sort_values("step", kind="stable").reset_index(drop=True)
     return frame.to_csv(index=False, na_rep="", lineterminator="\n").encode("utf-8")
 

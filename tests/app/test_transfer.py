@@ -439,3 +439,20 @@ def test_random_csv_bytes_only_ever_raise_upload_error():
             data[at] = rng.choice(list(b',;"\n\r|\t\x00\xff ab'))
         with contextlib.suppress(UploadError):
             read_csv_task(bytes(data), "fuzz.csv")
+
+
+def test_metrics_csv_of_a_thinned_long_run_keeps_evaluation_only_rows():
+    """Past history_rows the step log and the evaluation log thin independently, so some
+    evaluations land on steps whose row was dropped: those rows have no step metrics (the
+    clipped flag included) and must still be written (found by the soak test: the page
+    raised IntCastingNaNError at 10 000 steps)."""
+    task = load_task("sentiment-tiny")
+    config = dataclasses.replace(task.default_config, eval_every=3, steps=60)
+    run = TrainingRun(task, config, task.encoder.encode(task.example), Limits(history_rows=8))
+    run.advance(0, max_steps=60)
+    frame = pd.read_csv(io.BytesIO(metrics_csv(run.log)))
+    eval_only = frame["batch_loss"].isna()
+    assert eval_only.any() and frame.loc[eval_only, "test_loss"].notna().all()
+    assert frame.loc[eval_only, "clipped"].isna().all()
+    assert set(frame.loc[~eval_only, "clipped"].astype(int)) <= {0, 1}
+    assert frame["step"].is_monotonic_increasing and frame["step"].dtype.kind == "i"
