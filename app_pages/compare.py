@@ -16,6 +16,7 @@ from ui.controls import (
     url_bind,
     url_number_ok,
 )
+from ui.fairshare import shared_gate
 from ui.inputs import read_example, read_text
 from ui.limits import Limits
 from ui.run import TrainingRun
@@ -189,29 +190,32 @@ def live() -> None:
     if state is None:
         return
     runs = state["runs"]
-    views = {n: r.view() for n, r in runs.items()}
-    classifier = built.output_kind.startswith("class")
-    metric = "test_acc" if classifier else "test_loss"
-    st.markdown(" · ".join(outcome(n, r, metric) for n, r in runs.items()))
-    total = sum(v.steps for v in views.values()) / max(1, sum(v.budget for v in views.values()))
-    st.progress(min(1.0, total))
-    figs = charts_lab.run_overlays(views, classifier)
-    for row in (("loss", "test"), ("grad", "rho")):
-        for col, name in zip(st.columns(2), row, strict=True):
-            col.plotly_chart(figs[name], key=f"cmp_{name}", width="stretch")
-    c1, c2 = st.columns(2)
-    for col, (name, v) in zip((c1, c2), views.items(), strict=True):
-        snap = v.snapshots[-1]
-        col.plotly_chart(
-            charts.hidden_heatmap(
-                snap.hs[-1], probe_reading.tokens, title=f"{name}: probe at step {snap.step:,}"
-            ),
-            key=f"cmp_heat_{name}",
-            width="stretch",
-        )
-    for name, v in views.items():
-        if v.state == "diverged":
-            st.error(f"{name} diverged: {v.reason}.")
+    # drawing is heavy pure Python: it takes its turn with the training chunks of every
+    # session, so the server's event loop never competes with ten busy threads
+    with shared_gate(LIMITS.train_slots).hold():
+        views = {n: r.view() for n, r in runs.items()}
+        classifier = built.output_kind.startswith("class")
+        metric = "test_acc" if classifier else "test_loss"
+        st.markdown(" · ".join(outcome(n, r, metric) for n, r in runs.items()))
+        total = sum(v.steps for v in views.values()) / max(1, sum(v.budget for v in views.values()))
+        st.progress(min(1.0, total))
+        figs = charts_lab.run_overlays(views, classifier)
+        for row in (("loss", "test"), ("grad", "rho")):
+            for col, name in zip(st.columns(2), row, strict=True):
+                col.plotly_chart(figs[name], key=f"cmp_{name}", width="stretch")
+        c1, c2 = st.columns(2)
+        for col, (name, v) in zip((c1, c2), views.items(), strict=True):
+            snap = v.snapshots[-1]
+            col.plotly_chart(
+                charts.hidden_heatmap(
+                    snap.hs[-1], probe_reading.tokens, title=f"{name}: probe at step {snap.step:,}"
+                ),
+                key=f"cmp_heat_{name}",
+                width="stretch",
+            )
+        for name, v in views.items():
+            if v.state == "diverged":
+                st.error(f"{name} diverged: {v.reason}.")
     active = [r for r in runs.values() if r.state == "running"]
     if active:
         for r in active:

@@ -12,6 +12,7 @@ from rnn_core.gradcheck import check_model_gradients
 from rnn_core.model import recurrent_blocks
 from ui import charts_lab
 from ui.experiments import EXPERIMENTS, Experiment
+from ui.fairshare import shared_gate
 from ui.limits import Limits
 from ui.models import SessionModel
 from ui.run import TrainingRun
@@ -181,13 +182,15 @@ def live() -> None:
     state = st.session_state.get(LAB)
     if state is None:
         return
-    views = run_views(state["runs"])
-    draw_experiment(views)
-    names = list(views)
-    chosen = (
-        st.segmented_control("Run to inspect", names, default=names[0], key="lab_run") or names[0]
-    )
-    draw_flow_over_training(views[chosen])
+    # drawing is heavy pure Python: it takes its turn with the training chunks of every
+    # session, so the server's event loop never competes with ten busy threads
+    with shared_gate(LIMITS.train_slots).hold():
+        views = run_views(state["runs"])
+        draw_experiment(views)
+        names = list(views)
+        picked = st.segmented_control("Run to inspect", names, default=names[0], key="lab_run")
+        chosen = picked or names[0]
+        draw_flow_over_training(views[chosen])
     active = [r for r in state["runs"].values() if r.state == "running"]
     if active:
         share = max(0.15, 0.6 / len(active))

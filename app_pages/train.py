@@ -19,6 +19,7 @@ from ui.controls import (
     train_settings,
     widget_values,
 )
+from ui.fairshare import shared_gate
 from ui.inputs import read_example, read_text
 from ui.limits import Limits
 from ui.models import SessionModel
@@ -530,7 +531,11 @@ def live() -> None:
     # at least 80% of the wall time trains, within RNNX_SLICE_SECONDS…1.5 s.
     began = time.perf_counter()
     last = st.session_state.get(CYCLE, {"draw": 0.05, "end": None})
-    draw(current.view(), current)
+    # drawing is heavy pure Python: it takes its turn with the training chunks of every
+    # session (ui/fairshare.py), so the server's event loop never competes with ten busy
+    # threads for the GIL (measured: health checks took up to 3 s with ten sessions drawing)
+    with shared_gate(LIMITS.train_slots).hold():
+        draw(current.view(), current)
     drawn = time.perf_counter() - began
     if current.state == "running":
         gap = began - last["end"] if last["end"] is not None else 0.05
