@@ -26,3 +26,10 @@ def test_tasks_benchmark_smoke_run():
     out = run_module("benchmarks.tasks", "parity", "--markdown")
     assert out.returncode == 0, out.stderr
     assert "| parity |" in out.stdout and ("PASS" in out.stdout or "MISS" in out.stdout)
+
+
+def test_fair_share_benchmark_smoke_run():
+    out = run_module("benchmarks.fair_share", "--sessions", "2", "--reruns", "2", "--slots", "1")
+    assert out.returncode == 0, out.stderr
+    assert "nobody training" in out.stdout and "after: 1 slot(s)" in out.stdout
+    assert "steps/s per session" in out.stdout

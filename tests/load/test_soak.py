@@ -1,0 +1,89 @@
+"""Soak: one long training session in a real Chromium keeps the server's memory flat, and a
+reload afterwards starts a clean session (issue 8).
+
+The hosted sentiment default trains for ``STEPS`` steps — past the point where the run's
+history (4 000 rows) and snapshots (40) start thinning themselves — while the server's RSS is
+sampled every 1 000 steps. Then the page is reloaded: a new session, a fresh run ready to
+start that trains, no exception, and the server still healthy. The figures are printed.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+
+import pytest
+
+from tests.browser.server import (
+    Server,
+    browser_unavailable,
+    launch_chromium,
+    new_context,
+    offsite,
+    rss_kib,
+    train_state,
+    wait_for_step,
+)
+
+SKIP = browser_unavailable()
+pytestmark = [
+    pytest.mark.load,
+    pytest.mark.browser,
+    pytest.mark.skipif(SKIP is not None, reason=str(SKIP)),
+]
+
+STEPS = 10_000
+EXCEPTION = '[data-testid="stException"]'
+GROWTH_MIB = 24  # most the RSS may grow from step 2 000 to the end (allocator slack)
+
+
+def assert_no_exception(page) -> None:
+    shown = page.locator(EXCEPTION)
+    assert shown.count() == 0, shown.first.inner_text()[:3000]
+
+
+def test_a_long_session_keeps_memory_flat_and_a_reload_starts_clean(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    server = Server(tmp_path / "streamlit.log")
+    server.start(timeout=120)
+    requests: list[str] = []
+    samples: dict[int, float] = {}
+    try:
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            page = new_context(browser, requests).new_page()
+            page.set_default_timeout(120_000)
+            page.goto(f"{server.url}/train?task=sentiment&steps={STEPS}")
+            page.get_by_role("button", name="▶ Start", exact=True).click()
+            t0 = time.perf_counter()
+            for mark in range(1000, STEPS + 1, 1000):
+                wait_for_step(page, mark, timeout=300, poll=0.1)
+                samples[mark] = rss_kib(server.proc.pid) / 1024
+            seconds = time.perf_counter() - t0
+            page.get_by_text("Finished").wait_for(timeout=60_000)
+            assert_no_exception(page)
+
+            page.reload()  # a new session: a fresh run, ready to start
+            start = page.get_by_role("button", name="▶ Start", exact=True)
+            start.wait_for(timeout=120_000)
+            assert train_state(page)["step"] in (None, 0)
+            start.click()
+            wait_for_step(page, 50, timeout=120)
+            assert_no_exception(page)
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=10) as r:
+                assert r.read().decode().strip() == "ok"
+            browser.close()
+    finally:
+        server.stop()
+
+    growth = samples[STEPS] - samples[2000]
+    print(
+        f"\nsoak: {STEPS:,} steps in {seconds:.0f} s ({STEPS / seconds:.0f} steps/s with the "
+        "page drawing); server RSS (MiB) by step: "
+        + ", ".join(f"{k:,}: {v:.0f}" for k, v in samples.items())
+        + f"; growth after step 2,000: {growth:+.1f} MiB"
+    )
+    assert growth < GROWTH_MIB, samples
+    assert not offsite(requests)
+    assert server.outbound() == []
