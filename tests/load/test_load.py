@@ -16,6 +16,7 @@ outbound connection. The figures are printed (README "A hosted demo under load")
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import csv
 import dataclasses
 import io
@@ -306,9 +307,13 @@ def test_ten_sessions_at_once(tmp_path):
     server.start(timeout=120)
     monitor = Monitor(server, tmp_path / "monitor.jsonl")
     try:
-        results, readings, pages, requests = asyncio.run(
-            drive(server.url, confined_chromium(tmp_path))
-        )
+        # in a thread of its own: the browser tests' session-wide sync Playwright may hold an
+        # event loop in this one
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            chromium = confined_chromium(tmp_path)
+            results, readings, pages, requests = pool.submit(
+                asyncio.run, drive(server.url, chromium)
+            ).result()
     finally:
         samples = monitor.stop()
         server.stop()

@@ -9,6 +9,7 @@ start that trains, no exception, and the server still healthy. The figures are p
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 import urllib.request
 
@@ -43,37 +44,14 @@ def assert_no_exception(page) -> None:
 
 
 def test_a_long_session_keeps_memory_flat_and_a_reload_starts_clean(tmp_path):
-    from playwright.sync_api import sync_playwright
-
     server = Server(tmp_path / "streamlit.log")
     server.start(timeout=120)
     requests: list[str] = []
-    samples: dict[int, float] = {}
     try:
-        with sync_playwright() as pw:
-            browser = launch_chromium(pw)
-            page = new_context(browser, requests).new_page()
-            page.set_default_timeout(120_000)
-            page.goto(f"{server.url}/train?task=sentiment&steps={STEPS}")
-            page.get_by_role("button", name="▶ Start", exact=True).click()
-            t0 = time.perf_counter()
-            for mark in range(1000, STEPS + 1, 1000):
-                wait_for_step(page, mark, timeout=300, poll=0.1)
-                samples[mark] = rss_kib(server.proc.pid) / 1024
-            seconds = time.perf_counter() - t0
-            page.get_by_text("Finished").wait_for(timeout=60_000)
-            assert_no_exception(page)
-
-            page.reload()  # a new session: a fresh run, ready to start
-            start = page.get_by_role("button", name="▶ Start", exact=True)
-            start.wait_for(timeout=120_000)
-            assert train_state(page)["step"] in (None, 0)
-            start.click()
-            wait_for_step(page, 50, timeout=120)
-            assert_no_exception(page)
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=10) as r:
-                assert r.read().decode().strip() == "ok"
-            browser.close()
+        # in a thread of its own: the browser tests' session-wide sync Playwright may hold an
+        # event loop in this one, and the sync API refuses to start inside a running loop
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            samples, seconds = pool.submit(soak, server, requests).result()
     finally:
         server.stop()
 
@@ -87,3 +65,35 @@ def test_a_long_session_keeps_memory_flat_and_a_reload_starts_clean(tmp_path):
     assert growth < GROWTH_MIB, samples
     assert not offsite(requests)
     assert server.outbound() == []
+
+
+def soak(server: Server, requests: list[str]) -> tuple[dict[int, float], float]:
+    """Train STEPS steps in the browser sampling the server's RSS, reload, train again."""
+    from playwright.sync_api import sync_playwright
+
+    samples: dict[int, float] = {}
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = new_context(browser, requests).new_page()
+        page.set_default_timeout(120_000)
+        page.goto(f"{server.url}/train?task=sentiment&steps={STEPS}")
+        page.get_by_role("button", name="▶ Start", exact=True).click()
+        t0 = time.perf_counter()
+        for mark in range(1000, STEPS + 1, 1000):
+            wait_for_step(page, mark, timeout=300, poll=0.1)
+            samples[mark] = rss_kib(server.proc.pid) / 1024
+        seconds = time.perf_counter() - t0
+        page.get_by_text("Finished").wait_for(timeout=60_000)
+        assert_no_exception(page)
+
+        page.reload()  # a new session: a fresh run, ready to start
+        start = page.get_by_role("button", name="▶ Start", exact=True)
+        start.wait_for(timeout=120_000)
+        assert train_state(page)["step"] in (None, 0)
+        start.click()
+        wait_for_step(page, 50, timeout=120)
+        assert_no_exception(page)
+        with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=10) as r:
+            assert r.read().decode().strip() == "ok"
+        browser.close()
+    return samples, seconds
