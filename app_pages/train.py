@@ -43,7 +43,7 @@ PENDING = "train_pending"  # session key: (task, config) for the widgets, set be
 NOTICE = "train_notice"  # session key: a message to show once after such a rerun
 URL_NOTES = "train_url_notes"  # session key: URL settings that could not be used
 PAGE_STATE = "train_page_state"  # session key: the run's state when the page was drawn
-PINNED = "train_snapshot_pinned"  # session key: the user chose a snapshot to replay
+FOLLOW = "snapshot_follow"  # widget key: the replay follows the newest snapshot
 SAVES = "train_saves"  # session key: ((run id, version, steps), metrics CSV, model .npz)
 BUNDLE = "train_bundle"  # session key: ((run id, version, steps), file name, zip bytes)
 LIMITS, LIMIT_NOTES = Limits.from_env()
@@ -329,7 +329,6 @@ with main:
     )
     if buttons[2].button("↺ Reset", width="stretch", help="A fresh model with these settings"):
         st.session_state.pop(RUN, None)
-        st.session_state.pop(PINNED, None)
         st.rerun()
     if pending:
         st.warning(
@@ -407,11 +406,6 @@ def figures(v: RunView, snap) -> dict[str, object]:
     return figs
 
 
-def pin_snapshot(newest: int) -> None:
-    """The user moved the replay slider: stay there, or follow again if they chose the end."""
-    st.session_state[PINNED] = st.session_state.get("snapshot") != newest
-
-
 def draw(v: RunView, saved: TrainingRun) -> None:
     """Progress, the save buttons and every live chart, from a consistent view of the run."""
     left = (v.budget - v.steps) / v.rate if v.rate and math.isfinite(v.rate) else math.nan
@@ -435,8 +429,11 @@ def draw(v: RunView, saved: TrainingRun) -> None:
     save_buttons(saved, LINK)
     snaps = v.snapshots
     snap_steps = [s.step for s in snaps]
-    # the replay follows the newest snapshot until the user picks an earlier one
-    chosen = st.session_state.get("snapshot") if st.session_state.get(PINNED) else None
+    # the replay follows the newest snapshot unless the user turns "follow" off and picks one
+    # (a flag of its own: the slider's options grow at every redraw, so its own events are
+    # not a reliable sign that the user moved it)
+    follow = st.session_state.get(FOLLOW, True)
+    chosen = None if follow else st.session_state.get("snapshot")
     snap = snaps[snap_steps.index(chosen)] if chosen in snap_steps else snaps[-1]
     figs = figures(v, snap)
     left_col, right_col = st.columns(2)
@@ -451,8 +448,13 @@ def draw(v: RunView, saved: TrainingRun) -> None:
                 snap_steps,
                 key="snapshot",
                 format_func=lambda s: f"{s:,}",
-                on_change=pin_snapshot,
-                args=(snap_steps[-1],),
+                disabled=follow,
+            )
+            st.toggle(
+                "Follow the newest snapshot",
+                value=True,
+                key=FOLLOW,
+                help="Turn off to replay the probe's hidden state at an earlier step.",
             )
         if "probe" in figs:
             st.plotly_chart(figs["probe"], key="probe", width="stretch")

@@ -280,24 +280,31 @@ def test_downloads_wait_for_a_pause_while_training():
     assert any("Pause to save" in c.value for c in at.caption)
 
 
-def test_the_probe_replay_follows_the_newest_snapshot_until_the_user_picks_one():
+def test_the_probe_replay_follows_the_newest_snapshot_unless_the_user_picks_one():
     at = open_train(task="sentiment-tiny")
     for _ in range(3):
         button(at, "Step").click().run()
     run = run_of(at)
     run.advance(0.0, max_steps=30)
     at.run()
-    (replay,) = [s for s in at.select_slider if s.key == "snapshot"]
+
+    def replay():
+        (found,) = [s for s in at.select_slider if s.key == "snapshot"]
+        return found
+
     newest = run.snapshots.items[-1].step
-    assert replay.value == newest and titled(at, f"step {newest:,}")
+    assert replay().value == newest and replay().disabled and titled(at, f"step {newest:,}")
+    run.advance(0.0, max_steps=20)
+    at.run()
+    newest = run.snapshots.items[-1].step
+    assert replay().value == newest  # follows while training goes on
+    (follow,) = [t for t in at.toggle if t.key == "snapshot_follow"]
+    follow.set_value(False).run()
     earlier = run.snapshots.items[1].step
-    replay.set_value(earlier).run()
+    replay().set_value(earlier).run()
     run.advance(0.0, max_steps=20)
     at.run()
-    (replay,) = [s for s in at.select_slider if s.key == "snapshot"]
-    assert replay.value == earlier and titled(at, f"at step {earlier:,}")  # pinned
-    replay.set_value(run.snapshots.items[-1].step).run()  # back to the end: follows again
-    run.advance(0.0, max_steps=20)
-    at.run()
-    (replay,) = [s for s in at.select_slider if s.key == "snapshot"]
-    assert replay.value == run.snapshots.items[-1].step
+    assert replay().value == earlier and titled(at, f"at step {earlier:,}")  # stays there
+    (follow,) = [t for t in at.toggle if t.key == "snapshot_follow"]
+    follow.set_value(True).run()
+    assert replay().value == run.snapshots.items[-1].step

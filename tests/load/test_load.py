@@ -332,7 +332,7 @@ def test_ten_sessions_at_once(tmp_path):
         f"{max(r.finished for r in results) - min(r.started for r in results):.1f} s\n"
         f"  the sessions' Explore Enter → heatmap: median {statistics.median(explore):.2f} s, "
         f"worst {max(explore):.2f} s (n={len(explore)})\n"
-        f"  a visitor's Explore Enter → heatmap while they train: "
+        f"  then the visitor reads on Explore, Enter → heatmap: "
         + ", ".join(f"{sec:.1f} s ({n} training)" for sec, n in readings)
         + "\n  the visitor opens each page → its heading: "
         + ", ".join(f"{k} {v:.1f} s" for k, v in pages.items())
