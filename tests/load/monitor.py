@@ -17,6 +17,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.browser.server import rss_kib
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -39,16 +41,6 @@ def chromium_pids() -> list[int]:
             except OSError:
                 continue
     return pids
-
-
-def rss_kib(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 def main() -> None:
