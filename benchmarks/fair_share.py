@@ -22,10 +22,9 @@ import statistics
 import threading
 import time
 
-from streamlit.testing.v1 import AppTest
 from threadpoolctl import threadpool_limits
 
-from benchmarks.explore_rerun import APP, model_for, sentences
+from benchmarks.explore_rerun import model_for, sentences, time_reruns
 from rnn_core.tasks import load_task
 from ui.fairshare import FairGate
 from ui.limits import Limits
@@ -74,22 +73,6 @@ class Sessions:
         return [r.steps / self.wall for r in self.runs]
 
 
-def explore_reruns(texts: list[str], sm) -> list[float]:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.session_state["models"] = {"sentiment": sm}
-    at.query_params["task"] = "sentiment"
-    at.run()
-    assert not at.exception, at.exception
-    times = []
-    for text in texts:
-        at.text_input(key="sentence").set_value(text)
-        t0 = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - t0)
-        assert not at.exception, at.exception
-    return times
-
-
 def report(name: str, times: list[float], rates: list[float] | None) -> str:
     ms = sorted(1000 * t for t in times)
     line = f"{name:<34} Explore rerun median {statistics.median(ms):7.0f} ms, worst {ms[-1]:6.0f}"
@@ -111,15 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     threadpool_limits(1, user_api="blas")  # as the server runs
     sm = model_for(64)
     texts = sentences(20, args.reruns)
-    explore_reruns(texts[:2], sm)  # warm: imports, the PCA
+    time_reruns(sm, texts[:2], None)  # warm: imports, the PCA
     print(f"{args.sessions} sessions training the hosted sentiment default; 20-token sentences")
-    print(report("nobody training", explore_reruns(texts, sm), None))
+    print(report("nobody training", time_reruns(sm, texts, None), None))
     conditions = [(f"before: {args.sessions} slots (no gate)", args.sessions)]
     conditions += [(f"after: {n} slot(s) (RNNX_TRAIN_SLOTS={n})", n) for n in args.slots]
     for name, slots in conditions:
         with Sessions(args.sessions, slots) as sessions:
             time.sleep(1.0)  # every session under way
-            times = explore_reruns(texts, sm)
+            times = time_reruns(sm, texts, None)
         print(report(name, times, sessions.rates()))
     return 0
 
