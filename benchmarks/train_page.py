@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from tests.browser.server import (
+    EXCEPTION,
     ROOT,
     browser_unavailable,
     find_chromium,
@@ -166,7 +167,7 @@ def page_run(browser, server, seconds: float, deadline: float) -> dict:
                 break
             result[key] = (rest[-1].step, rest[-1].rss)
         result["rss_peak"] = max((s.rss or 0) for s in samples + window)
-        result["exceptions"] = page.locator('[data-testid="stException"]').count()
+        result["exceptions"] = page.locator(EXCEPTION).count()
     finally:
         context.close()
     result["offsite"] = offsite(requests)

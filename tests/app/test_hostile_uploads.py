@@ -7,7 +7,6 @@ session's run and model bit-identical: same run object, same step count, same we
 
 from __future__ import annotations
 
-import io
 import json
 import tracemalloc
 
@@ -16,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import no_exceptions, open_page
+from tests.npz_files import npz_entries, npz_pack
 from tests.ui.test_parsers_fuzz import bomb
 from ui.transfer import checkpoint_bytes
 
@@ -54,21 +54,10 @@ def upload(at: AppTest, key: str, name: str, data: bytes, mime: str) -> list[str
     return errors
 
 
-def entries(data: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        return {name: npz[name] for name in npz.files}
-
-
-def packed(arrays: dict[str, np.ndarray]) -> bytes:
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    return buf.getvalue()
-
-
 def changed(saved: bytes, name: str, value) -> bytes:
-    arrays = entries(saved)
+    arrays = npz_entries(saved)
     arrays[name] = value(arrays[name]) if callable(value) else value
-    return packed(arrays)
+    return npz_pack(arrays, compress=True)
 
 
 class Pwned:
@@ -86,7 +75,7 @@ def nan_in(a: np.ndarray) -> np.ndarray:
 
 def test_hostile_checkpoints_are_refused_and_change_nothing(page):
     at, saved = page
-    meta = json.loads(entries(saved)["__meta__"].tobytes())
+    meta = json.loads(npz_entries(saved)["__meta__"].tobytes())
     meta["model_config"]["hidden_size"] = 10**12
     files = {
         "random bytes": (np.random.default_rng(5).bytes(50_000), "Not a usable checkpoint"),

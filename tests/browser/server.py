@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CHART = '[data-testid="stPlotlyChart"]'
+EXCEPTION = '[data-testid="stException"]'  # Streamlit's exception element
 DRAWN = f"{CHART} .main-svg"
 LOCAL_SCHEMES = ("data", "blob", "about")
 
@@ -227,6 +228,12 @@ JS_STALE = """
         ?.getAttribute('data-test-script-state') === 'running'
     || document.querySelectorAll('[data-stale="true"]').length > 0
 """
+
+
+def assert_no_exception(page) -> None:
+    """The page shows no exception element (its text is the failure message)."""
+    count = page.locator(EXCEPTION).count()
+    assert count == 0, page.locator(EXCEPTION).first.inner_text()
 
 
 def x_ticks(page, index: int = 0) -> list[str]:

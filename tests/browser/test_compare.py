@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from tests.browser.server import DRAWN, ROOT
-from tests.browser.test_explore import assert_no_exception, save_screenshot
+from tests.browser.server import DRAWN, ROOT, assert_no_exception
+from tests.browser.test_explore import save_screenshot
 
 pytestmark = pytest.mark.browser
 

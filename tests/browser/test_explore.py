@@ -12,7 +12,9 @@ import pytest
 
 from tests.browser.server import (
     DRAWN,
+    EXCEPTION,
     ROOT,
+    assert_no_exception,
     enter_sentence,
     offsite,
     wait_for_ticks,
@@ -24,7 +26,6 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOT = ROOT / "docs" / "explore.png"
 MAX_PNG = 600_000  # bytes
-EXCEPTION = '[data-testid="stException"]'
 
 
 def open_explore(page, base: str, sentence: str | None, timings: dict | None = None) -> float:
@@ -81,11 +82,6 @@ def save_screenshot(page, path: Path) -> None:
             if path.stat().st_size <= MAX_PNG:
                 return
     page.screenshot(path=path, full_page=False)
-
-
-def assert_no_exception(page) -> None:
-    count = page.locator(EXCEPTION).count()
-    assert count == 0, page.locator(EXCEPTION).first.inner_text()
 
 
 def test_offsite_checker_flags_foreign_hosts():

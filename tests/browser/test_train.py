@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from tests.browser.server import ROOT, train_state
-from tests.browser.test_explore import MAX_PNG, assert_no_exception, save_screenshot
+from tests.browser.server import ROOT, assert_no_exception, train_state
+from tests.browser.test_explore import MAX_PNG, save_screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -27,6 +27,7 @@ from rnn_core.data import Dataset, SequenceData, pad_sequences
 from rnn_core.model import ModelConfig, RNNModel, param_shapes
 from rnn_core.optim import OPTIMIZERS, clip_by_global_norm, make_optimizer
 from rnn_core.train import TrainConfig, Trainer
+from tests.npz_files import npz_entries, npz_pack
 
 V = 6  # vocabulary of the tiny token task
 VOCAB = ["<pad>", "a", "b", "c", "d", "e"]
@@ -111,17 +112,6 @@ def base_checkpoint() -> bytes:
 # Rebuilding checkpoints with one thing changed (the test side may trust its own files).
 
 
-def entries_of(data: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        return {name: npz[name] for name in npz.files}
-
-
-def pack(arrays: dict[str, np.ndarray]) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
 def meta_array(meta) -> np.ndarray:
     text = meta if isinstance(meta, bytes) else json.dumps(meta).encode()
     return np.frombuffer(text, dtype=np.uint8)
@@ -129,14 +119,14 @@ def meta_array(meta) -> np.ndarray:
 
 def edited(change_arrays=None, change_meta=None, data: bytes | None = None) -> bytes:
     """The base checkpoint with its arrays and/or its metadata dict changed in place."""
-    arrays = entries_of(base_checkpoint() if data is None else data)
+    arrays = npz_entries(base_checkpoint() if data is None else data)
     if change_meta is not None:
         meta = json.loads(arrays["__meta__"].tobytes())
         change_meta(meta)
         arrays["__meta__"] = meta_array(meta)
     if change_arrays is not None:
         change_arrays(arrays)
-    return pack(arrays)
+    return npz_pack(arrays)
 
 
 def raw_entries(data: bytes) -> dict[str, bytes]:
@@ -417,10 +407,10 @@ def test_rejects_a_truncated_entry_with_an_intact_directory():
 
 def test_rejects_foreign_zips_and_npz_files():
     rejects(zip_of({"hello.txt": b"hello"}), r"unexpected entry 'hello.txt'")
-    rejects(pack({"x": np.zeros(3)}), r"unexpected entry 'x.npy'")
+    rejects(npz_pack({"x": np.zeros(3)}), r"unexpected entry 'x.npy'")
     rejects(zip_of({"../../etc/passwd.npy": b""}), r"unexpected entry '../../etc/passwd.npy'")
-    no_meta = {k: v for k, v in entries_of(base_checkpoint()).items() if k != "__meta__"}
-    rejects(pack(no_meta), r"'__meta__' entry is missing")
+    no_meta = {k: v for k, v in npz_entries(base_checkpoint()).items() if k != "__meta__"}
+    rejects(npz_pack(no_meta), r"'__meta__' entry is missing")
 
 
 def test_rejects_other_compression_methods_and_duplicate_entries():
@@ -463,9 +453,9 @@ class CreatesFile:
 @pytest.mark.parametrize("entry", ["__meta__", "param/W_hy", "opt/step"])
 def test_pickled_object_arrays_are_refused_without_running_anything(tmp_path, entry):
     marker = tmp_path / "pwned"
-    arrays = entries_of(base_checkpoint())
+    arrays = npz_entries(base_checkpoint())
     arrays[entry] = np.array([CreatesFile(marker)], dtype=object)
-    data = pack(arrays)
+    data = npz_pack(arrays)
     rejects(data, rf"'{entry}' is an object array \(pickled Python objects\)")
     assert not marker.exists()
     # The payload is live: a careless loader would have run it.
@@ -519,9 +509,9 @@ def test_rejects_too_many_entries():
 
 
 def test_deeply_nested_json_is_refused():
-    arrays = entries_of(base_checkpoint())
+    arrays = npz_entries(base_checkpoint())
     arrays["__meta__"] = meta_array(b"[" * 100_000 + b"]" * 100_000)
-    rejects(pack(arrays), "'__meta__' is not valid JSON")
+    rejects(npz_pack(arrays), "'__meta__' is not valid JSON")
 
 
 # --------------------------------------------------------------------------------------

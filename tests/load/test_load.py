@@ -30,34 +30,25 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from rnn_core.tasks import load_task
 from rnn_core.train import Trainer
 from tests.browser.server import (
     CHART,
     CHROMIUM_ARGS,
+    EXCEPTION,
     JS_TRAIN_STATE,
     JS_X_TICKS,
     ROOT,
     Server,
-    browser_unavailable,
     find_chromium,
     offsite,
     parse_step,
 )
 
-SKIP = browser_unavailable()
-pytestmark = [
-    pytest.mark.load,
-    pytest.mark.browser,
-    pytest.mark.skipif(SKIP is not None, reason=str(SKIP)),
-]
-
 SESSIONS = 10
 STEPS = 600  # the hosted default config, with a shorter step budget to keep CI short
 TASK = "sentiment"
-EXCEPTION = '[data-testid="stException"]'
 PAGES = {  # every page, and a heading it must show
     "explore": "Explore",
     "train": "Train",

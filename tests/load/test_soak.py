@@ -13,11 +13,9 @@ import concurrent.futures
 import time
 import urllib.request
 
-import pytest
-
 from tests.browser.server import (
     Server,
-    browser_unavailable,
+    assert_no_exception,
     launch_chromium,
     new_context,
     offsite,
@@ -26,21 +24,8 @@ from tests.browser.server import (
     wait_for_step,
 )
 
-SKIP = browser_unavailable()
-pytestmark = [
-    pytest.mark.load,
-    pytest.mark.browser,
-    pytest.mark.skipif(SKIP is not None, reason=str(SKIP)),
-]
-
 STEPS = 10_000
-EXCEPTION = '[data-testid="stException"]'
 GROWTH_MIB = 24  # most the RSS may grow from step 2 000 to the end (allocator slack)
-
-
-def assert_no_exception(page) -> None:
-    shown = page.locator(EXCEPTION)
-    assert shown.count() == 0, shown.first.inner_text()[:3000]
 
 
 def test_a_long_session_keeps_memory_flat_and_a_reload_starts_clean(tmp_path):

@@ -11,7 +11,6 @@ error type — never another exception — and never touches the model it was ha
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import math
 import struct
@@ -25,6 +24,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from rnn_core.tasks import load_task
+from tests.npz_files import npz_entries, npz_pack
 from ui.controls import (
     CHOICES,
     COMPARE_KEYS,
@@ -226,17 +226,6 @@ def test_random_bytes_inside_a_zip_header_are_refused(tiny, data):
     refused(b"PK\x05\x06" + data, tiny)
 
 
-def entries(data: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        return {name: npz[name] for name in npz.files}
-
-
-def packed(arrays: dict[str, np.ndarray]) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
 def bad_array(draw, name: str, original: np.ndarray) -> np.ndarray:
     """A replacement for one entry: another shape, another dtype, NaN/inf, or objects."""
     how = draw(st.sampled_from(["shape", "dtype", "nonfinite", "object", "scalar", "empty"]))
@@ -269,7 +258,7 @@ def bad_array(draw, name: str, original: np.ndarray) -> np.ndarray:
 @st.composite
 def damaged(draw, saved: bytes) -> tuple[bytes, str]:
     """A real checkpoint with one entry swapped for a bad one, removed, or added."""
-    arrays = entries(saved)
+    arrays = npz_entries(saved)
     names = sorted(arrays)
     what = draw(st.sampled_from(["swap", "drop", "add"]))
     name = draw(st.sampled_from(names))
@@ -281,7 +270,7 @@ def damaged(draw, saved: bytes) -> tuple[bytes, str]:
         extra = draw(st.sampled_from(["param/extra", "opt/m/l0.W_hh", "opt/zzz/x", "junk"]))
         arrays[extra] = np.zeros(3, dtype=np.float32)
         name = extra
-    return packed(arrays), name
+    return npz_pack(arrays), name
 
 
 @FUZZ
@@ -308,7 +297,7 @@ def test_a_real_checkpoint_with_one_metadata_field_wrong_is_refused_or_loads(
 ):
     """Any JSON in any metadata field (top level, model_config, train_config): refused with a
     message, or — when the value happens to be valid — a checkpoint that loads."""
-    arrays = entries(saved)
+    arrays = npz_entries(saved)
     meta = json.loads(arrays["__meta__"].tobytes())
     section = data.draw(st.sampled_from(["top", "model_config", "train_config"]))
     target = meta if section == "top" else meta[section]
@@ -316,7 +305,7 @@ def test_a_real_checkpoint_with_one_metadata_field_wrong_is_refused_or_loads(
     target[key] = data.draw(json_value)
     arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     try:
-        ckpt = read_checkpoint(packed(arrays), tiny, LIMITS)
+        ckpt = read_checkpoint(npz_pack(arrays), tiny, LIMITS)
     except UploadError as e:
         assert str(e) and "\n" not in str(e)
     else:
