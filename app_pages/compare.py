@@ -7,44 +7,47 @@ import math
 
 import streamlit as st
 
-from ui import charts, charts_lab
+from ui import charts, charts_lab, state
 from ui.controls import (
     compare_settings,
     config_from_compare,
     seed_compare,
+    seed_widgets,
+    setting_widget,
     task_picker,
-    url_bind,
-    url_number_ok,
+    valid_task,
 )
 from ui.fairshare import shared_gate
 from ui.inputs import read_example, read_text
 from ui.limits import Limits
 from ui.run import TrainingRun
+from ui.settings import BY_KEY, snap
 from ui.share import share_box
 from ui.state import get_task
 
-PAIR = "compare"  # session key: {"task", "configs": (A, B), "runs": {"A": run, "B": run}}
+PAIR = state.COMPARE  # {"task", "configs": (A, B), "runs": {"A": run, "B": run}}
+SHARED = ("steps", "seed")  # settings both sides share, unprefixed in the URL
 LIMITS, _ = Limits.from_env()
-PRESETS = {
+PRESETS = {  # TrainConfig field changes for A and B
     "RNN vs LSTM": ({"cell": "rnn"}, {"cell": "lstm"}),
     "clipping on / off": ({"clip": "norm"}, {"clip": "none"}),
-    "two learning rates": ({"lr": "0.01"}, {"lr": "0.001"}),
+    "two learning rates": ({"lr": 0.01}, {"lr": 0.001}),
 }
 
 
 def apply_preset(name: str) -> None:
     a, b = PRESETS[name]
-    for side, values in (("a", a), ("b", b)):
-        for key, value in values.items():
-            st.session_state[f"{side}_{key}"] = value
-    st.session_state.pop(PAIR, None)
+    for side, changes in (("a", a), ("b", b)):
+        for key, value in snap(changes).items():
+            state.seed(f"{side}_{key}", value, overwrite=True)
+    PAIR.pop()
 
 
 def on_task_change() -> None:
-    built = get_task(st.session_state["task"])
+    built = get_task(valid_task())
     for side in ("a", "b"):
         seed_compare(side, built.default_config, LIMITS, overwrite=True)
-    st.session_state.pop(PAIR, None)
+    PAIR.pop()
 
 
 def differences(a, b) -> list[str]:
@@ -89,16 +92,10 @@ with top[0]:
     task_name = task_picker(on_change=on_task_change)
 built = get_task(task_name)
 notes = [n for side in ("a", "b") for n in seed_compare(side, built.default_config, LIMITS)]
-SHARED = {  # URL key -> (kind, lowest, highest, the task's value)
-    "steps": (int, 10, LIMITS.max_steps, min(built.default_config.steps, 1000)),
-    "seed": (int, 0, 2**31 - 1, 0),
-}
-for key, (kind, lo, hi, default) in SHARED.items():
-    usable = key in st.query_params and url_number_ok(st.query_params[key], kind, lo, hi)
-    if key in st.query_params and not usable:
-        notes.append(key)
-    if key not in st.session_state and not usable:
-        st.session_state[key] = default
+shared_base = dataclasses.replace(
+    built.default_config, steps=min(built.default_config.steps, 1000), seed=0
+)
+notes += seed_widgets(shared_base, limits=LIMITS, keys=SHARED)
 if notes:
     st.info(f"The link's value for {', '.join(notes)} cannot be used here; the task's value is.")
 with top[1]:
@@ -115,23 +112,9 @@ with right:
     st.subheader("B")
     values_b = compare_settings("b", LIMITS)
 
-
-def shared_bind(key: str) -> dict:
-    return url_bind(key, lambda raw: url_number_ok(raw, *SHARED[key][:3]))
-
-
 c1, c2 = st.columns(2)
-steps = c1.number_input(
-    "Steps for both",
-    min_value=10,
-    max_value=LIMITS.max_steps,
-    step=50,
-    key="steps",
-    **shared_bind("steps"),
-)
-seed = c2.number_input(
-    "Seed for both", min_value=0, max_value=2**31 - 1, step=1, key="seed", **shared_bind("seed")
-)
+steps = setting_widget(BY_KEY["steps"], LIMITS, c1, label="Steps for both")
+seed = setting_widget(BY_KEY["seed"], LIMITS, c2, label="Seed for both")
 try:
     base = built.default_config
     config_a = config_from_compare(base, values_a)
@@ -155,7 +138,7 @@ st.markdown(
 probe_reading = (
     read_text(built, built.example or "") if built.encoder is not None else read_example(built, 0)
 )
-pair = st.session_state.get(PAIR)
+pair = PAIR.get()
 if pair is None or pair["task"] != task_name or pair["configs"] != (config_a, config_b):
     buttons = st.columns([1, 4])
     if buttons[0].button("▶ Train both", type="primary", width="stretch"):
@@ -165,7 +148,7 @@ if pair is None or pair["task"] != task_name or pair["configs"] != (config_a, co
         }
         for run in runs.values():
             run.start()
-        st.session_state[PAIR] = {"task": task_name, "configs": (config_a, config_b), "runs": runs}
+        PAIR.set({"task": task_name, "configs": (config_a, config_b), "runs": runs})
         st.rerun()
     if pair is not None:
         st.caption("The settings changed since the last comparison: train both again.")
@@ -186,10 +169,10 @@ if paused and st.button("▶ Resume both", type="primary"):
 
 @st.fragment(run_every=LIMITS.redraw_seconds if running else None)
 def live() -> None:
-    state = st.session_state.get(PAIR)
-    if state is None:
+    current = PAIR.get()
+    if current is None:
         return
-    runs = state["runs"]
+    runs = current["runs"]
     # drawing is heavy pure Python: it takes its turn with the training chunks of every
     # session, so the server's event loop never competes with ten busy threads
     with shared_gate(LIMITS.train_slots).hold():

@@ -9,6 +9,7 @@ import streamlit as st
 from rnn_core.tasks import Task
 from ui.models import SessionModel
 from ui.share import share_box
+from ui.state import session_model
 
 CELL_NAMES = {"rnn": "vanilla RNN", "gru": "GRU", "lstm": "LSTM"}
 ORIGIN_NOTES = {
@@ -18,33 +19,57 @@ ORIGIN_NOTES = {
 }
 
 
-def model_summary(sm: SessionModel, task: Task) -> None:
-    """Task, cell, size, parameters, scores, steps and origin, in the sidebar."""
-    cfg = sm.model.config
-    cell = CELL_NAMES[cfg.cell] + (f" ({cfg.activation})" if cfg.cell == "rnn" else "")
-    layers = "1 layer" if cfg.num_layers == 1 else f"{cfg.num_layers} layers"
-    with st.sidebar:
-        st.subheader("Current model")
-        st.markdown(
-            f"**{task.title}**  \n{cell} · {cfg.hidden_size} units · {layers}  \n"
-            f"{sm.model.n_params():,} parameters · {sm.steps:,} training steps"
-        )
-        scores = sm.scores
-        left, right = st.columns(2)
-        if task.output_kind.startswith("class"):
-            left.metric("Train accuracy", _pct(scores.get("train_acc")))
-            right.metric("Test accuracy", _pct(scores.get("test_acc")))
-        else:
-            left.metric("Train MSE", _num(scores.get("train_loss")))
-            right.metric("Test MSE", _num(scores.get("test_loss")))
-        st.caption(f"Origin: **{sm.origin}** — {ORIGIN_NOTES.get(sm.origin, '')}.")
-        st.caption(f"Target for this task: {task.target}.")
+def model_summary(sm: SessionModel, task: Task, follow: float | None = None) -> None:
+    """Task, cell, size, parameters, scores, steps and origin, in the sidebar; then the
+    share box. With ``follow`` (seconds), the summary redraws itself that often from the
+    session's model, so it keeps up with a run training on the page."""
+    if follow is None:
+        with st.sidebar:
+            _summary(sm, task)
+    else:
+
+        @st.fragment(run_every=follow)
+        def live_summary() -> None:
+            _summary(session_model(task.name), task)
+
+        with st.sidebar:
+            live_summary()
     share_box()
 
 
+def _summary(sm: SessionModel, task: Task) -> None:
+    cfg = sm.model.config
+    cell = CELL_NAMES[cfg.cell] + (f" ({cfg.activation})" if cfg.cell == "rnn" else "")
+    layers = "1 layer" if cfg.num_layers == 1 else f"{cfg.num_layers} layers"
+    st.subheader("Current model")
+    st.markdown(
+        f"**{task.title}**  \n{cell} · {cfg.hidden_size} units · {layers}  \n"
+        f"{sm.model.n_params():,} parameters · {sm.steps:,} training steps"
+    )
+    scores = sm.scores
+    left, right = st.columns(2)
+    if task.output_kind.startswith("class") and task.goal.metric.endswith("loss"):
+        # a language model: its target is stated in nats per token, not in accuracy
+        test = scores.get("test_loss")
+        left.metric("Test loss (nats/token)", _num(test))
+        right.metric("Perplexity", _num(math.exp(test) if _finite(test) else None, 2))
+    elif task.output_kind.startswith("class"):
+        left.metric("Train accuracy", _pct(scores.get("train_acc")))
+        right.metric("Test accuracy", _pct(scores.get("test_acc")))
+    else:
+        left.metric("Train MSE", _num(scores.get("train_loss")))
+        right.metric("Test MSE", _num(scores.get("test_loss")))
+    st.caption(f"Origin: **{sm.origin}** — {ORIGIN_NOTES.get(sm.origin, '')}.")
+    st.caption(f"Target for this task: {task.target}.")
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
+
+
 def _pct(x: float | None) -> str:
-    return "–" if x is None or not math.isfinite(x) else f"{100 * x:.1f}%"
+    return f"{100 * x:.1f}%" if _finite(x) else "–"
 
 
-def _num(x: float | None) -> str:
-    return "–" if x is None or not math.isfinite(x) else f"{x:.4f}"
+def _num(x: float | None, digits: int = 4) -> str:
+    return f"{x:.{digits}f}" if _finite(x) else "–"

@@ -1,14 +1,26 @@
-"""Session-state keys and the session's models (one per task, each the session's own copy).
+"""The one owner of the session's state: every session key, and the session's models.
 
-    st.session_state["models"]        task name -> SessionModel: every task the user has
-                                      visited keeps its model, so switching tasks loses nothing
-    st.session_state["current_task"]  the task the pages show; widgets keyed "task" set it
+Pages never touch ``st.session_state``: they read and write through this module. Each
+non-widget value has a :class:`Slot` declared here (its key, what it holds, who writes it),
+so a reader finds every piece of session state in one place.
+
+    models        task name -> SessionModel: every task the user has visited keeps its
+                  model, so switching tasks loses nothing
+    current_task  the task the pages show; widgets keyed "task" set it
+    kept          widget values that must survive a page change (see :func:`carry`)
 
 A session starts with each task's default model (trained once per server; see ui.models)
 and owns its copy: training here or uploading replaces the session's copy only.
+
+Widget keys are URL keys (``bind="query-params"``): Streamlit forgets a widget's value
+when a script run does not draw that widget (another page), so values that must survive
+navigation (the sentence, the task) are also kept under a non-widget key and seed the
+widget on each page (:func:`carry`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -21,7 +33,69 @@ CSV_TASK = "csv_task"  # session key: the Task made from the user's uploaded CSV
 
 MODELS = "models"
 CURRENT_TASK = "current_task"
+KEPT = "kept"  # widget key -> its last value, for widgets whose value survives page changes
 DEFAULT_TASK = "sentiment"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One non-widget session value, declared once in this module."""
+
+    key: str
+    about: str  # what it holds and who writes it
+
+    def get(self, default=None):
+        return st.session_state.get(self.key, default)
+
+    def set(self, value) -> None:
+        st.session_state[self.key] = value
+
+    def pop(self, default=None):
+        return st.session_state.pop(self.key, default)
+
+
+# ----------------------------------------------------------------------------- widgets
+
+
+def widget_value(key: str, default=None):
+    """The current value of widget ``key`` (its state before it is drawn this run)."""
+    return st.session_state.get(key, default)
+
+
+def seed(key: str, value, overwrite: bool = False) -> None:
+    """Put ``value`` into widget ``key``'s state before the widget is drawn: when it has none
+    and the URL does not set it, or always with ``overwrite`` (a task change, a one-click
+    fix, "recommended settings")."""
+    if overwrite or (key not in st.session_state and key not in st.query_params):
+        st.session_state[key] = value
+    if overwrite:
+        st.session_state.setdefault(KEPT, {})[key] = value
+
+
+def carry(key: str, default) -> None:
+    """Before drawing widget ``key`` whose value must survive a page change (the sentence,
+    the task): give it the value it had on the page before.
+
+    Streamlit keys a widget's value by the widget's identity, which differs between pages
+    (labels, help): on the first run of another page the old value is still in session
+    state but the new widget does not take it, and once a run draws no such widget the
+    value is gone. So the value is re-assigned on every run (which makes the new widget take
+    it) and kept under a non-widget key. A link's value wins on the first run of a session
+    (the bound widget takes it from the URL)."""
+    kept: dict = st.session_state.setdefault(KEPT, {})
+    if key in st.session_state:
+        kept[key] = st.session_state[key]
+    elif key in st.query_params:
+        return
+    st.session_state[key] = kept.get(key, default)
+
+
+def forget(*keys: str) -> None:
+    """Drop widgets' values (and their kept copies), so they start from their defaults."""
+    kept: dict = st.session_state.setdefault(KEPT, {})
+    for key in keys:
+        st.session_state.pop(key, None)
+        kept.pop(key, None)
 
 
 def get_task(name: str) -> Task:
@@ -84,3 +158,43 @@ def publish_run(task_name: str, run) -> SessionModel:
     sm.config, sm.steps, sm.version = run.config, run.steps, run.version
     sm.scores = run.log.latest_eval()
     return sm
+
+
+# ----------------------------------------------------------------------------- runs
+
+TRAIN_RUN = Slot("run", "the Train page's TrainingRun (one per session); the lab reads it")
+LAB = Slot("lab", "the Gradient lab's experiment: {'key': experiment key, 'runs': {name: run}}")
+
+
+# ----------------------------------------------------------------------------- train page
+
+TRAIN_CYCLE = Slot("train_cycle", "the Train page's last redraw: its duration and end time")
+TRAIN_FULL_RERUN = Slot("train_full_rerun", "a callback inside the live fragment needs the page")
+TRAIN_PENDING = Slot("train_pending", "(task, config) for the widgets, set before they draw")
+TRAIN_NOTICE = Slot("train_notice", "a message the Train page shows once after a rerun")
+TRAIN_URL_NOTES = Slot("train_url_notes", "the link's training settings that could not be used")
+TRAIN_PAGE_STATE = Slot("train_page_state", "the run's state when the Train page was drawn")
+TRAIN_SAVES = Slot("train_saves", "((run id, version, steps), metrics CSV, model .npz)")
+TRAIN_BUNDLE = Slot("train_bundle", "((run id, version, steps), file name, zip bytes)")
+LOADED_UPLOADS = Slot("loaded_uploads", "upload widget key -> the file id already read")
+
+
+def set_csv_task(built: Task) -> None:
+    """The user's uploaded CSV becomes this session's "csv" task, with a fresh model."""
+    st.session_state[CSV_TASK] = built
+    st.session_state.setdefault(MODELS, {}).pop("csv", None)
+
+
+def new_upload(key: str, file_id: str) -> bool:
+    """Whether the file in upload widget ``key`` has not been read yet (and mark it read):
+    an uploader keeps its file across reruns, and each must be read once."""
+    seen: dict = st.session_state.setdefault(LOADED_UPLOADS.key, {})
+    if seen.get(key) == file_id:
+        return False
+    seen[key] = file_id
+    return True
+
+
+# ----------------------------------------------------------------------------- compare page
+
+COMPARE = Slot("compare", "Compare's pair: {'task', 'configs': (A, B), 'runs': {'A', 'B'}}")

@@ -13,7 +13,8 @@ import pytest
 
 from rnn_core.tasks import load_task
 from tests.app.conftest import open_page
-from ui.controls import (
+from ui.limits import Limits
+from ui.settings import (
     COMPARE_KEYS,
     TRAIN_KEYS,
     read_settings,
@@ -21,7 +22,6 @@ from ui.controls import (
     url_value_ok,
     widget_values,
 )
-from ui.limits import Limits
 
 LIMITS = Limits()
 
@@ -86,12 +86,12 @@ def test_compare(value):
     keys = [f"{s}_{k}" for s in "ab" for k in COMPARE_KEYS]
     at = open_page("compare", **dict.fromkeys([*keys, "task", "steps", "seed"], value), **UNKNOWN)
     bad = {f"{s}_{k}" for s in "ab" for k in COMPARE_KEYS if not url_value_ok(k, value, LIMITS)}
-    bad |= {"steps"} if not url_number_ok(value, int, 10, LIMITS.max_steps) else set()
+    bad |= {"steps"} if not url_number_ok(value, int, 1, LIMITS.max_steps) else set()
     bad |= {"seed"} if not url_number_ok(value, int, 0, 2**31 - 1) else set()
     assert noted(at, r"The link's value for (.*) cannot be used") == bad
     assert any("task this app does not have" in m for m in messages(at))
     assert any(b.label == "▶ Train both" for b in at.button)  # the page got to its end
-    assert 10 <= at.number_input(key="steps").value <= LIMITS.max_steps
+    assert 1 <= at.number_input(key="steps").value <= LIMITS.max_steps
     assert_not_echoed(at, value)
 
 

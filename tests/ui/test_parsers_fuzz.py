@@ -25,18 +25,17 @@ from hypothesis import strategies as st
 
 from rnn_core.tasks import load_task
 from tests.npz_files import npz_entries, npz_pack
-from ui.controls import (
-    CHOICES,
+from ui.inputs import MAX_CHARS, MAX_TOKENS, read_text
+from ui.limits import Limits
+from ui.run import TrainingRun
+from ui.settings import (
+    BY_KEY,
     COMPARE_KEYS,
     TRAIN_KEYS,
-    numeric_ranges,
     url_number_ok,
     url_value_ok,
     widget_values,
 )
-from ui.inputs import MAX_CHARS, MAX_TOKENS, read_text
-from ui.limits import Limits
-from ui.run import TrainingRun
 from ui.share import view_link
 from ui.transfer import (
     MAX_CHECKPOINT_BYTES,
@@ -88,8 +87,14 @@ url_text = st.one_of(
     st.integers().map(str),
     st.floats().map(repr),
     st.floats().map(str),
-    st.sampled_from([v for values in CHOICES.values() for v in values]),
+    st.sampled_from([str(v) for s in BY_KEY.values() for v in s.options]),
 )
+CHOICES = {k: {str(o) for o in s.options} for k, s in BY_KEY.items() if s.widget != "number"}
+
+
+def numeric_range(key: str) -> tuple[type, float, float]:
+    s = BY_KEY[key]
+    return (s.number, *s.bounds(LIMITS))
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +126,7 @@ def reference_ok(key: str, raw: str) -> bool:
     """What url_value_ok must answer, written out the long way."""
     if key in CHOICES:
         return raw in CHOICES[key]
-    kind, lo, hi = numeric_ranges(LIMITS)[key]
+    kind, lo, hi = numeric_range(key)
     try:
         value = float(raw)
     except ValueError:
@@ -139,7 +144,7 @@ def test_url_value_ok_answers_for_any_text_and_never_raises(key, raw):
     ok = url_value_ok(key, raw, LIMITS)
     assert ok is reference_ok(key, raw)
     if ok and key not in CHOICES:  # what the widget will hold is in its range
-        kind, lo, hi = numeric_ranges(LIMITS)[key]
+        kind, lo, hi = numeric_range(key)
         assert lo <= kind(float(raw)) <= hi
 
 
@@ -161,7 +166,7 @@ def test_every_train_and_compare_key_is_checked_and_every_tasks_own_values_pass(
     """url_value_ok knows every URL key of the training and compare widgets, and each task's
     recommended settings (what a fresh page writes to the URL) pass it."""
     assert set(COMPARE_KEYS) <= set(TRAIN_KEYS)
-    assert set(TRAIN_KEYS) == set(CHOICES) | set(numeric_ranges(LIMITS))
+    assert set(TRAIN_KEYS) == set(CHOICES) | {k for k, s in BY_KEY.items() if s.number}
     for name in ("sentiment-tiny", "parity", "adding", "sine"):
         values = widget_values(load_task(name).default_config)
         assert set(values) == set(TRAIN_KEYS)
