@@ -30,6 +30,11 @@ from rnn_core.optim import (
 )
 
 CLIPS = ("norm", "value", "none")
+# A divergence returns the model to its ROLLBACK POINT: the latest state whose loss and
+# gradient norm were "in line" with the run so far (see Trainer._in_line), or the start.
+IN_LINE_LOSS = 4.0  # loss ≤ this × max(the trainer's first loss, median of the recent losses)
+IN_LINE_GRAD = 100.0  # gradient norm ≤ this × the median of the recent gradient norms
+IN_LINE_WINDOW = 50  # "recent": the last this many steps (discarded steps included)
 # Settings that may change between steps without resetting the model and optimizer state.
 LIVE_SETTINGS = frozenset({"lr", "clip", "clip_value", "truncate", "batch_size", "steps"})
 
@@ -128,8 +133,24 @@ class Trainer:
 
     Deterministic for a seed: the same config and data give the same metrics, bit for bit.
     When the loss, a gradient or a parameter becomes NaN/inf, it stops with status
-    "diverged" and a reason; parameters and optimizer state go back to the last finite step,
-    and the history is kept.
+    "diverged" and a reason; parameters, optimizer state and the step count go back to the
+    ROLLBACK POINT, and the history (every step taken, the discarded ones too) is kept.
+
+    The rollback point is the latest state that can go on, not merely the last finite one: a
+    blow-up usually takes a step or two of huge but finite values (a loss of 1e16) before the
+    NaN, and the states in between cannot be rescued by any setting. The state after step j
+    becomes the rollback point when step j+1, which measures the loss and gradient AT that
+    state, finds them IN LINE with the run so far (:meth:`_in_line`):
+
+    - the loss is finite and ≤ ``IN_LINE_LOSS`` (4) × max(the first loss this trainer
+      measured, the median loss of the last ``IN_LINE_WINDOW`` (50) steps), and
+    - the gradient norm (before clipping) is finite and ≤ ``IN_LINE_GRAD`` (100) × the median
+      gradient norm of the last 50 steps (any norm passes on the first step).
+
+    The start (a new model, or the state given to :meth:`restore`) is always a rollback point.
+    ``divergence`` describes the last divergence: ``{"step": the step that failed,
+    "returned_to": the step returned to, "why": …, "peak_loss", "peak_grad_norm": the largest
+    finite values of the discarded steps}``. The data order is not rewound.
     """
 
     def __init__(self, config: TrainConfig, data: Dataset, model: RNNModel | None = None):
@@ -161,7 +182,13 @@ class Trainer:
             for name, split in (("train", data.train), ("test", data.test))
         }
         self._spectrum: dict[str, list[float]] = {}
-        self._backup = self._snapshot()
+        self.divergence: dict | None = None
+        self._first_loss: float | None = None
+        self._recent = np.full((IN_LINE_WINDOW, 2), np.nan)  # (loss, grad norm) ring buffer
+        self._n_recent = 0
+        self._peak = [math.nan, math.nan]  # largest (loss, norm) out of line since the point
+        self._n_at_point = 0  # measurements remembered up to the rollback point
+        self._rollback = self._candidate = self._snapshot()
 
     def restore(self, optimizer_state: dict[str, np.ndarray] | None, step: int) -> None:
         """Continue a run saved in a checkpoint: load the optimizer state and the step count.
@@ -171,7 +198,8 @@ class Trainer:
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
         self.step_count = int(step)
-        self._backup = self._snapshot()  # a divergence now rolls back to the restored state
+        # a divergence now rolls back to (at worst) the restored state
+        self._rollback = self._candidate = self._snapshot()
 
     # --------------------------------------------------------------------- settings
 
@@ -190,7 +218,8 @@ class Trainer:
     def resume(self) -> None:
         """Continue after a divergence (typically after :meth:`retune` lowered the learning
         rate or turned clipping on): the parameters and optimizer state are already those of
-        the last finite step. The history keeps the divergence's record."""
+        the rollback point (see the class docstring). The history keeps the divergence's
+        record."""
         if self.status == "diverged":
             self.status, self.reason = "ok", None
 
@@ -240,12 +269,21 @@ class Trainer:
             if not (math.isfinite(loss) and math.isfinite(norm)):
                 what = "loss" if not math.isfinite(loss) else "gradient norm"
                 return self._diverge(f"the {what} became {loss if what == 'loss' else norm}")
+            in_line = self._in_line(loss, norm)
+            if not in_line:  # the largest values measured since the rollback point
+                self._peak = [
+                    float(np.fmax(p, v)) for p, v in zip(self._peak, (loss, norm), strict=True)
+                ]
+            self._remember(loss, norm)
+            if in_line:  # the state this step starts from can go on
+                self._rollback, self._n_at_point = self._candidate, self._n_recent
+                self._peak = [math.nan, math.nan]
             self.optimizer.update(model.params, grads)
             bad = [k for k, p in model.params.items() if not np.isfinite(p).all()]
         if bad:
             return self._diverge(f"parameter {bad[0]} overflowed to inf/NaN after the update")
-        self._backup = self._snapshot()
         self.step_count += 1
+        self._candidate = self._snapshot()
         dh_mean = [_masked_mean(d, mask) for d in info.dh_norm]
         metrics = {
             "step": self.step_count,
@@ -265,13 +303,52 @@ class Trainer:
         self.history.append(metrics)
         return metrics
 
-    def _diverge(self, why: str) -> None:
-        self._restore(self._backup)
-        self.status = "diverged"
-        self.reason = (
-            f"{why} at step {self.step_count + 1}; the model was returned to its last finite "
-            f"state (step {self.step_count})"
+    def _in_line(self, loss: float, norm: float) -> bool:
+        """Whether a (finite) loss and gradient norm measured at the current state are in line
+        with the run so far: loss ≤ IN_LINE_LOSS × max(first loss, recent median loss) and
+        norm ≤ IN_LINE_GRAD × recent median norm (see the class docstring)."""
+        if self._first_loss is None:
+            return True  # the first measurement defines the scale
+        median_loss, median_norm = np.median(self._recent[: min(self._n_recent, IN_LINE_WINDOW)], 0)
+        return (
+            loss <= IN_LINE_LOSS * max(self._first_loss, median_loss)
+            and norm <= IN_LINE_GRAD * median_norm
         )
+
+    def _remember(self, loss: float, norm: float) -> None:
+        if self._first_loss is None:
+            self._first_loss = float(loss)
+        self._recent[self._n_recent % IN_LINE_WINDOW] = (loss, norm)
+        self._n_recent += 1
+
+    def _diverge(self, why: str) -> None:
+        failed = self.step_count + 1
+        target = self._rollback
+        self._restore(target)
+        self.step_count = target["step"]
+        self._candidate = target
+        self._n_recent = self._n_at_point  # forget the blown-up measurements
+        self.status = "diverged"
+        self.divergence = {
+            "step": failed,
+            "returned_to": self.step_count,
+            "why": why,
+            "peak_loss": self._peak[0],
+            "peak_grad_norm": self._peak[1],
+        }
+        self.reason = f"{why} at step {failed}; the model was returned to step {self.step_count}"
+        if self.step_count < failed - 1:
+            skipped = failed - 1 - self.step_count
+            self.reason += (
+                ", the last state whose loss and gradient norm were in line with the run (the "
+                f"{skipped} step{'s' if skipped > 1 else ''} after it had already blown up"
+            )
+            if math.isfinite(self._peak[0]):
+                self.reason += f": loss up to {self._peak[0]:.3g}"
+            self.reason += ")"
+        else:
+            self.reason += ", its last state"
+        self._peak = [math.nan, math.nan]
         return None
 
     def _spectrum_metrics(self) -> dict:
@@ -302,15 +379,20 @@ class Trainer:
         return {
             "params": {k: v.copy() for k, v in self.model.params.items()},
             "opt": self.optimizer.state_dict(),  # already a copy
+            "step": self.step_count,
         }
 
     def _restore(self, snap: dict) -> None:
+        """Parameters and the WHOLE optimizer state (buffers and step count) as in ``snap``.
+
+        The state is loaded into a fresh optimizer, so a snapshot taken before the optimizer's
+        first update (no buffers yet, only its step count: SGD's state is always just that)
+        replaces buffers made since instead of being refused."""
         for k, v in snap["params"].items():
             np.copyto(self.model.params[k], v)
-        if len(snap["opt"]) > 1:
-            self.optimizer.load_state_dict(snap["opt"])
-        else:  # diverged on the very first step: the optimizer had no state yet
-            self.optimizer = make_optimizer(self.config.optimizer, self.config.lr)
+        optimizer = make_optimizer(self.config.optimizer, self.config.lr)
+        optimizer.load_state_dict(snap["opt"])
+        self.optimizer = optimizer
 
 
 def _masked_mean(dh_norm: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -39,6 +39,7 @@ EVENT_TEXT_MAX = 28  # longer event texts are cut (the hover shows them whole)
 LOG_AXIS = {"type": "log", "exponentformat": "power"}
 PROB_AXIS = {"range": [-0.03, 1.03], "tickvals": np.array([0.0, 0.25, 0.5, 0.75, 1.0])}
 HOVER_STEP = "step %{x:,}"
+FEW_POINTS = 20  # series with at most this many points get markers (one Step is visible)
 TOP_LEGEND_MAX = 2  # legend on top up to this many traces; below the plot up to 4; then right
 SIDE_LEGEND = {
     "orientation": "v",
@@ -91,11 +92,16 @@ def _line(
     colour: str,
     width: float = 2.0,
     dash: str | None = None,
-    markers: bool = False,
+    markers: bool | None = None,
     opacity: float | None = None,
+    customdata: np.ndarray | None = None,
 ) -> go.Scatter:
     """One series. The hover names the series (``fullData.name``: never evaluated), the step
-    and the value formatted by ``hover_value`` (e.g. "%{y:.5g}")."""
+    and the value formatted by ``hover_value`` (e.g. "%{y:.5g}"). ``markers``: None draws
+    them when the series has at most FEW_POINTS points, so a single step is a visible dot
+    (a line needs two points)."""
+    if markers is None:
+        markers = x.size <= FEW_POINTS
     line = {"color": colour, "width": width}
     if dash:
         line["dash"] = dash
@@ -110,6 +116,7 @@ def _line(
         line=line,
         opacity=opacity,
         hovertemplate=f"%{{fullData.name}}<br>{HOVER_STEP}: {hover_value}<extra></extra>",
+        customdata=customdata,
         **kwargs,
     )
 
@@ -269,35 +276,81 @@ def loss_chart(
     title: str = "Loss",
     y_title: str = "loss (nats)",
     height: float = HEIGHT,
+    target: float | None = None,
+    target_label: str | None = None,
+    perplexity: bool = False,
 ) -> go.Figure:
     """Training loss per step, with the evaluations on top.
 
     steps, loss: (n,) the loss of each step's batch: trace 0, "batch loss", a thin faint grey
-    line. eval_steps: (m,) steps of the evaluations; train_loss / test_loss: (m,) the loss on
-    the training / test set there: traces "train (eval)" (blue, lines+markers) and
-    "test (eval)" (vermillion, dashed, lines+markers), each only when given. log_y: a log y
-    axis (values ≤ 0 not drawn). For regression the page passes y_title="MSE".
-    Hover "batch loss / step 1,200: 0.69315".
+    line (with markers while n ≤ FEW_POINTS). eval_steps: (m,) steps of the evaluations;
+    train_loss / test_loss: (m,) the loss on the training / test set there: traces
+    "train (eval)" (blue, lines+markers) and "test (eval)" (vermillion, dashed,
+    lines+markers), each only when given. log_y: a log y axis (values ≤ 0 not drawn). For
+    regression the page passes y_title="MSE". Hover "batch loss / step 1,200: 0.69315".
+    target: a dashed horizontal line at the goal's loss (a layout shape), labelled
+    ``target_label`` or "target ≤ 1.708". perplexity: the losses are cross-entropies in nats
+    per token: every hover also shows the perplexity e^loss ("… 1.7 (perplexity 5.47)") and
+    the default target label names it too.
     """
     x = _steps(steps)
+    hover = "%{y:.5g}" + (" (perplexity %{customdata:.4g})" if perplexity else "")
+
+    def ppl(y):
+        if not perplexity:
+            return None
+        with np.errstate(over="ignore"):
+            return np.exp(y.astype(np.float64)).astype(np.float32)
+
+    batch = _values(loss, x.size, what="loss", log=log_y)
     traces = [
         _line(
             x,
-            _values(loss, x.size, what="loss", log=log_y),
+            batch,
             "batch loss",
-            "%{y:.5g}",
+            hover,
             colour=BATCH_COLOUR,
             width=1.0,
             opacity=0.6,
+            customdata=ppl(batch),
         )
     ]
     ex, series = _evaluations(eval_steps, train_loss, test_loss, "loss")
     for name, values, colour, dash in series:
         y = _values(values, ex.size, what=name, log=log_y)
-        traces.append(_line(ex, y, name, "%{y:.5g}", colour=colour, dash=dash, markers=True))
+        traces.append(
+            _line(ex, y, name, hover, colour=colour, dash=dash, markers=True, customdata=ppl(y))
+        )
+    shapes = []
+    goal = _finite(target)
+    if goal is not None and (goal > 0 or not log_y):
+        label = target_label or f"target ≤ {goal:.4g}" + (
+            f" (perplexity {np.exp(goal):.3g})" if perplexity else ""
+        )
+        shapes.append(_hline(goal, label))
     return _chart(
-        traces, title=title, y_title=y_title, height=height, yaxis=LOG_AXIS if log_y else None
+        traces,
+        title=title,
+        y_title=y_title,
+        height=height,
+        yaxis=LOG_AXIS if log_y else None,
+        shapes=shapes,
     )
+
+
+def loss_target(output_kind: str, goal_metric: str, goal_threshold: float) -> dict:
+    """:func:`loss_chart` keyword arguments for a task whose goal is stated as a loss
+    (``task.goal.metric`` "test_loss"): the target line, and for classifiers (language
+    models: cross-entropy per token) the perplexity in the hover and a y title in nats per
+    token. {} when the goal is an accuracy (the accuracy chart carries that target)."""
+    if not goal_metric.endswith("loss"):
+        return {}
+    out = {"target": goal_threshold}
+    if output_kind.startswith("class"):
+        out["perplexity"] = True
+        if output_kind == "class_per_step":
+            out["y_title"] = "loss (nats per token, log scale)"
+    return out
 
 
 # ----------------------------------------------------------------------------- 2. accuracy

@@ -5,7 +5,25 @@ Pure (no streamlit): the Train page keeps one :class:`TrainingRun` in session st
 
     run.log        MetricsLog: per-step scalars and evaluations, thinned to a fixed size
     run.snapshots  Snapshots: the probe sentence's hidden states and prediction over training
-    run.state      "ready" | "running" | "paused" | "done" | "diverged"
+    run.state      "ready" | "running" | "paused" | "done" | "diverged" (derived: see below)
+
+One state machine: ``run.state`` is DERIVED from the trainer's status, the limits and one
+flag of the run's own (whether the user wants it running), never stored separately:
+
+    trainer.status == "diverged"                      -> "diverged"
+    steps ≥ budget, or the run's time limit is spent  -> "done"
+    the user pressed Start (and nothing above holds)  -> "running"
+    no step taken and never started                   -> "ready"
+    otherwise                                         -> "paused"
+
+So a retune that raises the budget reopens a "done" run, a resume after a divergence leaves
+it "paused", and a divergence or the budget stops a "running" one, with nothing to keep in
+sync. ``run.reason`` is derived the same way.
+
+Slicing (:func:`slice_seconds`): the page draws, then trains one slice, then draws again; what
+the user sees while a slice trains is the frame drawn before it, so a Pause lands at most one
+slice (plus one chunk) after the step on screen. Slices are therefore kept as short as one
+redraw (draw + round trip), within 0.1–0.4 s.
 
 Memory stays bounded however long a session trains: when a log or the snapshot list is full,
 every other row is dropped and only every 2nd (4th, 8th…) step is recorded from then on.
@@ -16,7 +34,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,6 +46,35 @@ from ui.limits import Limits
 
 STATES = ("ready", "running", "paused", "done", "diverged")
 CHUNK_SECONDS = 0.05  # the longest a Pause waits for training to stop
+SLICE_MIN = 0.1  # seconds: the shortest slice (a fast redraw still trains ≥ 2/3 of the time)
+SLICE_MAX = 0.4  # seconds: the longest slice, so a Pause lands ≤ 0.4 s after the screen
+
+
+def slice_seconds(draw_seconds: float, gap_seconds: float, limits: Limits | None = None) -> float:
+    """How long the live fragment should train between two redraws.
+
+    ``draw_seconds``: the last redraw's server time; ``gap_seconds``: the time between the end
+    of the last cycle and the start of this one (the browser's round trip and Streamlit's
+    scheduling; capped at 1 s). The slice equals one redraw's worth, ``draw + gap``, clamped
+    to [SLICE_MIN, SLICE_MAX] (0.1–0.4 s; ``limits.slice_seconds`` lowers the ceiling if it is
+    below 0.4 s and above 0.1 s). Non-finite or negative inputs count as 0.
+
+    Why: the frame on screen while a slice trains was drawn before the slice, and a Pause
+    stops training at the next chunk (≤ CHUNK_SECONDS), so the steps between what the user
+    saw and where the model stops are at most one slice + one chunk — about one redraw's worth
+    of training. The cost: about half the wall time trains when a redraw takes 0.1–0.4 s
+    (slice / (slice + draw + gap)); more when the redraw is cheaper than SLICE_MIN.
+    """
+    parts = []
+    for x in (draw_seconds, min(gap_seconds, 1.0)):
+        x = float(x)
+        parts.append(x if math.isfinite(x) and x > 0 else 0.0)
+    ceiling = SLICE_MAX
+    if limits is not None and SLICE_MIN < limits.slice_seconds < SLICE_MAX:
+        ceiling = limits.slice_seconds
+    return min(max(sum(parts), SLICE_MIN), ceiling)
+
+
 EVAL_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
@@ -64,6 +111,15 @@ class Thinned:
 
     def column(self, name: str) -> np.ndarray:
         return self._rows[: self._n, self.columns.index(name)].copy()
+
+    def drop_after(self, step: float) -> int:
+        """Drop the rows whose first column (the step) is > ``step`` (a rollback); returns
+        how many went."""
+        keep = int(np.searchsorted(self._rows[: self._n, 0], step, side="right"))
+        dropped = self._n - keep
+        self._rows[keep : self._n] = np.nan
+        self._n = keep
+        return dropped
 
     @property
     def nbytes(self) -> int:
@@ -115,6 +171,13 @@ class MetricsLog:
         if "test_loss" in m:
             self.evals.add([m["step"], *(m[k] for k in EVAL_KEYS)])
         self.last = m
+
+    def rewind(self, step: int) -> None:
+        """Forget the steps and evaluations after ``step``: a divergence returned the model
+        there, and the next steps reuse those numbers (the page's reason and an event keep
+        what happened)."""
+        for rows in (self.steps, self.evals, self.dh):
+            rows.drop_after(step)
 
     def event(self, step: int, text: str) -> None:
         self.events = [*self.events, (step, text)][-50:]
@@ -197,10 +260,22 @@ class RunView:
     snapshots: list[Snapshot]
     dh_steps: np.ndarray  # (S,) steps of the kept ‖∂L/∂h_t‖ rows
     dh: np.ndarray  # (S, T) ‖∂L/∂h_t‖ of the last layer, batch mean, NaN past the batch
+    # every divergence of this run, oldest first: the trainer's record ("step", "returned_to",
+    # "why", "peak_loss", "peak_grad_norm") plus "config", the TrainConfig it diverged with
+    divergences: tuple[dict, ...] = ()
+    start_step: int = 0  # the step a loaded model started this run at
 
 
 class TrainingRun:
-    """One run: config, trainer, state, bounded history and probe snapshots."""
+    """One run: config, trainer, state, bounded history and probe snapshots.
+
+    A run built from a loaded model (``start_step`` > 0) has its own budget rule: when
+    ``start_step`` ≥ ``config.steps`` (a model trained to 2,000/2,000), the config's budget
+    becomes ``start_step + config.steps`` so it can go on for the same number of steps again;
+    and it is evaluated once at construction, so its train/test scores show right away. Any
+    run trains at most ``limits.max_steps`` steps of its own: its budget is
+    min(config.steps, start_step + limits.max_steps).
+    """
 
     def __init__(
         self,
@@ -217,6 +292,9 @@ class TrainingRun:
         self.limits = limits
         # shared by every session of the process: training takes turns in bounded chunks
         self.gate = gate if gate is not None else shared_gate(limits.train_slots)
+        self.start_step = int(start_step)
+        if self.start_step and self.start_step >= config.steps:
+            config = replace(config, steps=self.start_step + config.steps)
         self.trainer = Trainer(config, task.data, model)
         if optimizer_state is not None or start_step:
             self.trainer.restore(optimizer_state, start_step)
@@ -229,14 +307,54 @@ class TrainingRun:
             seq_len=int(task.data.train.inputs.shape[1]),
         )
         self.snapshots = Snapshots(limits.snapshots)
-        self.state = "ready"
-        self.reason: str | None = None
+        self.divergences: list[dict] = []
         self.seconds = 0.0  # training time of this run (the trainer's steps only)
         self.run_steps = 0  # steps taken by this run (a restored run starts at start_step)
         self.version = 0  # bumps whenever the weights change
         self._step_time = 0.01  # running estimate of one step, to size the chunks
+        self._running = False  # the user's wish: Start sets it, Pause and any stop clear it
+        self._touched = False  # started or stepped at least once (or loaded): not "ready"
         self.lock = threading.RLock()  # one chunk of training, or one read of the log
+        if self.start_step:
+            scores = self.trainer.evaluate()
+            self.log.evals.add([self.start_step, *(scores[k] for k in EVAL_KEYS)])
+            self._touched = True  # a loaded model is "paused": Resume goes on
         self._snap()
+
+    # ----------------------------------------------------------------- state
+
+    @property
+    def state(self) -> str:
+        """ "ready" | "running" | "paused" | "done" | "diverged", derived (module docstring)."""
+        if self.trainer.status == "diverged":
+            return "diverged"
+        if self.steps >= self.budget or self.seconds >= self.limits.max_seconds:
+            return "done"
+        if self._running:
+            return "running"
+        return "paused" if self._touched else "ready"
+
+    @state.setter
+    def state(self, value: str) -> None:
+        """Compatibility: "running" is :meth:`start`, "paused" is :meth:`pause` (and makes a
+        fresh run "paused", e.g. a loaded model). Other states come from the trainer."""
+        if value == "running":
+            self.start()
+        elif value == "paused":
+            self._running, self._touched = False, True
+        else:
+            raise ValueError(f"state {value!r} is derived from the trainer and cannot be set")
+
+    @property
+    def reason(self) -> str | None:
+        state = self.state
+        if state == "diverged":
+            return self.trainer.reason
+        if state == "done":
+            if self.steps >= self.budget:
+                return f"the step budget of {self.budget:,} steps is spent"
+            return f"this server's limit of {self.limits.max_seconds:g} s per run"
+        return None
 
     # ----------------------------------------------------------------- reading
 
@@ -254,7 +372,8 @@ class TrainingRun:
 
     @property
     def budget(self) -> int:
-        return min(self.config.steps, self.limits.max_steps)
+        """min(config.steps, start_step + limits.max_steps): see the class docstring."""
+        return min(self.config.steps, self.start_step + self.limits.max_steps)
 
     def steps_per_second(self) -> float:
         """Training throughput of this run so far (the trainer's time only)."""
@@ -293,18 +412,27 @@ class TrainingRun:
                 snapshots=list(self.snapshots.items),
                 dh_steps=dh_steps,
                 dh=dh,
+                divergences=tuple(dict(d) for d in self.divergences),
+                start_step=self.start_step,
             )
 
     # ----------------------------------------------------------------- control
 
     def start(self) -> None:
         if self.state in ("ready", "paused"):
-            self.state = "running"
+            self._running = self._touched = True
 
     def pause(self) -> None:
         """Stop training: a slice in progress (another script run) stops at its next chunk."""
-        if self.state == "running":
-            self.state = "paused"
+        self._running = False
+
+    def set_probe(self, probe: np.ndarray) -> None:
+        """A new probe sequence: its snapshots start again from the current step (under the
+        lock, so a slice training in another script run never snapshots half of it)."""
+        with self.lock:
+            self.probe = np.asarray(probe)
+            self.snapshots.items.clear()
+            self._snap()
 
     def retune(self, **changes) -> list[str]:
         """Apply live settings from the next step; returns what changed, for the log."""
@@ -319,15 +447,15 @@ class TrainingRun:
         self.trainer.retune(**changes)
         said = [f"{k} {getattr(old, k)} → {v}" for k, v in changes.items()]
         self.log.event(self.steps, ", ".join(said))
-        if self.state == "done" and self.steps < self.budget:
-            self.state = "paused"
-        return said
+        return said  # a "done" run whose budget was raised is "paused" again (derived)
 
     def resume_after_divergence(self) -> None:
-        """Continue from the last finite state (after a fix such as a lower learning rate)."""
-        if self.state == "diverged":
-            self.trainer.resume()
-            self.state, self.reason = "paused", None
+        """Continue from the state the divergence returned to (after a fix such as a lower
+        learning rate): the run is "paused" again, ready for Resume."""
+        with self.lock:
+            if self.trainer.status == "diverged":
+                self.trainer.resume()
+                self._running = False
 
     def advance(self, seconds: float, max_steps: int | None = None) -> int:
         """Train for about ``seconds`` while the state is "running" (or exactly ``max_steps``
@@ -341,6 +469,8 @@ class TrainingRun:
         against the slice), so many sessions training share the CPU in turn."""
         if self.state not in ("running", "ready", "paused"):
             return 0
+        if max_steps is not None:
+            self._touched = True
         done, start = 0, time.perf_counter()
         while True:
             timed_out = time.perf_counter() - start >= seconds
@@ -380,23 +510,34 @@ class TrainingRun:
             self.version += 1
         for m in metrics:
             self.log.add(m)
-        if metrics and self.snapshots.due(self.steps):
+        if self.trainer.status == "diverged":
+            self._diverged()  # rewinds the log and the snapshots to the step returned to
+        elif metrics and self.snapshots.due(self.steps):
             self._snap()
         self.trainer.history.clear()  # the log keeps a bounded copy
         self.run_steps += len(metrics)
         stopped = self.trainer.status != "ok" or len(metrics) < chunk
         return len(metrics), not stopped and self.seconds < self.limits.max_seconds
 
+    def _diverged(self) -> None:
+        """The trainer returned the model to an earlier step: the log and the snapshots
+        forget the steps after it (they are retaken), an event and ``divergences`` keep what
+        happened."""
+        record = {**self.trainer.divergence, "config": self.config}
+        self.divergences.append(record)
+        back = record["returned_to"]
+        self.log.rewind(back)
+        self.snapshots.items = [s for s in self.snapshots.items if s.step <= back]
+        if not self.snapshots.items or self.snapshots.items[-1].step != back:
+            self._snap()
+        self.log.event(back, f"diverged at step {record['step']}; back to step {back}")
+        self.version += 1
+
     def _settle(self) -> None:
-        """Map the trainer's status and the limits onto the run's state."""
-        if self.trainer.status == "diverged":
-            self.state, self.reason = "diverged", self.trainer.reason
-        elif self.steps >= self.budget:
-            self.state = "done"
-            self.reason = f"the step budget of {self.budget:,} steps is spent"
-        elif self.seconds >= self.limits.max_seconds:
-            self.state = "done"
-            self.reason = f"this server's limit of {self.limits.max_seconds:g} s per run"
+        """A stopped run (diverged, budget or time spent) no longer wants to run: Resume is
+        a new decision. (The state itself is derived.)"""
+        if self.state in ("done", "diverged"):
+            self._running = False
 
     def _snap(self) -> None:
         self.snapshots.add(self.steps, self.model.trace(self.probe))

@@ -206,3 +206,161 @@ def test_gradient_through_time_is_kept_per_step_for_the_lab():
     np.testing.assert_allclose(dh[7], metrics[7]["dh_norm"][-1])
     view = run.view()
     assert view.dh.shape == (30, T)
+
+
+# ----------------------------------------------------------------------------- issue 13
+
+
+def test_slice_seconds_is_one_redraw_within_bounds():
+    """Break 12: a slice is one redraw's worth (draw + round trip), 0.1–0.4 s, so a Pause
+    lands at most one redraw after the frame on screen (it was up to 1.5 s of training)."""
+    from ui.run import SLICE_MAX, SLICE_MIN, slice_seconds
+
+    assert (SLICE_MIN, SLICE_MAX) == (0.1, 0.4)
+    assert slice_seconds(0.2, 0.05) == pytest.approx(0.25)  # one redraw's worth
+    assert slice_seconds(0.01, 0.0) == SLICE_MIN  # a cheap redraw: still 2/3 training
+    assert slice_seconds(1.2, 0.3) == SLICE_MAX  # a slow redraw: capped (the old rule: 1.5 s)
+    assert slice_seconds(0.1, 30.0) == SLICE_MAX  # the gap counts at most 1 s
+    assert slice_seconds(float("nan"), -1.0) == SLICE_MIN
+    assert slice_seconds(0.3, 0.0, Limits(slice_seconds=0.2)) == pytest.approx(0.2)
+    assert slice_seconds(0.3, 0.0, Limits(slice_seconds=5.0)) == pytest.approx(0.3)
+
+
+def test_a_pause_during_the_live_loop_stops_within_one_redraw(tiny):
+    """The page's loop: draw (a view, plus 0.1 s of drawing), then advance one slice. A Pause
+    from another thread stops training within one slice + one chunk of the frame on screen."""
+    import threading
+    import time
+
+    from ui.run import CHUNK_SECONDS, slice_seconds
+
+    run = make_run(tiny, steps=10**6)
+    run.start()
+    shown, timings = [], []
+
+    def live():
+        draw = 0.1
+        while run.state == "running":
+            t0 = time.perf_counter()
+            shown.append(run.view().steps)
+            time.sleep(0.1)  # drawing
+            draw = time.perf_counter() - t0
+            s = slice_seconds(draw, 0.02)
+            t1 = time.perf_counter()
+            run.advance(s)
+            timings.append((s, time.perf_counter() - t1))
+
+    worker = threading.Thread(target=live)
+    worker.start()
+    time.sleep(1.0)
+    on_screen = shown[-1]
+    run.pause()
+    worker.join(timeout=5)
+    assert not worker.is_alive() and run.state == "paused"
+    rate = run.steps_per_second()
+    overshoot = run.steps - on_screen
+    # the slice is 0.12 s: at most that plus one chunk of training (and scheduling slack)
+    assert overshoot <= rate * (slice_seconds(0.1, 0.02) + CHUNK_SECONDS) * 1.5 + 10, overshoot
+    assert run.view().steps == run.steps  # after Pause, what is drawn is the model's step
+
+
+# ----------------------------------------------------------------------------- state machine
+
+
+def test_the_run_state_is_derived_from_the_trainer(tiny):
+    run = make_run(tiny, steps=20)
+    assert run.state == "ready" and run.reason is None
+    run.start()
+    assert run.state == "running"
+    run.trainer.status, run.trainer.reason = "diverged", "x"  # the trainer decides
+    assert run.state == "diverged" and run.reason == "x"
+    run.trainer.status = "ok"
+    run.pause()
+    assert run.state == "paused"
+    run.advance(0, max_steps=20)
+    assert run.state == "done" and "20" in run.reason
+    run.retune(steps=30)  # a raised budget reopens it, with nothing else to update
+    assert run.state == "paused"
+    run.state = "running"  # compatibility setter: Start
+    assert run.state == "running"
+    with pytest.raises(ValueError):
+        run.state = "done"
+    fresh = make_run(tiny)
+    fresh.advance(0, max_steps=1)  # a Step: no longer "ready"
+    assert fresh.state == "paused"
+
+
+def test_set_probe_replaces_the_snapshots_under_the_lock(tiny):
+    run = make_run(tiny, steps=100)
+    run.advance(0, max_steps=30)
+    other = tiny.encoder.encode("the food is bad")
+    lock_held = []
+    real = run._snap
+
+    def spy():
+        lock_held.append(run.lock._is_owned())
+        real()
+
+    run._snap = spy
+    run.set_probe(other)
+    assert lock_held == [True]
+    np.testing.assert_array_equal(run.probe, other)
+    assert [s.step for s in run.snapshots.items] == [30]
+    assert run.snapshots.items[0].hs[0].shape[0] == len(other)
+
+
+# ----------------------------------------------------------------------------- issue 6
+
+
+def test_a_loaded_finished_model_can_go_on_and_shows_its_scores(tiny):
+    """Break 6: a model trained to its whole budget, loaded, used to be "done" at once."""
+    done = make_run(tiny, steps=40)
+    done.advance(0, max_steps=40)
+    assert done.state == "done"
+    loaded = TrainingRun(
+        tiny,
+        done.config,
+        done.probe,
+        Limits(),
+        model=done.model.copy(),
+        optimizer_state=done.trainer.optimizer.state_dict(),
+        start_step=40,
+    )
+    assert loaded.state == "paused" and loaded.budget == 80 and loaded.config.steps == 80
+    scores = loaded.log.latest_eval()
+    assert loaded.log.evals.column("step").tolist() == [40]
+    assert scores == pytest.approx(done.trainer.evaluate())  # the same model, the same scores
+    loaded.start()
+    loaded.advance(5.0)
+    assert loaded.steps == 80 and loaded.state == "done"
+    capped = TrainingRun(tiny, done.config, done.probe, Limits(max_steps=10), start_step=40)
+    assert capped.budget == 50  # at most max_steps of its own
+    early = TrainingRun(
+        tiny, dataclasses.replace(done.config, steps=100), done.probe, Limits(), start_step=40
+    )
+    assert early.budget == 100  # a budget not yet spent is kept
+
+
+# ----------------------------------------------------------------------------- issue 2
+
+
+def test_a_diverged_run_rewinds_its_log_and_records_the_divergence():
+    task = load_task("sentiment")
+    config = dataclasses.replace(
+        task.default_config, cell="rnn", activation="relu", optimizer="sgd", lr=500.0, clip="none"
+    )
+    run = TrainingRun(task, config, task.encoder.encode(task.example), Limits())
+    run.start()
+    run.advance(5.0)
+    assert run.state == "diverged" and "returned to step 0" in run.reason
+    assert len(run.log.steps) == 0 and run.steps == 0  # the log is the model's path
+    assert run.log.events[-1] == (0, "diverged at step 3; back to step 0")
+    assert [s.step for s in run.snapshots.items] == [0]
+    (record,) = run.view().divergences
+    assert record["step"] == 3 and record["returned_to"] == 0 and record["config"] == config
+    run.retune(lr=0.5)
+    run.resume_after_divergence()
+    assert run.state == "paused"
+    run.advance(0, max_steps=100)
+    assert run.state == "paused" and run.steps == 100
+    assert run.log.steps.column("step").tolist() == list(range(1, 101))

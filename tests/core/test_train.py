@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from rnn_core.data import Dataset, SequenceData, pad_sequences
-from rnn_core.train import TrainConfig, Trainer
+from rnn_core.train import IN_LINE_LOSS, TrainConfig, Trainer
 
 
 def contains_three(n: int, rng: np.random.Generator) -> SequenceData:
@@ -114,26 +116,95 @@ def test_clipping_reports_the_norm_before_clipping(token_task):
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_divergence_stops_and_rolls_back_to_the_last_finite_state(sum_task, cell):
+def test_divergence_stops_and_rolls_back_to_a_state_that_can_go_on(sum_task, cell):
     config = TrainConfig(cell=cell, hidden_size=8, lr=100.0, clip="none", optimizer="sgd")
     trainer = Trainer(config, sum_task)
-    before = None
+    states = {0: {k: v.copy() for k, v in trainer.model.params.items()}}
     for _ in range(200):
-        before = {k: v.copy() for k, v in trainer.model.params.items()}
         if not trainer.step(1):
             break
+        states[trainer.step_count] = {k: v.copy() for k, v in trainer.model.params.items()}
     assert trainer.status == "diverged"
     assert "became" in trainer.reason or "overflowed" in trainer.reason
-    assert f"step {trainer.step_count}" in trainer.reason
+    failed = trainer.divergence["step"]
+    back = trainer.step_count
+    assert back == trainer.divergence["returned_to"] < failed
+    assert f"at step {failed}" in trainer.reason and f"returned to step {back}" in trainer.reason
     for k, p in trainer.model.params.items():
-        np.testing.assert_array_equal(p, before[k])  # exactly the last finite state
+        np.testing.assert_array_equal(p, states[back][k])  # exactly that step's state
         assert np.isfinite(p).all()
-    assert len(trainer.history) == trainer.step_count > 0  # the history is kept
+    # the state returned to was measured in line: step back+1 (taken from it) has a loss
+    # within IN_LINE_LOSS × the first loss, which no blown-up state has
+    losses = {m["step"]: m["loss"] for m in trainer.history}
+    assert losses[back + 1] <= IN_LINE_LOSS * max(losses[1], np.median(list(losses.values())))
+    assert len(trainer.history) == failed - 1 > 0  # the history is kept, discarded steps too
     assert trainer.step(5) == []  # stays stopped
     # clipping rescues the same run
     safe = Trainer(TrainConfig(cell=cell, hidden_size=8, lr=0.05, clip_value=1.0), sum_task)
     safe.step(100)
     assert safe.status == "ok"
+
+
+def test_sgd_divergence_keeps_the_optimizer_and_its_step_count(sum_task):
+    """Break 11: SGD's state is only its step count; a divergence used to replace it."""
+    config = TrainConfig(cell="rnn", hidden_size=8, optimizer="sgd", lr=0.01, clip="none")
+    trainer = Trainer(config, sum_task)
+    trainer.step(10)
+    optimizer = trainer.optimizer
+    trainer.retune(lr=1e38)  # the next update overflows
+    assert trainer.step(1) == [] and trainer.status == "diverged"
+    assert trainer.step_count == 10 and trainer.optimizer.steps == 10
+    assert trainer.optimizer.lr == 1e38  # the current settings stay
+    assert type(trainer.optimizer) is type(optimizer)
+
+
+SENTIMENT_BLOWUP = {  # /train?cell=rnn&activation=relu&optimizer=sgd&lr=500&clip=none
+    "cell": "rnn",
+    "activation": "relu",
+    "optimizer": "sgd",
+    "lr": 500.0,
+    "clip": "none",
+}
+
+
+@pytest.fixture(scope="module")
+def sentiment():
+    from rnn_core.tasks import load_task
+
+    return load_task("sentiment")
+
+
+@pytest.mark.parametrize(
+    "fixes",
+    [
+        [{"lr": 0.5}],  # the diagnosis's "learning rate → 0.5"
+        [{"lr": 50.0}, {"lr": 0.5}],  # ÷ 10 is not enough (a fresh run at 50 diverges too)…
+        [{"clip": "norm", "clip_value": 5.0, "lr": 0.5}],
+    ],
+)
+def test_a_diverged_sentiment_run_can_be_rescued(sentiment, fixes):
+    """Break 2: lr 500 + SGD + relu blows up at step 2 (loss 2e16) and is NaN at step 3. The
+    trainer must return to a state that can go on, so a fix and a resume keep training
+    (before, every fix re-diverged at step 3 from the broken step-2 state)."""
+    config = dataclasses.replace(sentiment.default_config, **SENTIMENT_BLOWUP)
+    trainer = Trainer(config, sentiment.data)
+    start = {k: v.copy() for k, v in trainer.model.params.items()}
+    assert trainer.step(10) != [] and trainer.status == "diverged"
+    assert trainer.divergence["step"] == 3 and trainer.step_count == 0
+    assert "returned to step 0" in trainer.reason and "in line" in trainer.reason
+    assert trainer.divergence["peak_loss"] > 1e10  # the blown-up step is reported
+    for k, p in trainer.model.params.items():
+        np.testing.assert_array_equal(p, start[k])
+    assert len(trainer.history) == 2  # the blown-up steps stay in the history
+    for fix in fixes:  # …but each retry starts again from a state that can go on
+        assert trainer.status == "diverged" and trainer.step_count <= 1
+        trainer.retune(**fix)
+        trainer.resume()
+        metrics = trainer.step(300)
+    assert trainer.status == "ok", trainer.reason
+    assert len(metrics) == 300 and trainer.step_count == metrics[-1]["step"] <= 301
+    assert np.isfinite([m["loss"] for m in metrics]).all()
+    assert max(m["loss"] for m in metrics[-50:]) < 2 * metrics[0]["loss"]  # still in line
 
 
 def test_resume_after_a_divergence_continues_from_the_last_finite_state(sum_task):

@@ -63,7 +63,8 @@ def test_loss_chart_traces_values_and_names():
     expected[~np.isfinite(expected)] = np.nan  # ±inf are not drawn
     same(batch["y"], expected)
     assert batch["trace"]["y"]["dtype"] == "f4"
-    assert batch["trace"]["mode"] == "lines" and batch["trace"]["line"]["width"] <= 1
+    assert batch["trace"]["line"]["width"] <= 1
+    assert batch["trace"]["mode"] == "lines+markers"  # 12 points ≤ FEW_POINTS: dots too
     same(got["train (eval)"]["x"], ev)
     same(got["train (eval)"]["y"], train)
     same(got["test (eval)"]["y"], [2.2, 1.4, np.nan])
@@ -415,3 +416,51 @@ def test_module_never_imports_streamlit():
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
     assert "streamlit" not in imported and "pandas" not in imported
+
+
+# ----------------------------------------------------------------------------- issue 13
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda s, v: ct.loss_chart(s, v),
+        lambda s, v: ct.accuracy_chart(s, v),
+        lambda s, v: ct.grad_norm_chart(s, v, clip_mode="none"),
+        lambda s, v: ct.param_grad_chart(s, {"W": v}),
+        lambda s, v: ct.spectrum_chart(s, v, v),
+    ],
+)
+def test_one_step_is_drawn_as_a_visible_point(build):
+    """Break 13: after one Step every series has one point; a line alone draws nothing."""
+    fig = build(np.array([1]), np.array([0.5]))
+    for t in sent(fig)["data"]:
+        assert "markers" in t["mode"], t["name"]
+        assert t["marker"]["size"] >= 4
+    many = build(np.arange(1, 201), np.full(200, 0.5))
+    assert sent(many)["data"][0]["mode"] == "lines"  # long runs: the line only
+
+
+# ----------------------------------------------------------------------------- issue 17
+
+
+def test_loss_chart_draws_a_loss_target_with_perplexity():
+    steps = np.arange(1, 31)
+    loss = np.linspace(4.2, 1.9, 30)
+    fig = ct.loss_chart(
+        steps, loss, log_y=True, **ct.loss_target("class_per_step", "test_loss", 1.708)
+    )
+    (line,) = shapes(fig)
+    assert line["y0"] == line["y1"] == pytest.approx(1.708)
+    assert "1.708" in line["label"]["text"] and "perplexity 5.52" in line["label"]["text"]
+    batch = sent(fig)["data"][0]
+    assert "perplexity" in batch["hovertemplate"]
+    np.testing.assert_allclose(decode(batch["customdata"]), np.exp(loss), rtol=1e-5)
+    assert "nats per token" in sent(fig)["layout"]["yaxis"]["title"]["text"]
+    # a regression goal (sine: test MSE) gets the line, not the perplexity
+    mse = ct.loss_chart(steps, loss, **ct.loss_target("value_per_step", "test_loss", 0.01))
+    assert shapes(mse)[0]["y0"] == pytest.approx(0.01)
+    assert "perplexity" not in sent(mse)["data"][0]["hovertemplate"]
+    # an accuracy goal draws no line on the loss chart
+    assert ct.loss_target("class_per_sequence", "test_acc", 0.97) == {}
+    assert shapes(ct.loss_chart(steps, loss)) == []
