@@ -8,25 +8,18 @@ import time
 import numpy as np
 import streamlit as st
 
-from ui import charts, charts_train
+from ui import charts, charts_train, state
 from ui.bundle import bundle_filename, export_bundle
-from ui.controls import (
-    LIVE_KEYS,
-    TRAIN_KEYS,
-    read_settings,
-    seed_widgets,
-    task_picker,
-    train_settings,
-    widget_values,
-)
+from ui.controls import seed_widgets, task_picker, train_settings, valid_task
+from ui.diagnosis import Diagnosis, diagnose
 from ui.fairshare import shared_gate
 from ui.inputs import read_example, read_text
 from ui.limits import Limits
-from ui.models import SessionModel
-from ui.run import RunView, TrainingRun
+from ui.run import RunView, TrainingRun, slice_seconds
+from ui.settings import LIVE_KEYS, TRAIN_KEYS, read_settings, snap, widget_values
 from ui.share import view_link
 from ui.sidebar import model_summary
-from ui.state import CSV_TASK, get_task, publish_run, session_model
+from ui.state import get_task, publish_run, session_model
 from ui.transfer import (
     UploadError,
     checkpoint_bytes,
@@ -36,26 +29,18 @@ from ui.transfer import (
     read_csv_task,
 )
 
-RUN = "run"  # session key: the session's one TrainingRun
-CYCLE = "train_cycle"  # session key: the last redraw's duration and end time
-FULL_RERUN = "train_full_rerun"  # session key: a callback inside the fragment needs the page
-PENDING = "train_pending"  # session key: (task, config) for the widgets, set before they draw
-NOTICE = "train_notice"  # session key: a message to show once after such a rerun
-URL_NOTES = "train_url_notes"  # session key: URL settings that could not be used
-PAGE_STATE = "train_page_state"  # session key: the run's state when the page was drawn
+RUN = state.TRAIN_RUN  # the session's one TrainingRun
 FOLLOW = "snapshot_follow"  # widget key: the replay follows the newest snapshot
-SAVES = "train_saves"  # session key: ((run id, version, steps), metrics CSV, model .npz)
-BUNDLE = "train_bundle"  # session key: ((run id, version, steps), file name, zip bytes)
 LIMITS, LIMIT_NOTES = Limits.from_env()
 
 
 def on_task_change() -> None:
     """A new task: its recommended settings and example, and a fresh run."""
-    built = get_task(st.session_state["task"])
+    built = get_task(valid_task())
     seed_widgets(built.default_config, overwrite=True)
-    st.session_state["sentence"] = built.example or ""
-    st.session_state.pop(RUN, None)
-    st.session_state.pop(URL_NOTES, None)
+    state.seed("sentence", built.example or "", overwrite=True)
+    RUN.pop()
+    state.TRAIN_URL_NOTES.pop()
 
 
 def new_run(built, config, probe) -> TrainingRun:
@@ -65,72 +50,34 @@ def new_run(built, config, probe) -> TrainingRun:
 def probe_reading(built):
     if built.encoder is None:
         return read_example(built, 0)
-    reading = read_text(built, st.session_state.get("sentence") or built.example or "")
+    reading = read_text(built, state.widget_value("sentence") or built.example or "")
     return reading if not reading.empty else read_text(built, built.example or "x")
 
 
-def diagnose(config) -> list[tuple[str, str, dict]]:
-    """Likely causes of a divergence: (why, the fix in words, widget values for the fix)."""
-    causes = []
-    high = config.lr >= (0.1 if config.optimizer in ("adam", "rmsprop") else 1.0)
-    if high:
-        lower = f"{config.lr / 10:g}"
-        causes.append(
-            (
-                f"The learning rate {config.lr:g} is high for {config.optimizer}: one step "
-                "can jump far past the valley.",
-                f"Learning rate ÷ 10 ({lower}) and continue",
-                {"lr": lower},
-            )
-        )
-    if config.clip == "none":
-        causes.append(
-            (
-                "Clipping is off, so one exploding gradient (the cliff of Pascanu et al.) "
-                "throws the weights away.",
-                "Clip the gradient norm at 5 and continue",
-                {"clip": "norm", "clip_value": 5.0},
-            )
-        )
-    if config.spectral_radius is not None and config.spectral_radius > 1.2:
-        causes.append(
-            (
-                f"W_hh starts with spectral radius {config.spectral_radius:g} > 1: the "
-                "state and the gradient grow step after step.",
-                "Reset with spectral radius 0.9",
-                {"init_scale": "0.9"},
-            )
-        )
-    if not causes:
-        causes.append(
-            (
-                "No setting stands out; the run may have hit a rare bad batch.",
-                "Learning rate ÷ 2 and continue",
-                {"lr": f"{config.lr / 2:g}"},
-            )
-        )
-    return causes
-
-
-def apply_fix(values: dict) -> None:
-    """A one-click fix: set the widgets; live changes continue the run, others reset it."""
+def apply_fix(changes: dict, continues: bool) -> None:
+    """A one-click fix (TrainConfig field changes): set the widgets, on their grid. A fix
+    that continues retunes the run and trains on at once; any other starts a fresh run
+    with the new settings (Reset), which then trains."""
+    values = snap(changes)
     for key, value in values.items():
-        st.session_state[key] = value
-    st.session_state[FULL_RERUN] = True  # the settings column shows the new values
-    run: TrainingRun | None = st.session_state.get(RUN)
+        state.seed(key, value, overwrite=True)
+    state.TRAIN_FULL_RERUN.set(True)  # the settings column shows the new values
+    run: TrainingRun | None = RUN.get()
     if run is None:
         return
-    if any(key not in LIVE_KEYS for key in values):
-        st.session_state.pop(RUN, None)  # architecture fix: a fresh run on the next rerun
+    if not continues or any(key not in LIVE_KEYS for key in values):
+        RUN.pop()  # a fresh run on the next rerun, started at once
+        state.TRAIN_START.set(True)
         return
     config = read_settings(run.config, current_values(run.config))
-    run.retune(**{f: getattr(config, f) for f in ("lr", "clip", "clip_value")})
+    run.retune(**{TRAIN_KEYS[k]: getattr(config, TRAIN_KEYS[k]) for k in values})
     run.resume_after_divergence()
+    run.start()
 
 
 def current_values(base) -> dict:
     defaults = widget_values(base)
-    return {k: st.session_state.get(k, defaults[k]) or defaults[k] for k in TRAIN_KEYS}
+    return {k: state.widget_value(k, defaults[k]) or defaults[k] for k in TRAIN_KEYS}
 
 
 def live_changes(run: TrainingRun, wanted) -> dict:
@@ -160,13 +107,14 @@ st.caption(
 for note in LIMIT_NOTES:
     st.warning(note)
 
-pending_task, pending_config = st.session_state.pop(PENDING, (None, None))
+pending_task, pending_config = state.TRAIN_PENDING.pop((None, None))
 if pending_task is not None:
-    st.session_state["task"] = pending_task
+    state.seed("task", pending_task, overwrite=True)
 if pending_config is not None:
     seed_widgets(pending_config, overwrite=True)
-if NOTICE in st.session_state:
-    st.success(st.session_state.pop(NOTICE))
+notice = state.TRAIN_NOTICE.pop()
+if notice:
+    st.success(notice)
 
 settings_col, main = st.columns([4, 9], gap="large")
 with settings_col:
@@ -174,15 +122,15 @@ with settings_col:
     built = get_task(task_name)
     unusable = seed_widgets(built.default_config, limits=LIMITS)
     if unusable:  # kept: Streamlit drops the bad values from the URL on the next run
-        st.session_state[URL_NOTES] = unusable
-    unusable = st.session_state.get(URL_NOTES, [])
+        state.TRAIN_URL_NOTES.set(unusable)
+    unusable = state.TRAIN_URL_NOTES.get([])
     if unusable:
         st.info(
             f"The link's value for {', '.join(unusable)} cannot be used here (out of range "
             "or not an option); the task's recommended value is used instead."
         )
     if built.encoder is not None:
-        st.session_state.setdefault("sentence", built.example or "")
+        state.carry("sentence", built.example or "")
         st.text_input(
             "Probe sentence",
             key="sentence",
@@ -225,11 +173,10 @@ def load_model_upload(upload, built) -> None:
         optimizer_state=ckpt.optimizer_state,
         start_step=ckpt.step,
     )
-    loaded.state = "paused"
-    st.session_state[RUN] = loaded
+    RUN.set(loaded)
     publish_run(built.name, loaded).origin = "uploaded"
-    st.session_state[PENDING] = (None, config)  # the widgets show its settings next run
-    st.session_state[NOTICE] = f"Loaded a model trained for {ckpt.step:,} steps: press Resume."
+    state.TRAIN_PENDING.set((None, loaded.config))  # the widgets show its settings next run
+    state.TRAIN_NOTICE.set(f"Loaded a model trained for {ckpt.step:,} steps: press Resume.")
     st.rerun()
 
 
@@ -240,16 +187,15 @@ def load_csv_upload(upload) -> None:
     except UploadError as e:
         st.error(str(e), icon="🚫")
         return
-    st.session_state[CSV_TASK] = csv_task
-    st.session_state.get("models", {}).pop("csv", None)
-    st.session_state.pop(RUN, None)
-    st.session_state[PENDING] = ("csv", csv_task.default_config)
-    st.session_state[NOTICE] = f"{csv_task.title}: {csv_task.description}"
+    state.set_csv_task(csv_task)
+    RUN.pop()
+    state.TRAIN_PENDING.set(("csv", csv_task.default_config))
+    state.TRAIN_NOTICE.set(f"{csv_task.title}: {csv_task.description}")
     st.rerun()
 
 
 def step_once(task_name: str) -> None:
-    run: TrainingRun | None = st.session_state.get(RUN)
+    run: TrainingRun | None = RUN.get()
     if run is not None and run.state in ("ready", "paused"):
         run.advance(0.0, max_steps=1)
         publish_run(task_name, run)
@@ -260,15 +206,14 @@ def prepare_bundle(saved: TrainingRun, built, link: str) -> None:
     figs = figures(saved.view(), saved.snapshots.items[-1])
     data = export_bundle(saved, built, figs, page="train", link=link)
     key = (id(saved), saved.version, saved.steps)
-    st.session_state[BUNDLE] = (key, bundle_filename(saved, built), data)
+    state.TRAIN_BUNDLE.set((key, bundle_filename(saved, built), data))
 
 
 with settings_col, st.expander("Load a model or your own data"):
     model_file = st.file_uploader(
         "Load a model (.npz)", type=["npz"], key="model_upload", max_upload_size=20
     )
-    if model_file is not None and st.session_state.get("_loaded_model") != model_file.file_id:
-        st.session_state["_loaded_model"] = model_file.file_id
+    if model_file is not None and state.new_upload("model_upload", model_file.file_id):
         load_model_upload(model_file, built)
     csv_file = st.file_uploader(
         "Train on your own CSV (text,label)",
@@ -277,16 +222,19 @@ with settings_col, st.expander("Load a model or your own data"):
         max_upload_size=5,
         help="One text and one label per row; at least 2 classes with 2 examples each.",
     )
-    if csv_file is not None and st.session_state.get("_loaded_csv") != csv_file.file_id:
-        st.session_state["_loaded_csv"] = csv_file.file_id
+    if csv_file is not None and state.new_upload("csv_upload", csv_file.file_id):
         load_csv_upload(csv_file)
 
 probe = probe_reading(built)
-run: TrainingRun | None = st.session_state.get(RUN)
+run: TrainingRun | None = RUN.get()
 if run is not None and run.task.name != task_name:
     run = None
 if run is None and wanted is not None:
-    run = st.session_state[RUN] = new_run(built, wanted, probe.seq)
+    run = new_run(built, wanted, probe.seq)
+    RUN.set(run)
+    if state.TRAIN_START.pop(False):  # "Reset with these settings": trains at once
+        run.start()
+        publish_run(task_name, run)
 if run is None:
     st.stop()
 
@@ -298,12 +246,8 @@ if wanted is not None:
         run.retune(**changed)
     pending = frozen_changes(run, wanted)
 if probe.seq.shape != run.probe.shape or not np.array_equal(probe.seq, run.probe):
-    run.probe = probe.seq
-    run.snapshots.items.clear()
-    run._snap()
+    run.set_probe(probe.seq)
 
-sm = session_model(task_name)
-model_summary(sm, built)
 
 with main:
     buttons = st.columns([1.4, 1, 1.2, 3])
@@ -328,7 +272,7 @@ with main:
         args=(task_name,),
     )
     if buttons[2].button("↺ Reset", width="stretch", help="A fresh model with these settings"):
-        st.session_state.pop(RUN, None)
+        RUN.pop()
         st.rerun()
     if pending:
         st.warning(
@@ -353,12 +297,17 @@ def figures(v: RunView, snap) -> dict[str, object]:
                 evals["train_loss"] if ev is not None else None,
                 evals["test_loss"] if ev is not None else None,
                 log_y=True,
-                y_title="loss (nats, log scale)" if classifier else "MSE (log scale)",
+                **(
+                    {"y_title": "loss (nats, log scale)" if classifier else "MSE (log scale)"}
+                    | charts_train.loss_target(
+                        built.output_kind, built.goal.metric, built.goal.threshold
+                    )
+                ),
             ),
             v.events,
         )
     }
-    if classifier:
+    if classifier and not built.goal.metric.endswith("loss"):  # language models: loss target
         figs["accuracy"] = charts_train.accuracy_chart(
             steps,
             cols["accuracy"],
@@ -415,16 +364,14 @@ def draw(v: RunView, saved: TrainingRun) -> None:
     if math.isfinite(left) and v.state == "running":
         text += f" · about {left:,.0f} s left"
     st.progress(min(1.0, v.steps / max(v.budget, 1)), text=text)
-    if v.state == "diverged":
-        st.error(f"Training diverged: {v.reason}.")
-        for i, (why, fix, fix_values) in enumerate(diagnose(v.config)):
-            c1, c2 = st.columns([3, 2])
-            c1.markdown(f"- {why}")
-            c2.button(fix, key=f"fix_{i}", on_click=apply_fix, args=(fix_values,))
-    elif v.state == "done":
+    trouble = diagnose(v, built)
+    if trouble is not None:
+        show_diagnosis(trouble)
+    if v.state == "done":
         st.success(f"Finished: {v.reason}. Raise the step budget to go on.")
     if not len(v.columns["step"]):
-        st.info("Press **Start** to train, or **Step** for one step at a time.")
+        if v.state in ("ready", "paused"):
+            st.info("Press **Start** to train, or **Step** for one step at a time.")
         return
     save_buttons(saved, LINK)
     snaps = v.snapshots
@@ -432,8 +379,8 @@ def draw(v: RunView, saved: TrainingRun) -> None:
     # the replay follows the newest snapshot unless the user turns "follow" off and picks one
     # (a flag of its own: the slider's options grow at every redraw, so its own events are
     # not a reliable sign that the user moved it)
-    follow = st.session_state.get(FOLLOW, True)
-    chosen = None if follow else st.session_state.get("snapshot")
+    follow = state.widget_value(FOLLOW, True)
+    chosen = None if follow else state.widget_value("snapshot")
     snap = snaps[snap_steps.index(chosen)] if chosen in snap_steps else snaps[-1]
     figs = figures(v, snap)
     left_col, right_col = st.columns(2)
@@ -442,7 +389,7 @@ def draw(v: RunView, saved: TrainingRun) -> None:
         (left_col, right_col)[j % 2].plotly_chart(figs[name], key=name, width="stretch")
     with right_col:
         if len(snaps) > 1:
-            st.session_state["snapshot"] = snap.step  # set before the widget is drawn
+            state.seed("snapshot", snap.step, overwrite=True)  # before the widget is drawn
             st.select_slider(
                 "Replay the probe at training step",
                 snap_steps,
@@ -461,6 +408,35 @@ def draw(v: RunView, saved: TrainingRun) -> None:
     st.plotly_chart(figs["probe_hidden_state"], key="snapshot_heatmap", width="stretch")
 
 
+def show_diagnosis(d: Diagnosis) -> None:
+    """What went wrong in plain words, each cause with its one-click fixes; when going on
+    from here cannot work, say so and offer the reset that does."""
+    (st.error if d.kind == "diverged" else st.warning)(d.headline)
+    for i, cause in enumerate(d.causes):
+        c1, c2 = st.columns([3, 2])
+        c1.markdown(f"- {cause.why}")
+        for j, fix in enumerate(cause.fixes):
+            verb = " and continue" if fix.continues else " and restart"
+            c2.button(
+                fix.label,
+                key=f"fix_{i}_{j}",
+                on_click=apply_fix,
+                args=(fix.changes, fix.continues),
+                help=fix.label + verb,
+                width="stretch",
+            )
+    if d.cannot_continue:
+        st.info(d.cannot_continue)
+        st.button(
+            d.reset.label,
+            key="fix_reset",
+            type="primary",
+            on_click=apply_fix,
+            args=(d.reset.changes, False),
+            help="A fresh model with every fix above, trained from step 0.",
+        )
+
+
 def save_buttons(saved: TrainingRun, link: str) -> None:
     """Metrics, model and everything, for the run as it is now. Drawn by the live fragment,
     so they follow the run even when a busy server's full rerun is late. The files are made
@@ -471,10 +447,10 @@ def save_buttons(saved: TrainingRun, link: str) -> None:
         st.caption("Pause to save the metrics, the model or everything.")
         return
     key = (id(saved), saved.version, saved.steps)
-    files = st.session_state.get(SAVES)
+    files = state.TRAIN_SAVES.get()
     if files is None or files[0] != key:
         files = (key, metrics_csv(saved.log), checkpoint_bytes(saved, built))
-        st.session_state[SAVES] = files
+        state.TRAIN_SAVES.set(files)
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         "Metrics (CSV)",
@@ -493,9 +469,10 @@ def save_buttons(saved: TrainingRun, link: str) -> None:
         width="stretch",
         help="Weights, optimizer state, settings and vocabulary: load it here to go on.",
     )
-    bundle = st.session_state.get(BUNDLE)
+    bundle = state.TRAIN_BUNDLE.get()
     if bundle is not None and bundle[0] != key:
-        bundle = st.session_state[BUNDLE] = None  # the run moved on: make it again
+        bundle = None  # the run moved on: make it again
+        state.TRAIN_BUNDLE.pop()
     if bundle is None:
         c3.button(
             "Prepare everything (.zip)",
@@ -517,22 +494,22 @@ def save_buttons(saved: TrainingRun, link: str) -> None:
 
 
 running = run.state == "running"
-st.session_state[PAGE_STATE] = run.state
+state.TRAIN_PAGE_STATE.set(run.state)
 LINK = view_link(st.context.url, st.query_params.to_dict())  # read in the script run
 
 
 @st.fragment(run_every=LIMITS.redraw_seconds if running else None)
 def live() -> None:
-    if st.session_state.pop(FULL_RERUN, False):
+    if state.TRAIN_FULL_RERUN.pop(False):
         st.rerun()  # a one-click fix changed settings drawn outside this fragment
-    current: TrainingRun | None = st.session_state.get(RUN)
+    current: TrainingRun | None = RUN.get()
     if current is None:
         return
     # Draw what there is first (charts never sit faded while the slice trains), then train
     # for about 4× the cost of a cycle — the redraw plus the round trip to the browser — so
     # at least 80% of the wall time trains, within RNNX_SLICE_SECONDS…1.5 s.
     began = time.perf_counter()
-    last = st.session_state.get(CYCLE, {"draw": 0.05, "end": None})
+    last = state.TRAIN_CYCLE.get({"draw": 0.05, "end": None})
     # drawing is heavy pure Python: it takes its turn with the training chunks of every
     # session (ui/fairshare.py), so the server's event loop never competes with ten busy
     # threads for the GIL (measured: health checks took up to 3 s with ten sessions drawing)
@@ -540,12 +517,12 @@ def live() -> None:
         draw(current.view(), current)
     drawn = time.perf_counter() - began
     if current.state == "running":
+        # one redraw's worth of training: a Pause lands at most that far past the frame
         gap = began - last["end"] if last["end"] is not None else 0.05
-        overhead = min(drawn + min(gap, 1.0), 0.4)
-        current.advance(min(1.5, max(LIMITS.slice_seconds, 4 * overhead)))
+        current.advance(slice_seconds(drawn, gap, LIMITS))
         publish_run(task_name, current)
-    st.session_state[CYCLE] = {"draw": drawn, "end": time.perf_counter()}
-    if current.state != st.session_state.get(PAGE_STATE):
+    state.TRAIN_CYCLE.set({"draw": drawn, "end": time.perf_counter()})
+    if current.state != state.TRAIN_PAGE_STATE.get():
         # The run stopped (done, diverged) since the page was drawn: draw it again, to stop
         # the timer and show the outcome with the page's buttons. Checked on every cycle,
         # not only when this cycle stopped it: on a busy server that one full rerun can be
@@ -555,6 +532,11 @@ def live() -> None:
 
 with main:
     live()
+# after the live fragment's first slice, so a full run shows the steps it just took; while
+# training, the summary follows the run on its own timer
+model_summary(
+    session_model(task_name), built, follow=LIMITS.redraw_seconds * 4 if running else None
+)
 
 with main:
     with st.expander("How to read this"):
@@ -569,5 +551,11 @@ with main:
             "sentence's prediction at each snapshot; drag the slider to replay its hidden "
             "state at an earlier step. Dotted vertical lines mark settings you changed."
         )
-    if isinstance(sm, SessionModel) and sm.origin == "trained here":
+    if session_model(task_name).model is run.model:
         st.caption("Explore now shows this model: open Explore to read sentences with it.")
+    else:
+        shown = session_model(task_name)
+        st.caption(
+            f"Explore still shows the {shown.origin} model ({shown.steps:,} steps); this run "
+            "takes its place when you press **Start** or **Step**."
+        )

@@ -176,6 +176,7 @@ TRAIN_URL_NOTES = Slot("train_url_notes", "the link's training settings that cou
 TRAIN_PAGE_STATE = Slot("train_page_state", "the run's state when the Train page was drawn")
 TRAIN_SAVES = Slot("train_saves", "((run id, version, steps), metrics CSV, model .npz)")
 TRAIN_BUNDLE = Slot("train_bundle", "((run id, version, steps), file name, zip bytes)")
+TRAIN_START = Slot("train_start", "a one-click reset asks the Train page to start its new run")
 LOADED_UPLOADS = Slot("loaded_uploads", "upload widget key -> the file id already read")
 
 
