@@ -238,6 +238,31 @@ def test_a_saved_checkpoint_loads_back_and_continues():
     assert run_of(at2).steps == 4
 
 
+def test_a_finished_model_loads_back_and_resumes_with_its_scores():
+    """Break 6: a model trained to its whole budget, saved and loaded, said "Finished:
+    budget spent" on Resume with Start and Step disabled, and the sidebar showed "–"."""
+    from ui.transfer import checkpoint_bytes
+
+    at = open_train(task="sentiment-tiny", steps="30")
+    button(at, "Start").click().run()
+    for _ in range(10):
+        if run_of(at).state == "done":
+            break
+        at.run()
+    run = run_of(at)
+    assert run.state == "done" and run.steps == 30
+    data = checkpoint_bytes(run, run.task)
+    at2 = open_train(task="sentiment-tiny")
+    uploader(at2, "model_upload").set_value(("mine.npz", data, "application/zip")).run()
+    no_exceptions(at2)
+    assert run_of(at2).state == "paused" and run_of(at2).budget > 30
+    assert any("Train accuracy" in m.label and m.value != "–" for m in at2.sidebar.metric)
+    button(at2, "Resume").click().run()
+    at2.run()
+    no_exceptions(at2)
+    assert run_of(at2).steps > 30
+
+
 def test_a_checkpoint_of_another_task_is_refused_with_a_clear_message():
     from ui.transfer import checkpoint_bytes
 
