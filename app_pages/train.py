@@ -250,7 +250,7 @@ if probe.seq.shape != run.probe.shape or not np.array_equal(probe.seq, run.probe
 
 
 with main:
-    buttons = st.columns([1.4, 1, 1.2, 3])
+    buttons = st.columns(3)
     if run.state == "running":
         if buttons[0].button("⏸ Pause", type="primary", width="stretch"):
             run.pause()
@@ -413,17 +413,17 @@ def show_diagnosis(d: Diagnosis) -> None:
     from here cannot work, say so and offer the reset that does."""
     (st.error if d.kind == "diverged" else st.warning)(d.headline)
     for i, cause in enumerate(d.causes):
-        c1, c2 = st.columns([3, 2])
-        c1.markdown(f"- {cause.why}")
+        st.markdown(f"- {cause.why}")
+        row = st.container(horizontal=True)
         for j, fix in enumerate(cause.fixes):
-            verb = " and continue" if fix.continues else " and restart"
-            c2.button(
+            verb = "the run continues from here" if fix.continues else "a fresh run starts"
+            row.button(
                 fix.label,
                 key=f"fix_{i}_{j}",
                 on_click=apply_fix,
                 args=(fix.changes, fix.continues),
-                help=fix.label + verb,
-                width="stretch",
+                help=f"{fix.label}: {verb}.",
+                width="content",
             )
     if d.cannot_continue:
         st.info(d.cannot_continue)
