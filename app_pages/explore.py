@@ -6,10 +6,19 @@ import streamlit as st
 
 from rnn_core import probes
 from ui import analysis, charts, html
-from ui.controls import task_picker, url_bind, url_number_ok
-from ui.inputs import MAX_CHARS, MAX_TOKENS, read_example, read_text
+from ui.controls import task_picker, url_bind
+from ui.inputs import (
+    MAX_CHARS,
+    MAX_TOKENS,
+    compare_placeholder,
+    compare_tip,
+    hints,
+    read_example,
+    read_text,
+)
+from ui.settings import url_number_ok
 from ui.sidebar import model_summary
-from ui.state import get_task, session_model
+from ui.state import carry, forget, get_task, seed, session_model, widget_value
 
 # Bound widgets put their displayed option in the URL, so options are short words.
 ORDERS = ("index", "final", "clustered")  # probes.unit_order methods
@@ -25,6 +34,18 @@ STATE_NAMES = {
     "z": "z · update gate",
     "n": "n · candidate",
 }
+# What the "Show" control (URL key ``state``) displays, and so what a link says: one word each.
+STATE_WORDS = {
+    "h": "hidden",
+    "c": "cell",
+    "i": "input",
+    "f": "forget",
+    "g": "candidate",
+    "o": "output",
+    "r": "reset",
+    "z": "update",
+    "n": "candidate",
+}
 
 
 def how_to_read(text: str) -> None:
@@ -33,10 +54,31 @@ def how_to_read(text: str) -> None:
 
 
 def on_task_change() -> None:
-    """A new task starts from its own example sentence."""
-    example = get_task(st.session_state["task"]).example
-    st.session_state["sentence"] = example or ""
-    st.session_state["sentence_b"] = ""
+    """A new task starts from its own example sentence, its hidden state and its busiest
+    unit (another task's model may have another cell and size)."""
+    example = get_task(widget_value("task")).example
+    seed("sentence", example or "", overwrite=True)
+    seed("sentence_b", "", overwrite=True)
+    forget("state", "unit")
+
+
+def link_value(key: str) -> str | None:
+    """The link's raw value for ``key`` (None when the URL does not set it)."""
+    return st.query_params.get(key)
+
+
+def unusable_link_keys(checks: dict) -> list[str]:
+    """The URL keys whose value fails its check (key -> check(raw) -> bool)."""
+    return [k for k, ok in checks.items() if link_value(k) is not None and not ok(link_value(k))]
+
+
+def note_unusable(keys: list[str]) -> None:
+    """Say which link values could not be used (never echoing them)."""
+    if keys:
+        st.info(
+            f"The link's value for {', '.join(keys)} cannot be used here; showing the "
+            "default instead."
+        )
 
 
 def short(tokens: list[str], limit: int = 32) -> str:
@@ -63,8 +105,8 @@ model, cfg = sm.model, sm.model.config
 
 reading_b = None
 if built.encoder is not None:
-    if "sentence" not in st.session_state and "sentence" not in st.query_params:
-        st.session_state["sentence"] = built.example or ""
+    carry("sentence", built.example or "")  # the default sentence survives a page change too
+    carry("sentence_b", "")
     with top[1]:
         text = st.text_input(
             "Sentence",
@@ -78,7 +120,7 @@ if built.encoder is not None:
             "Compare with (optional)",
             key="sentence_b",
             bind="query-params",
-            placeholder="e.g. the same sentence without “not”",
+            placeholder=compare_placeholder(built),
             help="A second sentence to see side by side and on the same state-space map.",
         )
     reading = read_text(built, text)
@@ -140,6 +182,27 @@ for r, which in ((reading, "The sentence"), (reading_b, "The second sentence")):
 trace = model.trace(reading.seq)
 tokens = reading.tokens
 trace_b = model.trace(reading_b.seq) if reading_b is not None else None
+hint = hints(built)
+
+# Bound choices: a link's value that is not an option falls back to the default, with a note.
+views = analysis.state_views(cfg, trace, 0)  # the same states for every layer
+h_last = trace.hs[-1]
+H = h_last.shape[1]
+unit_labels = [str(u) for u in range(H)]
+shown_states = [STATE_WORDS[k] for k in views]
+note_unusable(
+    unusable_link_keys(
+        {
+            "order": lambda raw: raw in ORDERS,
+            "state": lambda raw: raw in shown_states,
+            "unit": lambda raw: raw in unit_labels,
+            "saliency": lambda raw: raw in SALIENCY,
+        }
+    )
+)
+for key, options in (("state", list(views)), ("unit", list(range(H)))):
+    if widget_value(key) is not None and widget_value(key) not in options:
+        forget(key)  # another model (cell, size) than when it was chosen
 
 # ----------------------------------------------------------------------------- 1. heatmap
 
@@ -162,34 +225,43 @@ with left:
         )
         or "index"
     )
+    shown = "h"
+    if len(views) > 1:  # gated cells: the state, the LSTM's cell state, the gates
+        shown = (
+            st.segmented_control(
+                "Show",
+                list(views),
+                default="h",
+                required=True,
+                format_func=STATE_WORDS.get,
+                key="state",
+                bind="query-params",
+                help="hidden: h_t, what the cell passes on. "
+                + ("cell: c_t, the LSTM's long-term memory. " if "c" in views else "")
+                + "The gates run from 0 (closed) to 1 (open); candidate: the new content "
+                "the cell proposes (−1…1).",
+            )
+            or "h"
+        )
     for layer in range(cfg.num_layers):
-        views = analysis.state_views(cfg, trace, layer)
+        values, zrange = analysis.state_views(cfg, trace, layer)[shown]
         order = probes.unit_order(trace.hs[layer], order_key)
         prefix = f"Layer {layer + 1} · " if cfg.num_layers > 1 else ""
-        # Lazy tabs: only the open one is drawn, so a rerun sends one heatmap per layer.
-        tabs = (
-            st.tabs([STATE_NAMES[k] for k in views], key=f"state_tab_{layer}", on_change="rerun")
-            if len(views) > 1
-            else [st.container()]
+        fig = charts.hidden_heatmap(
+            values,
+            tokens,
+            order=order,
+            zrange=zrange,
+            title=f"{prefix}{STATE_NAMES[shown]}",
+            value_name=shown,
         )
-        for tab, (name, (values, zrange)) in zip(tabs, views.items(), strict=True):
-            if getattr(tab, "open", True) is False:
-                continue
-            fig = charts.hidden_heatmap(
-                values,
-                tokens,
-                order=order,
-                zrange=zrange,
-                title=f"{prefix}{STATE_NAMES[name]}",
-                value_name=name,
-            )
-            tab.plotly_chart(fig, width="stretch", key=f"heatmap_{layer}_{name}")
+        st.plotly_chart(fig, width="stretch", key=f"heatmap_{layer}")
     how_to_read(
         "Each **column** is one step: the network has just read that token. Each **row** is "
         "one hidden unit. The colour is the unit's value — red positive, blue negative, white "
         "near zero (tanh keeps it within −1…1). A unit that changes colour at a word reacts "
         "to it; a unit that keeps its colour over many steps is *remembering* something. "
-        "Gated cells have more tabs: their gates (0 = closed, 1 = open) decide what is "
+        "Gated cells can **Show** more: their gates (0 = closed, 1 = open) decide what is "
         "written, kept and shown."
     )
 
@@ -209,9 +281,8 @@ with right:
             f"After the last token: **{built.class_names[best]}** ({100 * final[best]:.1f}%)."
         )
         how_to_read(
-            "The network's answer if the sentence ended at each token. Watch where a line "
-            "jumps: that token changed its mind — “not” flipping “bad” is the classic. Only "
-            "the last point is the real prediction."
+            "The network's answer if the input ended at each token. Watch where a line "
+            f"jumps: {hint.jump}. Only the last point is the real prediction."
         )
     elif kind == "class_per_step":
         st.plotly_chart(
@@ -238,8 +309,6 @@ with right:
 
 # ----------------------------------------------------------------------------- 3. neuron view
 
-h_last = trace.hs[-1]
-H = h_last.shape[1]
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("One neuron")
@@ -248,8 +317,8 @@ with left:
         "Unit (last layer)",
         list(range(H)),
         index=int(busiest[0]),
-        format_func=lambda u: f"unit {u}",
         key="unit",
+        bind="query-params",
         help="Starts at the unit whose value changes most across this sentence.",
     )
     lo, hi = analysis.activation_range(cfg, trace)
@@ -261,8 +330,8 @@ with left:
     how_to_read(
         "The text coloured by one unit's value after each token (hover a token for the "
         "number): red positive, blue negative. Karpathy found single units in character "
-        "models that track quotes or line length this way. Here, look for a unit that flips "
-        "at a negation, or one that follows the sentiment words. The chart on the right "
+        f"models that track quotes or line length this way. Here, look for {hint.unit}. "
+        "The chart on the right "
         "lists the units that change most across this sentence — good ones to pick."
     )
 with right:
@@ -359,21 +428,23 @@ if trace_b is not None:
             width="stretch",
             key=f"compare_{key}",
         )
+    pairs = analysis.align_tokens(tokens, reading_b.tokens)
     st.plotly_chart(
         charts.state_difference(
-            trace.hs[-1], trace_b.hs[-1], tokens, reading_b.tokens, order=order
+            trace.hs[-1], trace_b.hs[-1], tokens, reading_b.tokens, pairs=pairs, order=order
         ),
         width="stretch",
         key="compare_diff",
     )
+    gaps = sum(i is None or j is None for i, j in pairs)
     how_to_read(
         "Both heatmaps use the same unit order, so rows line up. The third chart is the "
-        "second sentence's state minus the first's, step by step (while both are still "
-        "reading): white where they agree, colour where they part ways. The trajectory map "
-        "above draws both paths."
+        "second sentence's state minus the first's after each token, with the two sentences "
+        "lined up word for word (the fewest insertions, deletions and substitutions): "
+        "white where they agree, colour where they part ways. A token only one sentence "
+        "has is an empty column marked — on the other side"
+        + (f" (here {gaps})" if gaps else "")
+        + ". The trajectory map above draws both paths."
     )
 elif built.encoder is not None:
-    st.caption(
-        "Tip: type a second sentence in **Compare with** to see both side by side — "
-        "“this is good” against “this is not good”."
-    )
+    st.caption(compare_tip(built))

@@ -7,10 +7,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ui.controls import url_bind
 from ui.inputs import read_example, read_text
 from ui.learn import backward_table, forward_table
+from ui.settings import url_number_ok
 from ui.sidebar import model_summary
-from ui.state import current_task, get_task, session_model
+from ui.state import carry, current_task, forget, get_task, session_model, widget_value
 
 K = 4  # units shown in the tables
 
@@ -35,14 +37,55 @@ EQUATIONS = {
         r"y_t = h_t W_{hy} + b_y, \qquad p_t = \mathrm{softmax}(y_t)",
     ],
 }
-BPTT = [
-    r"\frac{\partial L}{\partial h_t} = "
+FROM_OUTPUT = (
+    r"\delta h_t \equiv \frac{\partial L}{\partial h_t} = "
     r"\underbrace{\frac{\partial L}{\partial y_t} W_{hy}^\top}_{\text{from the output}} + "
-    r"\underbrace{\frac{\partial L}{\partial a_{t+1}} W_{hh}^\top}_{\text{from the future}}",
-    r"\frac{\partial L}{\partial a_t} = \frac{\partial L}{\partial h_t} \odot (1 - h_t^2)"
-    r"\qquad \frac{\partial L}{\partial W_{hh}} = \sum_t h_{t-1}^\top "
-    r"\frac{\partial L}{\partial a_t}",
-]
+    r"\underbrace{\delta h^{\leftarrow}_t}_{\text{from the future}}"
+)
+# The backward pass of each cell, in the gate orders of rnn_core/cells.py (GRU r, z, n as in
+# PyTorch; LSTM i, f, g, o). δx = ∂L/∂x; a^r, a^z, … are the gates' pre-activations. One short
+# line each: a projector at 1024 px shows them whole.
+BPTT = {
+    "rnn": [
+        FROM_OUTPUT,
+        r"\delta h^{\leftarrow}_t = \delta a_{t+1} W_{hh}^\top",
+        r"\delta a_t = \delta h_t \odot (1 - h_t^2) \quad "
+        r"(\delta h_t \odot [a_t > 0]\ \text{for relu})",
+        r"\frac{\partial L}{\partial W_{hh}} = \sum_t h_{t-1}^\top \delta a_t",
+    ],
+    "gru": [
+        FROM_OUTPUT,
+        r"\delta h^{\leftarrow}_t = \delta h_{t+1} \odot z_{t+1} + \big[\delta a^r_{t+1}\;\; "
+        r"\delta a^z_{t+1}\;\; \delta a^n_{t+1} \odot r_{t+1}\big]\, W_h^\top",
+        r"\delta a^n_t = \delta h_t \odot (1 - z_t) \odot (1 - n_t^2)",
+        r"\delta a^z_t = \delta h_t \odot (h_{t-1} - n_t) \odot z_t (1 - z_t)",
+        r"\delta a^r_t = \delta a^n_t \odot (h_{t-1} W_{hn} + b_{hn}) \odot r_t (1 - r_t)",
+        r"\frac{\partial L}{\partial W_h} = \sum_t h_{t-1}^\top \big[\delta a^r_t\;\; "
+        r"\delta a^z_t\;\; \delta a^n_t \odot r_t\big], \quad "
+        r"W_h = [W_{hr}\; W_{hz}\; W_{hn}]",
+    ],
+    "lstm": [
+        FROM_OUTPUT,
+        r"\delta h^{\leftarrow}_t = \big[\delta a^i_{t+1}\;\; \delta a^f_{t+1}\;\; "
+        r"\delta a^g_{t+1}\;\; \delta a^o_{t+1}\big]\, W_h^\top",
+        r"\delta c_t = \delta h_t \odot o_t \odot (1 - \tanh^2 c_t) + "
+        r"\delta c_{t+1} \odot f_{t+1}",
+        r"\delta a^i_t = \delta c_t \odot g_t \odot i_t (1 - i_t), \quad "
+        r"\delta a^f_t = \delta c_t \odot c_{t-1} \odot f_t (1 - f_t)",
+        r"\delta a^g_t = \delta c_t \odot i_t \odot (1 - g_t^2), \quad "
+        r"\delta a^o_t = \delta h_t \odot \tanh(c_t) \odot o_t (1 - o_t)",
+        r"\frac{\partial L}{\partial W_h} = \sum_t h_{t-1}^\top \big[\delta a^i_t\;\; "
+        r"\delta a^f_t\;\; \delta a^g_t\;\; \delta a^o_t\big]",
+        r"W_h = [W_{hi}\;\; W_{hf}\;\; W_{hg}\;\; W_{ho}]",
+    ],
+}
+FUTURE_PATH = {  # how the gradient reaches step t from step t + 1, in words
+    "rnn": "through W_hh and the activation's slope",
+    "gru": "directly through the update gate (δh_{t+1} ⊙ z_{t+1}, the GRU's shortcut) and "
+    "through W_h behind the gates",
+    "lstm": "through W_h behind the four gates, and along the cell state (δc_{t+1} ⊙ f_{t+1}, "
+    "the LSTM's shortcut) into δc_t",
+}
 
 
 def table(columns: dict[str, np.ndarray], units: np.ndarray) -> pd.DataFrame:
@@ -66,8 +109,7 @@ model_summary(sm, built)
 cfg = sm.model.config
 
 if built.encoder is not None:
-    if "sentence" not in st.session_state and "sentence" not in st.query_params:
-        st.session_state["sentence"] = built.example or ""
+    carry("sentence", built.example or "")  # the default sentence survives a page change too
     text = st.text_input("Sentence", key="sentence", bind="query-params")
     reading = read_text(built, text)
     if reading.empty:
@@ -90,13 +132,38 @@ st.caption(
     + (" The model has 2 layers: the tables show layer 1." if cfg.num_layers > 1 else "")
 )
 
+# Bound to the URL (units=0&units=5, t=3): a link's value that cannot be used falls back to
+# the default with a note naming the key, never the value.
+MAX_UNITS = 6
 units = np.arange(min(K, H))
+asked_units = st.query_params.get_all("units")
+units_ok = len(asked_units) <= MAX_UNITS and all(
+    u in {str(h) for h in range(H)} for u in asked_units
+)
+step_bind = url_bind("t", lambda raw: url_number_ok(raw, int, 1, T)) if T > 1 else {}
+unusable = [k for k, bad in (("units", not units_ok), ("t", T > 1 and not step_bind)) if bad]
+if unusable:
+    st.info(
+        f"The link's value for {', '.join(unusable)} cannot be used here; showing the "
+        "default instead."
+    )
+if not units_ok or any(u not in range(H) for u in widget_value("units") or []):
+    forget("units")  # a bad link, or another model (size) than when they were chosen
+if not 1 <= (widget_value("t") or 1) <= T:
+    forget("t")  # the sentence got shorter
 chosen = st.multiselect(
-    "Units to follow", list(range(H)), default=list(units), max_selections=6, key="units"
+    "Units to follow",
+    list(range(H)),
+    default=list(units),
+    max_selections=MAX_UNITS,
+    key="units",
+    **({"bind": "query-params"} if units_ok else {}),
 )
 units = np.array(sorted(chosen) if chosen else list(units))
 if T > 1:
-    t = st.slider("Step t", 1, T, T, key="t", help="Which token to look at (1 = the first).")
+    t = st.slider(
+        "Step t", 1, T, T, key="t", **step_bind, help="Which token to look at (1 = the first)."
+    )
 else:  # a slider needs two ends: a one-token sentence has one step to look at
     t = 1
     st.caption("Step t = 1: the sentence has one token.")
@@ -104,15 +171,29 @@ i = t - 1
 
 fwd = forward_table(sm.model, seq, units)
 st.subheader(f"2 · Forward: step {t}, reading “{tokens[i]}”")
+cols = {
+    "h_{t−1}": fwd.h_prev[i],
+    **{k: v[i] for k, v in fwd.gates.items()},
+    **{k: v[i] for k, v in fwd.parts.items()},
+    "h_t": fwd.h[i],
+}
 if cfg.cell == "rnn":
-    cols = {"h_{t−1}": fwd.h_prev[i], **{k: v[i] for k, v in fwd.parts.items()}, "h_t": fwd.h[i]}
     st.markdown(
         "Each row is one unit: the three terms of the pre-activation a_t add up, then "
         f"{cfg.activation} squashes it into h_t."
     )
+elif cfg.cell == "gru":
+    st.markdown(
+        "Each row is one unit: the GRU's gates at this step, then the two shares of the new "
+        "state, which add up to h_t: (1 − z) ⊙ n, the new candidate, and z ⊙ h_{t−1}, what "
+        "the update gate keeps."
+    )
 else:
-    cols = {"h_{t−1}": fwd.h_prev[i], **{k: v[i] for k, v in fwd.gates.items()}, "h_t": fwd.h[i]}
-    st.markdown("Each row is one unit: its gates at this step, then the new state h_t.")
+    st.markdown(
+        "Each row is one unit: the LSTM's gates at this step, then the cell state's two "
+        "shares, which add up to c_t: f ⊙ c_{t−1}, what the forget gate keeps, and i ⊙ g, "
+        "what the input gate writes; h_t = o ⊙ tanh(c_t)."
+    )
 st.dataframe(table(cols, units), hide_index=True, key="forward_table")
 if fwd.probs is not None:
     names = built.class_names
@@ -124,31 +205,35 @@ if fwd.probs is not None:
 with st.expander("How to read this"):
     st.markdown(
         "Follow a unit across steps with the slider: the h_{t−1} column at step t is the h_t "
-        "column of step t − 1. For a vanilla RNN the last columns add up exactly: "
-        "a_t = x_t W_xh + h_{t−1} W_hh + b_h and h_t = tanh(a_t)."
+        "column of step t − 1. The columns add up exactly, with this model's numbers: "
+        + {
+            "rnn": f"a_t = x_t W_xh + h_{{t−1}} W_hh + b_h and h_t = {cfg.activation}(a_t).",
+            "gru": "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}.",
+            "lstm": "c_t = f ⊙ c_{t−1} + i ⊙ g and h_t = o ⊙ tanh(c_t).",
+        }[cfg.cell]
     )
 
 bwd = backward_table(sm.model, seq, units)
-st.subheader("3 · Backward: the gradient arrives at h_t")
-for line in BPTT:
+st.subheader(f"3 · Backward: the gradient arrives at h_t ({cfg.cell.upper()})")
+for line in BPTT[cfg.cell]:
     st.latex(line)
-if cfg.cell != "rnn":
-    st.caption(
-        f"These are the vanilla RNN's equations. In a {cfg.cell.upper()} the gradient from "
-        "the future also flows through the gates — "
-        + (
-            "z_t ⊙ ∂L/∂h_{t+1} passes straight back"
-            if cfg.cell == "gru"
-            else "f_t ⊙ ∂L/∂c_{t+1} passes back along the cell state"
-        )
-        + " — which is why it vanishes less. The numbers below are this cell's own."
+st.caption(
+    f"The backward pass of this {cfg.cell.upper()} (δx = ∂L/∂x; a^r, a^z, … are the gates' "
+    "pre-activations, before σ or tanh). The table below is ∂L/∂h_t itself, from the "
+    "model's own backward pass: the output's share and what step t + 1 sends back, "
+    f"{FUTURE_PATH[cfg.cell]}."
+    + (
+        " Gated paths like this are why a gated cell's gradient vanishes less."
+        if cfg.cell != "rnn"
+        else ""
     )
+)
 what = f"−log p({built.class_names[bwd.target]})" if cfg.loss == "xent" else "the squared error"
 st.markdown(
     f"L = {what} = {bwd.loss:.4g} for the prediction after the last token. Going backwards "
     f"from step {T}: the output sends its gradient in at the last step"
     + (" (and, for this many-to-many model, at every step)" if cfg.output != "many_to_one" else "")
-    + "; every earlier step only hears what comes back from the future through W_hh."
+    + f"; every earlier step only hears what comes back from the future, {FUTURE_PATH[cfg.cell]}."
 )
 cols = {
     "from the output": bwd.from_output[i],

@@ -78,3 +78,46 @@ def readout_background(model: RNNModel, state_map: StateMap, paths: list[np.ndar
     xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID)
     ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], GRID)
     return xs, ys, probes.readout_map(model, state_map.pca, xs, ys)[..., 1]
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def align_tokens(a: list[str], b: list[str]) -> list[tuple[int | None, int | None]]:
+    """An edit-distance (Levenshtein) alignment of two token lists: pairs (i, j) of indices
+    into ``a`` and ``b`` in reading order, every token of both exactly once. (i, j) pairs a
+    token with its counterpart (the same token, or a substitution); (i, None) is a token only
+    A has (deleted), (None, j) one only B has (inserted).
+
+    The alignment has the fewest edits. Walking back from the ends, a same-token pair is taken
+    whenever it lies on a cheapest path, then a gap, then a substitution: among equally cheap
+    alignments the one that pairs equal words wins ("this is good" / "is good today" pairs
+    "is" and "good"; "this is good" / "this is not good" has "not" as its one gap).
+    """
+    n, m = len(a), len(b)
+    cost = np.zeros((n + 1, m + 1), dtype=np.int64)
+    cost[:, 0] = np.arange(n + 1)
+    cost[0, :] = np.arange(m + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            cost[i, j] = min(
+                cost[i - 1, j - 1] + (a[i - 1] != b[j - 1]),
+                cost[i - 1, j] + 1,
+                cost[i, j - 1] + 1,
+            )
+    pairs: list[tuple[int | None, int | None]] = []
+    i, j = n, m
+    while i or j:
+        if i and j and a[i - 1] == b[j - 1] and cost[i, j] == cost[i - 1, j - 1]:
+            i, j = i - 1, j - 1
+            pairs.append((i, j))
+        elif i and cost[i, j] == cost[i - 1, j] + 1:
+            i -= 1
+            pairs.append((i, None))
+        elif j and cost[i, j] == cost[i, j - 1] + 1:
+            j -= 1
+            pairs.append((None, j))
+        else:  # a substitution
+            i, j = i - 1, j - 1
+            pairs.append((i, j))
+    return pairs[::-1]

@@ -936,36 +936,56 @@ def trajectory(
 # ----------------------------------------------------------------------------- 7. difference
 
 
+GAP_COLOUR = "#e6e6e6"  # behind a token only one of two compared sentences has
+
+
 def state_difference(
     a,
     b,
     tokens_a: Sequence[str],
     tokens_b: Sequence[str],
     *,
+    pairs: Sequence[tuple[int | None, int | None]] | None = None,
     order=None,
     title: str = "Difference of hidden states (B − A)",
     unit_labels: Sequence[str] | None = None,
 ) -> go.Figure:
-    """How the second sentence's state differs from the first's, step by step.
+    """How the second sentence's state differs from the first's, token pair by token pair.
 
-    a: (Ta, H), b: (Tb, H) states of sentences A and B. The single ``go.Heatmap`` has ``z``
-    (R, n) float32 = ``(b[:n] − a[:n]).T[order]`` with n = min(Ta, Tb), diverging and
-    symmetric: zmin = −m, zmax = m, m = max |b − a| (at least 1e-6). x tick labels
-    "tokA / tokB" (display_token each); hover "step 3 · tokens (A / B) good / bad / unit 12 /
-    B − A 0.412" (``customdata``: the unit index of each cell, as in hidden_heatmap).
+    a: (Ta, H), b: (Tb, H) states of sentences A and B. ``pairs``: the columns, (i, j) =
+    A's step i against B's step j, in reading order (``analysis.align_tokens``); (i, None)
+    or (None, j) is a gap, a token only one sentence has. None = position by position,
+    (k, k), with the longer sentence's extra tokens as gaps at the end: no token is dropped.
+
+    The single ``go.Heatmap`` has ``z`` (R, n) float32, n = len(pairs): column k is
+    ``b[j] − a[i]`` (rows in ``order``), NaN (drawn empty) for a gap; diverging and
+    symmetric: zmin = −m, zmax = m, m = max |b − a| over the pairs (at least 1e-6). x tick
+    labels "tokA / tokB" (display_token each), "—" on a gap's missing side; hover "step 3 ·
+    tokens (A / B) good / bad / unit 12 / B − A 0.412" (``customdata``: the unit index of each
+    cell, as in hidden_heatmap).
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"a and b must be (T, H) with the same H; got {a.shape}, {b.shape}")
     la, lb = _labels(tokens_a, a.shape[0], "tokens_a"), _labels(tokens_b, b.shape[0], "tokens_b")
-    n = min(a.shape[0], b.shape[0])
-    if n == 0:
-        raise ValueError("no common steps to compare")
-    diff = b[:n] - a[:n]
+    Ta, Tb = a.shape[0], b.shape[0]
+    if pairs is None:
+        pairs = [(k if k < Ta else None, k if k < Tb else None) for k in range(max(Ta, Tb))]
+    pairs = list(pairs)
+    for i, j in pairs:
+        ok_i, ok_j = i is None or 0 <= i < Ta, j is None or 0 <= j < Tb
+        if (i is None and j is None) or not (ok_i and ok_j):
+            raise ValueError(f"bad pair ({i}, {j}) for {Ta} and {Tb} steps")
+    if not pairs:
+        raise ValueError("no steps to compare")
+    diff = np.full((len(pairs), a.shape[1]), np.nan)
+    for k, (i, j) in enumerate(pairs):
+        if i is not None and j is not None:
+            diff[k] = b[j] - a[i]
     finite = np.abs(diff[np.isfinite(diff)])
     m = max(float(finite.max()) if finite.size else 0.0, 1e-6)
-    ticks = [f"{x} / {y}" for x, y in zip(la[:n], lb[:n], strict=True)]
-    return _unit_heatmap(
+    ticks = [f"{'—' if i is None else la[i]} / {'—' if j is None else lb[j]}" for i, j in pairs]
+    fig = _unit_heatmap(
         diff,
         ticks,
         order=order,
@@ -974,9 +994,13 @@ def state_difference(
         title=title,
         value_name="B − A",
         unit_labels=unit_labels,
-        x_title="tokens just read (A / B)",
+        x_title="tokens just read (A / B; — : only the other sentence has this token)",
         hover_step="tokens (A / B) %{x}",
     )
+    for k, (i, j) in enumerate(pairs):  # a gap: its empty (NaN) column in light grey
+        if i is None or j is None:
+            fig.add_vrect(x0=k - 0.5, x1=k + 0.5, fillcolor=GAP_COLOUR, line_width=0, layer="above")
+    return fig
 
 
 # ----------------------------------------------------------------------------- 8. saliency

@@ -20,7 +20,6 @@ from ui.settings import (
     SETTINGS,
     Setting,
     read_settings,
-    url_number_ok,
     widget_values,
 )
 
@@ -203,17 +202,3 @@ def seed_compare(side: str, config, limits, overwrite: bool = False) -> list[str
 def config_from_compare(base, values: dict):
     """``base`` with one side's compare settings applied."""
     return read_settings(base, values)
-
-
-__all__ = [
-    "compare_settings",
-    "config_from_compare",
-    "seed_compare",
-    "seed_widgets",
-    "setting_widget",
-    "task_picker",
-    "train_settings",
-    "url_bind",
-    "url_number_ok",
-    "valid_task",
-]

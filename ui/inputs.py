@@ -69,3 +69,71 @@ def feature_labels(seq: np.ndarray) -> list[str]:
     if seq.shape[1] >= 2 and np.isin(seq[:, 1], (0.0, 1.0)).all():
         labels = [lab + ("◆" if m == 1.0 else "") for lab, m in zip(labels, seq[:, 1], strict=True)]
     return labels
+
+
+# ----------------------------------------------------------------------------- hints
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What the Explore page suggests for a task: never sentiment words on a parity task."""
+
+    compare: tuple[str, str] | None  # two inputs worth comparing (both in the vocabulary)
+    jump: str  # the prediction view: what to look for where a line jumps
+    unit: str  # the neuron view: what kind of unit to look for
+
+
+GENERIC_HINTS = Hints(
+    None,
+    "that token changed its mind",
+    "a unit that reacts to one kind of token, or one that keeps its value over many steps",
+)
+_SENTIMENT = (
+    "that token changed its mind — “not” flipping “bad” is the classic",
+    "a unit that flips at a negation, or one that follows the sentiment words",
+)
+HINTS = {  # task name -> Hints; tasks not listed (a CSV upload) get GENERIC_HINTS
+    "sentiment": Hints(("this is good", "this is not good"), *_SENTIMENT),
+    "sentiment-tiny": Hints(("the food is good", "the food is not good"), *_SENTIMENT),
+    "parity": Hints(
+        ("1101001", "1101000"),
+        "that bit changed the answer — every 1 should flip it, every 0 leave it",
+        "a unit that flips at every 1: the running parity itself",
+    ),
+    "chars": Hints(
+        ("O Romeo, Romeo!", "O Juliet, Juliet!"),
+        "that character changed its guess",
+        "a unit that fires on spaces, or one that tracks the position inside a word",
+    ),
+    "words": Hints(
+        ("O Romeo, Romeo! wherefore art thou", "O Romeo, Romeo! where art thou"),
+        "that word changed its guess",
+        "a unit that reacts to punctuation, or one that keeps its value through a line",
+    ),
+    "copy": Hints(
+        ("chebg----------:-----", "chebd----------:-----"),
+        "that symbol changed its answer",
+        "a unit that keeps its value through the blanks: a memory of one symbol",
+    ),
+}
+
+
+def hints(task: Task) -> Hints:
+    return HINTS.get(task.name, GENERIC_HINTS)
+
+
+def compare_placeholder(task: Task) -> str:
+    """The placeholder of the second-sentence box."""
+    pair = hints(task).compare
+    if pair is None:
+        return "e.g. the first one with one token changed"
+    return f"e.g. {pair[1]}"
+
+
+def compare_tip(task: Task) -> str:
+    """The tip under the page when there is no second sentence."""
+    pair = hints(task).compare
+    example = " — for instance the first one with one token changed."
+    if pair is not None:
+        example = f" — “{pair[0]}” against “{pair[1]}”."
+    return "Tip: type a second input in **Compare with** to see both side by side" + example

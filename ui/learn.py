@@ -15,14 +15,17 @@ from rnn_core.model import RNNModel
 class ForwardTable:
     """Layer 1 at every step, for the chosen units: (T, K) arrays.
 
-    For a vanilla RNN, ``parts`` splits the pre-activation a_t = x_t W_xh + h_{t−1} W_hh + b_h
-    into its three terms; gated cells list their gates instead (``gates``)."""
+    ``parts`` are the sums the cell adds up: a vanilla RNN's pre-activation a_t = x_t W_xh +
+    h_{t−1} W_hh + b_h in its three terms; a GRU's h_t = (1 − z) ⊙ n + z ⊙ h_{t−1} in its two;
+    an LSTM's c_t = f ⊙ c_{t−1} + i ⊙ g in its two (and c_t). Gated cells list their gates in
+    ``gates`` (GRU r, z, n; LSTM i, f, g, o)."""
 
     units: np.ndarray  # (K,) unit indices
     h_prev: np.ndarray  # (T, K) h_{t−1} (zeros at t = 0)
     h: np.ndarray  # (T, K) h_t
-    parts: dict[str, np.ndarray]  # rnn: "x_t W_xh", "h_{t−1} W_hh", "b_h", "a_t"
-    gates: dict[str, np.ndarray]  # gru: r, z, n; lstm: i, f, g, o, and "c" for the cell state
+    parts: dict[str, np.ndarray]  # rnn: "x_t W_xh", "h_{t−1} W_hh", "b_h", "a_t"; gru:
+    # "(1−z)⊙n", "z⊙h_{t−1}"; lstm: "f⊙c_{t−1}", "i⊙g", "c_t"
+    gates: dict[str, np.ndarray]  # gru: r, z, n; lstm: i, f, g, o
     outputs: np.ndarray  # (T, O) y_t = h_t W_hy + b_y (readout after every step)
     probs: np.ndarray | None  # (T, O) softmax(y_t) for classifiers
 
@@ -63,9 +66,21 @@ def forward_table(model: RNNModel, seq, units) -> ForwardTable:
             "a_t": (xw + hw + b)[:, units],
         }
     else:
-        gates = {g: v[:, units] for g, v in trace.gates[0].items()}
-        if trace.cs is not None:
-            gates["c"] = trace.cs[0][:, units]
+        g = trace.gates[0]
+        gates = {name: v[:, units] for name, v in g.items()}
+        if cfg.cell == "gru":  # h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+            parts = {
+                "(1−z)⊙n": ((1.0 - g["z"]) * g["n"])[:, units],
+                "z⊙h_{t−1}": (g["z"] * h_prev)[:, units],
+            }
+        else:  # c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh(c_t)
+            c = trace.cs[0]
+            c_prev = np.vstack([np.zeros((1, c.shape[1])), c[:-1]])
+            parts = {
+                "f⊙c_{t−1}": (g["f"] * c_prev)[:, units],
+                "i⊙g": (g["i"] * g["g"])[:, units],
+                "c_t": c[:, units],
+            }
     return ForwardTable(
         units, h_prev[:, units], h[:, units], parts, gates, trace.outputs, trace.probs
     )

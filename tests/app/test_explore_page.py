@@ -143,7 +143,7 @@ def test_every_task_explores(name):
         assert heat_z(fig).shape[1] == T
 
 
-def test_an_lstm_with_two_layers_gets_tabs_per_layer():
+def test_an_lstm_with_two_layers_shows_each_state_per_layer():
     """A session's own model (as the Train page will make): h, c and gates for each layer."""
     task = load_task("sentiment-tiny")
     cfg = ModelConfig(
@@ -163,16 +163,31 @@ def test_an_lstm_with_two_layers_gets_tabs_per_layer():
     }
     at.run()
     no_exceptions(at)
-    labels = [t.label for t in at.tabs]
-    assert labels.count("h · hidden state") == 2
-    for gate in ("c · cell state", "i · input gate", "f · forget gate", "o · output gate"):
-        assert labels.count(gate) == 2
+    (show,) = [b for b in at.get("button_group") if b.label == "Show"]
+    assert list(show.proto.options) and show.value == "h"
+    assert [o.content for o in show.proto.options] == [
+        "hidden",
+        "cell",
+        "input",
+        "forget",
+        "candidate",
+        "output",
+    ]
+    assert len(titled(at, "h · hidden state")) == 2  # one heatmap per layer
     layer2 = titled(at, "Layer 2 · h")
     assert layer2 and heat_z(layer2[0]).shape == (8, len(task.encoder.tokens(task.example)))
+    show.set_value("f").run()
+    no_exceptions(at)
+    assert [f["layout"]["title"]["text"] for f in titled(at, "forget gate")] == [
+        "Layer 1 · f · forget gate",
+        "Layer 2 · f · forget gate",
+    ]
     assert any("trained here" in c.value for c in at.sidebar.caption)
 
 
 def test_compare_two_sentences():
+    """Issue 13 #16: the difference view lines the sentences up word for word ("not" is a
+    gap, "good" meets "good"), where it used to compare "not" with "good" and drop a token."""
     at = run_app(sentence="this is good", sentence_b="this is not good")
     no_exceptions(at)
     diff = titled(at, "minus") or titled(at, "ifference")
@@ -181,10 +196,13 @@ def test_compare_two_sentences():
     task = load_task("sentiment")
     a = sm.model.trace(task.encoder.encode("this is good")).hs[-1]
     b = sm.model.trace(task.encoder.encode("this is not good")).hs[-1]
+    assert ticks(diff[0]) == ["this / this", "is / is", "— / not", "good / good"]
     z = decode(diff[0]["data"][0]["z"])
-    assert z.shape == (32, 3)
+    assert z.shape == (32, 4)
+    assert np.isnan(z[:, 2]).all()  # the gap: only B read "not"
+    want = (b[[0, 1, 3]] - a[[0, 1, 2]]).T  # good (A's 3rd) against good (B's 4th)
     # rows follow the page's unit order; compare as sets of rows via sorting each column
-    np.testing.assert_allclose(np.sort(z, axis=0), np.sort((b[:3] - a[:3]).T, axis=0), atol=1e-5)
+    np.testing.assert_allclose(np.sort(z[:, [0, 1, 3]], axis=0), np.sort(want, axis=0), atol=1e-5)
     (traj,) = titled(at, "PCA of the training states")
     ends = [tr for tr in traj["data"] if tr.get("marker", {}).get("symbol") == "star"]
     assert len(ends) == 2  # both sentences drawn, each ending in a star
@@ -197,3 +215,79 @@ def test_reruns_keep_the_session_model():
     no_exceptions(at)
     assert at.session_state["models"]["sentiment"] is first
     assert ticks(heatmap(at)) == ["this", "is", "not", "good"]
+
+
+# ----------------------------------------------------------------------------- issue 13
+
+
+def test_the_default_sentence_survives_explore_learn_explore():
+    """Issue 13 #1: the untouched default sentence used to vanish on a page change (Learn
+    said the sentence is empty, and back on Explore both boxes were empty)."""
+    at = run_app()
+    assert at.text_input(key="sentence").value == SENTENCE
+    at.switch_page("app_pages/learn.py").run()
+    no_exceptions(at)
+    assert at.title[0].value == "Learn"
+    assert at.text_input(key="sentence").value == SENTENCE
+    assert not any("empty" in i.value for i in at.info)
+    at.switch_page("app_pages/explore.py").run()
+    no_exceptions(at)
+    assert at.text_input(key="sentence").value == SENTENCE
+    assert ticks(heatmap(at)) == tokenize(SENTENCE)
+
+
+def test_a_link_opens_a_gate():
+    """Issue 13 #9: the state shown (h or a gate) is in the link: ?state=update."""
+    at = run_app(state="update")
+    no_exceptions(at)
+    (show,) = [b for b in at.get("button_group") if b.label == "Show"]
+    assert show.value == "z"
+    assert titled(at, "·")[0]["layout"]["title"]["text"] == "z · update gate"
+    assert titled(at, "h · hidden state") == []
+
+
+def test_a_link_picks_the_unit():
+    """Issue 13 #9: the followed unit is in the link: ?unit=5 (not the busiest unit)."""
+    at = run_app()
+    busiest = at.selectbox(key="unit").value
+    other = 5 if busiest != 5 else 6
+    at = run_app(unit=str(other))
+    no_exceptions(at)
+    assert at.selectbox(key="unit").value == other
+
+
+@pytest.mark.parametrize("value", ["hidden state", "g", "99", "-1", "<b>x</b>"])
+def test_unusable_state_and_unit_links_fall_back_with_a_note(value):
+    at = run_app(state=value, unit=value)
+    no_exceptions(at)
+    notes = [i.value for i in at.info if "The link's value for" in i.value]
+    assert len(notes) == 1 and "state, unit" in notes[0]
+    if len(value) >= 4:  # shorter values turn up inside ordinary words
+        assert value not in notes[0]
+    (show,) = [b for b in at.get("button_group") if b.label == "Show"]
+    assert show.value == "h"
+    assert titled(at, "h · hidden state")
+
+
+@pytest.mark.parametrize("name", ["chars", "parity", "copy", "words"])
+def test_hints_come_from_the_task(name):
+    """Issue 13 #15: no sentiment words ("not", "this is good") on other tasks."""
+    at = run_app(task=name)
+    no_exceptions(at)
+    placeholder = at.text_input(key="sentence_b").placeholder
+    tip = [c.value for c in at.caption if c.value.startswith("Tip:")]
+    assert len(tip) == 1
+    texts = [placeholder, tip[0], *(m.value for m in at.markdown)]
+    for text in texts:
+        for word in ("“not”", "this is good", "sentiment words", "negation"):
+            assert word not in text, (name, word, text)
+    from ui.inputs import HINTS
+
+    a, b = HINTS[name].compare
+    assert b in placeholder and f"“{a}” against “{b}”" in tip[0]
+
+
+def test_sentiment_keeps_its_hints():
+    at = run_app()
+    assert "this is not good" in at.text_input(key="sentence_b").placeholder
+    assert any("“this is good” against “this is not good”" in c.value for c in at.caption)

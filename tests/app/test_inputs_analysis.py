@@ -183,3 +183,77 @@ def test_trained_from_trainer_copies(tiny):
     t = Trained.from_trainer("sentiment-tiny", trainer, 0.1)
     trainer.model.params["W_hy"][:] = 7.0
     assert not (t.params["W_hy"] == 7.0).all()
+
+
+# ----------------------------------------------------------------------------- issue 13
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "pairs"),
+    [
+        ("this is good", "this is not good", [(0, 0), (1, 1), (None, 2), (2, 3)]),
+        ("this is not good", "this is good", [(0, 0), (1, 1), (2, None), (3, 2)]),
+        ("this is good", "this is bad", [(0, 0), (1, 1), (2, 2)]),  # a substitution
+        ("this is good", "is good today", [(0, None), (1, 0), (2, 1), (None, 2)]),
+        ("not bad at all", "bad", [(0, None), (1, 0), (2, None), (3, None)]),
+        ("", "a b", [(None, 0), (None, 1)]),
+        ("a", "", [(0, None)]),
+        ("", "", []),
+    ],
+)
+def test_align_tokens(a, b, pairs):
+    """Issue 13 #16: the compare view pairs tokens by an edit-distance alignment."""
+    assert analysis.align_tokens(words(a), words(b)) == pairs
+
+
+def test_align_tokens_keeps_every_token_once_and_is_minimal():
+    g = np.random.default_rng(0)
+    for _ in range(200):
+        a = list(g.choice(list("abc"), g.integers(0, 7)))
+        b = list(g.choice(list("abc"), g.integers(0, 7)))
+        pairs = analysis.align_tokens(a, b)
+        assert [i for i, _ in pairs if i is not None] == list(range(len(a)))
+        assert [j for _, j in pairs if j is not None] == list(range(len(b)))
+        edits = sum(i is None or j is None or a[i] != b[j] for i, j in pairs)
+        assert edits == levenshtein(a, b)
+
+
+def levenshtein(a, b) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
+def test_every_hint_pair_is_in_its_tasks_vocabulary():
+    """Issue 13 #15: the compare hints are words (or characters) the task's model knows."""
+    from ui.inputs import HINTS
+
+    for name, hint in HINTS.items():
+        task = load_task(name)
+        for text in hint.compare:
+            r = read_text(task, text)
+            assert not r.empty and not any(r.unknown), (name, text)
+        assert hint.compare[0] != hint.compare[1]
+
+
+def test_tasks_without_hints_get_neutral_words():
+    from ui.inputs import GENERIC_HINTS, compare_placeholder, compare_tip, hints
+
+    task = load_task("sentiment")
+    other = type("T", (), {"name": "csv"})()  # a CSV upload: not in the table
+    assert hints(other) is GENERIC_HINTS
+    for text in (
+        compare_placeholder(other),
+        compare_tip(other),
+        GENERIC_HINTS.jump,
+        GENERIC_HINTS.unit,
+    ):
+        assert "not" not in text.split() and "good" not in text and "sentiment" not in text
+    assert "this is not good" in compare_placeholder(task)

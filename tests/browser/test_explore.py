@@ -192,16 +192,34 @@ def test_timings(explore_page, server, timings):
     )
 
 
-def test_gate_tabs_draw_on_demand(explore_page, server):
-    """Gate heatmaps are lazy tabs: opening one reruns the page and draws that heatmap."""
+def test_gate_views_draw_on_demand_and_go_in_the_link(explore_page, server):
+    """Gate heatmaps are drawn when picked under "Show"; the pick is in the URL (state=…)."""
     page = explore_page
     open_explore(page, server, "this is not bad")
     title = "() => [...document.querySelectorAll('.gtitle')].map(e => e.textContent)"
     assert not any("update gate" in t for t in page.evaluate(title))
-    page.get_by_role("tab", name="z · update gate").click()
+    page.get_by_role("radio", name="update", exact=True).click()
     page.wait_for_function(
         "() => [...document.querySelectorAll('.gtitle')]"
         ".some(e => e.textContent.includes('update gate'))",
         timeout=30_000,
     )
+    assert_no_exception(page)
+    page.wait_for_function("() => location.search.includes('state=update')", timeout=10_000)
+
+
+def test_the_default_sentence_survives_the_sidebar(explore_page, server):
+    """Issue 13 #1: /explore → Learn → Explore by the sidebar keeps the untouched default
+    sentence (Learn used to say the sentence is empty, and Explore came back empty)."""
+    page = explore_page
+    default = "this movie is not bad at all"
+    open_explore(page, server, None)
+    assert page.get_by_label("Sentence", exact=True).input_value() == default
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Learn").click()
+    page.get_by_text("3 · Backward").wait_for(timeout=60_000)
+    assert page.get_by_label("Sentence", exact=True).input_value() == default
+    assert page.locator('[data-testid="stAlert"]').filter(has_text="empty").count() == 0
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Explore").click()
+    wait_for_ticks(page, ["movie", "not", "all"], timeout=60)
+    assert page.get_by_label("Sentence", exact=True).input_value() == default
     assert_no_exception(page)

@@ -490,7 +490,8 @@ def test_state_difference():
     g = rng(6)
     a, b = g.uniform(-1, 1, (5, 4)), g.uniform(-1, 1, (3, 4))
     order = np.array([1, 3, 0, 2])
-    fig = charts.state_difference(a, b, list("abcde"), ["x", "<y>", " "], order=order)
+    pairs = [(0, 0), (1, 1), (2, 2)]
+    fig = charts.state_difference(a, b, list("abcde"), ["x", "<y>", " "], pairs=pairs, order=order)
     heat = fig.data[0]
     diff = b[:3] - a[:3]
     np.testing.assert_allclose(np.asarray(heat.z), diff.T[order], rtol=1e-6)
@@ -503,6 +504,29 @@ def test_state_difference():
     assert (same.data[0].zmin, same.data[0].zmax) == (-1e-6, 1e-6)
     with pytest.raises(ValueError):
         charts.state_difference(a, np.zeros((3, 5)), list("abcde"), list("xyz"))
+
+
+def test_state_difference_shows_gaps_and_drops_no_token():
+    """Issue 13 #16: aligned pairs with gaps; without pairs, every token of both is kept."""
+    g = rng(8)
+    a, b = g.uniform(-1, 1, (3, 4)), g.uniform(-1, 1, (4, 4))
+    pairs = [(0, 0), (1, 1), (None, 2), (2, 3)]
+    fig = charts.state_difference(
+        a, b, ["this", "is", "good"], ["this", "is", "not", "good"], pairs=pairs
+    )
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert z.shape == (4, 4)
+    assert np.isnan(z[:, 2]).all()
+    np.testing.assert_allclose(z[:, 3], b[3] - a[2], rtol=1e-6)
+    assert list(fig.layout.xaxis.ticktext) == ["this / this", "is / is", "— / not", "good / good"]
+    assert [(r.x0, r.x1) for r in fig.layout.shapes] == [(1.5, 2.5)]  # grey behind the gap
+    plain = charts.state_difference(a, b, list("abc"), list("wxyz"))
+    assert list(plain.layout.xaxis.ticktext) == ["a / w", "b / x", "c / y", "— / z"]
+    assert np.isnan(np.asarray(plain.data[0].z, dtype=float)[:, 3]).all()
+    with pytest.raises(ValueError):
+        charts.state_difference(a, b, list("abc"), list("wxyz"), pairs=[(None, None)])
+    with pytest.raises(ValueError):
+        charts.state_difference(a, b, list("abc"), list("wxyz"), pairs=[(3, 0)])
 
 
 # ----------------------------------------------------------------------------- saliency
