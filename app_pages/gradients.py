@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from rnn_core import lab, probes
 from rnn_core.gradcheck import check_model_gradients
 from rnn_core.model import recurrent_blocks
-from ui import charts_lab
-from ui.experiments import EXPERIMENTS, Experiment
+from ui import charts_lab, state
+from ui.experiments import EXPERIMENTS, Experiment, lab_run
 from ui.fairshare import shared_gate
 from ui.limits import Limits
 from ui.models import SessionModel
@@ -19,10 +21,11 @@ from ui.run import TrainingRun
 from ui.sidebar import model_summary
 from ui.state import current_task, get_task, session_model
 
-LAB = "lab"  # session key: {"key": experiment key, "runs": {name: TrainingRun}}
 LIMITS, _ = Limits.from_env()
 BATCH = 32  # sequences in the batch the static views measure
-GAMMA = {"tanh": 1.0, "relu": 1.0}  # the activation's largest slope
+# widget keys, which are also the URL keys (bind="query-params"): ?inspect=GRU&measure=batch
+INSPECT, MEASURE = "inspect", "measure"
+MEASURES = ("batch", "one sequence")  # short labels: a bound widget writes its label to the URL
 
 
 def how_to_read(text: str) -> None:
@@ -34,15 +37,21 @@ def start_experiment(key: str) -> None:
     exp = EXPERIMENTS[key]
     built = get_task(exp.task)
     probe = built.data.test.inputs[0][built.data.test.mask[0]]
-    runs = {name: TrainingRun(built, cfg, probe, LIMITS) for name, cfg in exp.runs.items()}
+    runs = {name: lab_run(built, cfg, probe, LIMITS) for name, cfg in exp.runs.items()}
     for run in runs.values():
         run.start()
-    st.session_state[LAB] = {"key": key, "runs": runs}
+    state.LAB.set({"key": key, "runs": runs})
     st.query_params["experiment"] = key
 
 
+def pick_experiment(key: str) -> None:
+    """An experiment button: start it, inspecting its first run."""
+    start_experiment(key)
+    state.seed(INSPECT, next(iter(EXPERIMENTS[key].runs)), overwrite=True)
+
+
 def stop_experiment() -> None:
-    st.session_state.pop(LAB, None)
+    state.LAB.pop()
     st.query_params.pop("experiment", None)
 
 
@@ -55,19 +64,46 @@ def test_batch(built, n: int = BATCH):
     return inputs[:, :width], targets, mask[:, :width]
 
 
-def verdict(norms: np.ndarray) -> str:
-    s = lab.growth_summary(norms)
-    f, kind, left, k = s["factor"], s["kind"], s["left_after"], s["horizon"]
-    if kind == "unknown":
-        return "Not enough finite gradient values to fit a rate."
-    if kind == "vanishing":
-        return (
-            f"**Vanishing**: ×{f:.2f} per step back — after {k} steps only "
-            f"{100 * left:.2g}% of the signal is left."
+def trend(s: dict) -> str:
+    """What a gradient-flow curve's fit says (growth_summary's "trend"), without a verdict."""
+    f, left, k = s["factor"], s["left_after"], s["horizon"]
+    if s["trend"] == "unknown":
+        return "not enough finite gradient values to fit a rate"
+    if s["trend"] == "vanishing":
+        left = f"{100 * left:.2g}%"
+        return f"×{f:.2f} per step back — after {k} steps only {left} of the signal is left"
+    if s["trend"] == "exploding":
+        return f"×{f:.2f} per step back — {left:,.3g}× larger after {k} steps"
+    return f"×{f:.2f} per step back — the gradient reaches far back in time"
+
+
+def verdict(norms: np.ndarray, diverged: bool = False, on: str = "this curve") -> str:
+    """The verdict on a gradient-flow curve in words. A curve that overflowed, or one of a run
+    that diverged, is exploding whatever its fit says (lab.growth_summary): zeros next to a
+    blow-up are saturated states, not a signal fading with distance. ``on``: what the curve
+    was measured on, for a blown-up run's sentence about the fit."""
+    s = lab.growth_summary(norms, diverged=diverged)
+    if not (s["overflow"] or s["diverged"]):
+        if s["kind"] == "unknown":
+            return "Not enough finite gradient values to fit a rate."
+        return f"**{s['kind'].capitalize()}**: {trend(s)}."
+    said = []
+    if s["overflow"]:
+        peak = s["peak"]
+        largest = f" (its largest finite value: {peak:.3g})" if peak > 0 else ""
+        said.append(f"the gradient overflowed to inf{largest}.")
+    if s["diverged"]:
+        said.append("the run blew up, and the NaN guard stopped it.")
+    zeros = bool((np.asarray(norms, np.float64) == 0).any())
+    if zeros and (s["overflow"] or s["trend"] in ("vanishing", "unknown")):
+        said.append(
+            "further back the gradient is 0: blown-up states are saturated, where tanh and "
+            "the gates are flat, and pass nothing back — not a signal fading with distance."
         )
-    if kind == "exploding":
-        return f"**Exploding**: ×{f:.2f} per step back — {left:,.3g}× larger after {k} steps."
-    return f"**Steady**: ×{f:.2f} per step back — the gradient reaches far back in time."
+    elif s["trend"] != "unknown":
+        said.append(f"on {on}: {trend(s)}.")
+    said = [said[0], *(t[0].upper() + t[1:] for t in said[1:])]  # sentences after the first
+    return "**Exploding**: " + " ".join(said)
 
 
 # ----------------------------------------------------------------------------- page
@@ -81,7 +117,7 @@ st.caption(
 )
 
 asked = st.query_params.get("experiment")
-lab_state = st.session_state.get(LAB)
+lab_state = state.LAB.get()
 if asked is not None:
     if asked not in EXPERIMENTS:
         st.info(
@@ -89,14 +125,14 @@ if asked is not None:
         )
     elif lab_state is None or lab_state["key"] != asked:
         start_experiment(asked)
-        lab_state = st.session_state[LAB]
+        lab_state = state.LAB.get()
 
 cols = st.columns(len(EXPERIMENTS) + 1)
 for col, exp in zip(cols, EXPERIMENTS.values(), strict=False):
     col.button(
         exp.title,
         key=f"exp_{exp.key}",
-        on_click=start_experiment,
+        on_click=pick_experiment,
         args=(exp.key,),
         width="stretch",
         type="primary" if lab_state and lab_state["key"] == exp.key else "secondary",
@@ -149,17 +185,33 @@ def draw_experiment(views: dict) -> None:
     figs = charts_lab.run_overlays(views, built.output_kind.startswith("class"))
     for col, name in zip(st.columns(2), ("test", "grad"), strict=True):
         col.plotly_chart(figs[name], key=f"overlay_{name}", width="stretch")
-    last = {n: v.dh[-1] for n, v in views.items() if len(v.dh)}
+    last = {n: flow_row(v) for n, v in views.items() if len(v.dh)}
     if last:
         st.plotly_chart(
             charts_lab.gradient_flow(
-                None, runs=last, title="Gradient reaching each step, last batch"
+                None,
+                runs={n: norms for n, (norms, _) in last.items()},
+                title="Gradient reaching each step, last batch",
             ),
             key="flow_runs",
             width="stretch",
         )
-        for n, norms in last.items():
-            st.markdown(f"{n}: {verdict(norms)}")
+        for n, (norms, step) in last.items():
+            when = "" if step is None else f" (step {step:,}, its last batch before the blow-up)"
+            on = "this batch" if step is None else f"step {step:,}'s batch"
+            st.markdown(f"{n}{when}: {verdict(norms, views[n].state == 'diverged', on)}")
+
+
+def flow_row(v) -> tuple[np.ndarray, int | None]:
+    """A run's gradient through time to draw: its last batch's, or — when that blew up (the
+    run diverged, or the curve overflowed) — the last intact one before it and its step."""
+    last = v.dh[-1]
+    if v.state != "diverged" and np.isfinite(last[~np.isnan(last)]).all():
+        return last, None
+    i = lab.last_intact(v.dh)
+    if i is None or i == len(v.dh) - 1:
+        return last, None
+    return v.dh[i], int(v.dh_steps[i])
 
 
 def draw_flow_over_training(v, key: str = "flow_training") -> None:
@@ -178,36 +230,62 @@ def draw_flow_over_training(v, key: str = "flow_training") -> None:
 
 
 @st.fragment(run_every=LIMITS.redraw_seconds if running else None)
-def live() -> None:
-    state = st.session_state.get(LAB)
-    if state is None:
-        return
+def live(runs: dict[str, TrainingRun], chosen: str) -> None:
+    """The experiment, redrawn while it trains. Its only control, the run to inspect, is
+    drawn outside (it changes the sections below too): a change reruns the whole page."""
     # drawing is heavy pure Python: it takes its turn with the training chunks of every
     # session, so the server's event loop never competes with ten busy threads
     with shared_gate(LIMITS.train_slots).hold():
-        views = run_views(state["runs"])
+        views = run_views(runs)
         draw_experiment(views)
-        names = list(views)
-        picked = st.segmented_control("Run to inspect", names, default=names[0], key="lab_run")
-        chosen = picked or names[0]
         draw_flow_over_training(views[chosen])
-    active = [r for r in state["runs"].values() if r.state == "running"]
+    active = [r for r in runs.values() if r.state == "running"]
     if active:
         share = max(0.15, 0.6 / len(active))
         for r in active:
             r.advance(share)
-        if not any(r.state == "running" for r in state["runs"].values()):
-            st.rerun()
+        if not any(r.state == "running" for r in runs.values()):
+            st.rerun(scope="app")  # the views below measure the finished models
 
 
+def run_picker(names: list[str]) -> str:
+    """The "Run to inspect" control, bound to the URL (?inspect=GRU): a link's value that is
+    not one of the experiment's runs falls back to the first run, with a note."""
+    asked_run = st.query_params.get(INSPECT)
+    if state.widget_value(INSPECT) not in names:  # a new session, or another experiment's
+        if asked_run is not None and asked_run not in names:
+            st.info(
+                "The link's run to inspect is not one of this experiment's runs "
+                f"({', '.join(names)}); showing *{names[0]}*."
+            )
+        if asked_run not in names:
+            state.seed(INSPECT, names[0], overwrite=True)
+    picked = st.segmented_control(
+        "Run to inspect",
+        names,
+        required=True,
+        key=INSPECT,
+        bind="query-params",
+        help="The run whose gradient over training is drawn below, and whose model the "
+        "sections 1–6 measure.",
+    )
+    return picked if picked in names else names[0]
+
+
+names = list(runs)
+inspect_name = names[0] if names else None
+if len(names) > 1:
+    inspect_name = run_picker(names)
+else:  # nothing to pick: a link's ?inspect= means nothing here
+    with contextlib.suppress(StreamlitAPIException):  # still bound: Streamlit drops it
+        st.query_params.pop(INSPECT, None)
 if runs:
-    live()
+    live(runs, inspect_name)
 
 # ----------------------------------------------------------------------------- the model's views
 
 if runs:
-    inspect_name = st.session_state.get("lab_run") or next(iter(runs))
-    subject = runs.get(inspect_name, next(iter(runs)))
+    subject = runs[inspect_name]
     with subject.lock:  # a consistent copy, even while the experiment trains
         model, config = subject.model.copy(), subject.config
     subject_view = subject.view()
@@ -218,7 +296,7 @@ if runs:
         )
 else:
     model, config, subject_view = sm.model, sm.config, None
-    train_run = st.session_state.get("run")  # the Train page's run, if it is this model
+    train_run = state.TRAIN_RUN.get()  # the Train page's run, if it is this model
     if train_run is not None and train_run.model is sm.model:
         subject_view = train_run.view()
         st.caption(
@@ -235,8 +313,17 @@ cfg = model.config
 st.subheader("1 · Gradient flow through time")
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
+    if state.widget_value(MEASURE) not in MEASURES:  # a new session: the link's, or the default
+        if st.query_params.get(MEASURE, MEASURES[0]) not in MEASURES:
+            st.info(
+                f"The link's “Measure on” is not one of {', '.join(MEASURES)}; measuring on "
+                "the batch."
+            )
+            state.seed(MEASURE, MEASURES[0], overwrite=True)
+        else:
+            state.seed(MEASURE, MEASURES[0])
     on = st.segmented_control(
-        "Measure on", ("batch", "one sequence"), default="batch", key="flow_on"
+        "Measure on", MEASURES, required=True, key=MEASURE, bind="query-params"
     )
     if on == "one sequence":
         norms = lab.dh_profile(model, inputs[:1], targets[:1], mask[:1])[: len(example)]
@@ -244,19 +331,23 @@ with c1:
     else:
         norms = lab.dh_profile(model, inputs, targets, mask)
         where, axis_tokens = f"{len(inputs)} test sequences (mean)", None
-    factor = lab.growth_summary(norms)["factor"]
+    diverged = subject_view is not None and subject_view.state == "diverged"
+    summary = lab.growth_summary(norms, diverged=diverged)
+    factor = summary["factor"]
+    if summary["overflow"] or (diverged and summary["trend"] == "vanishing"):
+        factor = None  # the fit of a blown-up curve (×0.00 past saturated states): no line
     st.plotly_chart(
         charts_lab.gradient_flow(
             norms,
             axis_tokens,
-            factor=None if not np.isfinite(factor) else factor,
+            factor=None if factor is None or not np.isfinite(factor) else factor,
             title=f"‖∂L/∂h_t‖ on {where}",
         ),
         key="flow",
         width="stretch",
     )
 with c2:
-    st.markdown(verdict(norms))
+    st.markdown(verdict(norms, diverged, "the model it was returned to" if diverged else ""))
     how_to_read(
         "The size of the gradient arriving at the hidden state of each step, averaged over a "
         "batch. The loss is read at the end (right); the gradient travels right to left, "
@@ -283,7 +374,7 @@ with c2:
                 subject_view.columns["step"],
                 subject_view.columns["rho0"],
                 subject_view.columns["sigma0"],
-                gamma=GAMMA.get(cfg.activation, 1.0),
+                gamma=lab.ACTIVATION_SLOPE.get(cfg.activation, 1.0),
             ),
             key="spectrum_training",
             width="stretch",

@@ -11,6 +11,7 @@ gradients it is given. The page (app_pages/gradients.py) only draws what these r
     bound = recurrent_jacobian_bound(model)                 # σ_max(W_hh)·γ vs 1
     norms = dh_profile(model, x, y, mask)                   # (T,) mean ‖∂L/∂h_t‖, last layer
     growth_summary(norms)                                   # {"factor": 0.62, "kind": …}
+    last_intact(rows)                                       # last (S, T) row not blown up
 """
 
 from __future__ import annotations
@@ -226,25 +227,72 @@ def dh_profile(model: RNNModel, inputs, targets, mask=None) -> np.ndarray:
     return np.where(real, dh, 0.0).sum(axis=0) / counts
 
 
-def growth_summary(norms, horizon: int = 10) -> dict:
+def _reached(norms) -> np.ndarray:
+    """norms (T,) as float64 without its trailing NaN: the steps the batch did not reach (a
+    row of the trainer's history is NaN past a shorter batch)."""
+    n = np.asarray(norms, np.float64).reshape(-1)
+    seen = np.flatnonzero(~np.isnan(n))
+    return n[: seen[-1] + 1] if seen.size else n[:0]
+
+
+def growth_summary(norms, horizon: int = 10, diverged: bool = False) -> dict:
     """A verdict on a gradient-norm curve norms (T,) (the last entry the last step).
 
-    {"factor": growth_factor(norms) — the fitted factor per step back —, "kind":
-    "vanishing" (< 0.9), "exploding" (> 1.1), "steady" or "unknown" (NaN factor: fewer
-    than 2 finite positive points), "left_after": factor**horizon (inf rather than an
-    error for absurd factors), "horizon": horizon}.
+    {"factor": growth_factor(norms) — the fitted factor per step back, over the finite
+    entries > 0 —, "trend": what the fit alone says: "vanishing" (< 0.9), "exploding"
+    (> 1.1), "steady" or "unknown" (NaN factor: fewer than 2 finite positive points),
+    "kind": the verdict (the trend, unless blown up), "left_after": factor**horizon (inf
+    rather than an error for absurd factors), "horizon": horizon, "overflow", "diverged",
+    "peak": the largest finite entry (NaN with none)}.
+
+    A blown-up curve is "exploding" whatever its trend: one that overflowed ("overflow": an
+    entry is ±inf, or NaN before the last step reached — trailing NaN are steps a shorter
+    batch did not reach), or whose run diverged (``diverged``: the trainer's NaN guard
+    fired). After a blow-up the rest of the curve is not a signal fading with distance: the
+    zeros and tiny values before a huge last entry are states saturated at ±1 (slope 0)
+    passing nothing back, and inf · 0 is NaN. The trend is still reported (it may be
+    "vanishing" at ×0.00).
     """
     if isinstance(horizon, bool) or not (isinstance(horizon, int | np.integer) and horizon >= 1):
         raise ValueError(f"horizon must be a whole number >= 1; got {horizon!r}")
-    factor = growth_factor(norms)
+    reached = _reached(norms)
+    overflow = bool((~np.isfinite(reached)).any())
+    finite = reached[np.isfinite(reached)]
+    factor = growth_factor(reached)
     if math.isnan(factor):
-        kind = "unknown"
+        trend = "unknown"
     elif factor < VANISHING:
-        kind = "vanishing"
+        trend = "vanishing"
     elif factor > EXPLODING:
-        kind = "exploding"
+        trend = "exploding"
     else:
-        kind = "steady"
+        trend = "steady"
+    kind = "exploding" if overflow or diverged else trend
     with np.errstate(over="ignore", invalid="ignore"):
         left = float(np.float64(factor) ** int(horizon))
-    return {"factor": factor, "kind": kind, "left_after": left, "horizon": int(horizon)}
+    return {
+        "factor": factor,
+        "trend": trend,
+        "kind": kind,
+        "left_after": left,
+        "horizon": int(horizon),
+        "overflow": overflow,
+        "diverged": bool(diverged),
+        "peak": float(finite.max()) if finite.size else math.nan,
+    }
+
+
+def last_intact(rows) -> int | None:
+    """The index of the last row of rows (S, T) — gradient-norm curves over training, NaN
+    past a shorter batch — that is intact: finite and > 0 at every step its batch reached.
+    None when no row is. After a blow-up the newest rows overflow (inf) or are 0 wherever
+    the saturated states passed nothing back: the last intact row is the gradient through
+    time just before it (an exploding run's last readable curve)."""
+    rows = np.asarray(rows, np.float64)
+    if rows.ndim != 2:
+        raise ValueError(f"rows must be (S, T); got shape {rows.shape}")
+    for i in range(rows.shape[0] - 1, -1, -1):
+        reached = _reached(rows[i])
+        if reached.size and bool((np.isfinite(reached) & (reached > 0)).all()):
+            return i
+    return None

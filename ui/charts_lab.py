@@ -628,6 +628,8 @@ def runs_overlay(
     series: name -> (steps (n_i,), values (n_i,)), in order; colours follow the Okabe–Ito
     palette (the same run gets the same colour in every overlay built from the same mapping
     order). log_y: a log y axis (≤ 0 not drawn). x "training step"; ``uirevision="keep"``.
+    A short series is drawn with markers too (``ui.charts_train._line``'s rule): a run that
+    died after a few evaluations (or one) still shows them — a line needs two points.
     """
     traces = []
     for i, (name, (steps, values)) in enumerate(series.items()):

@@ -1,4 +1,5 @@
-"""The gradient lab's one-click experiments: configs and what to notice. Pure (no streamlit).
+"""The gradient lab's one-click experiments: configs, what to notice, and the run class that
+keeps an explosion on record (:func:`lab_run`). Pure (no streamlit).
 
 Each runs on the adding problem at lag 50 (``rnn_core.tasks.memory``), where the documented
 contrast holds on this machine: a tanh RNN never gets below the "recent number only" MSE of
@@ -13,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from rnn_core.tasks.memory import ADDING_CONFIG, VANISHING_CONFIG
 from rnn_core.train import TrainConfig
+from ui.run import TrainingRun
 
 EXPLODING_CONFIG = replace(
     VANISHING_CONFIG,
@@ -29,14 +31,23 @@ class Experiment:
     key: str
     title: str
     task: str
-    runs: dict[str, TrainConfig]  # name -> config, trained side by side with one seed
+    # name -> config, trained side by side with one seed. The names are the "Run to inspect"
+    # labels, which a link carries (?inspect=GRU): keep them short.
+    runs: dict[str, TrainConfig]
     steps: int
     what: str  # the set-up, one sentence
     notice: str  # what to look for, for a newcomer
 
 
-def _steps(config: TrainConfig, steps: int) -> TrainConfig:
-    return replace(config, steps=steps, eval_every=25)
+def _steps(config: TrainConfig, steps: int, eval_every: int = 25) -> TrainConfig:
+    return replace(config, steps=steps, eval_every=eval_every)
+
+
+# An unclipped ρ = 1.5 run diverges at step 29: evaluated every 25 steps its test loss would
+# be one point (3.7e33 at step 25), so these evaluate often enough to draw the climb
+# (measured every 2 steps: 1.2, 180, 1.8e5, … 1.2e35 at step 26, inf at 28; an evaluation
+# takes about 4 ms here).
+EXPLODING_EVAL, CLIPPING_EVAL = 2, 5
 
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -59,7 +70,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             "exploding",
             "Exploding",
             "adding",
-            {"RNN, ρ = 1.5, no clipping": _steps(EXPLODING_CONFIG, 600)},
+            {"RNN, ρ = 1.5, no clipping": _steps(EXPLODING_CONFIG, 600, EXPLODING_EVAL)},
             600,
             "The same RNN with W_hh scaled to spectral radius 1.5, plain SGD and no clipping.",
             "The gradient norm (log scale) climbs by orders of magnitude within a few dozen "
@@ -72,8 +83,8 @@ EXPERIMENTS: dict[str, Experiment] = {
             "Clipping rescues it",
             "adding",
             {
-                "no clipping": _steps(EXPLODING_CONFIG, 600),
-                "global-norm clipping at 1": _steps(RESCUED_CONFIG, 600),
+                "no clipping": _steps(EXPLODING_CONFIG, 600, CLIPPING_EVAL),
+                "norm-clipped at 1": _steps(RESCUED_CONFIG, 600, CLIPPING_EVAL),
             },
             600,
             "The exploding set-up twice: as it was, and with the gradient's global norm "
@@ -100,3 +111,11 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
     )
 }
+
+
+def lab_run(task, config: TrainConfig, probe, limits) -> TrainingRun:
+    """One run of an experiment. A divergence returns the model as on the Train page (to its
+    last sound step), but the record keeps the steps that blew up: the explosion is the
+    thing to see here — the climbing loss and gradient norm, the gradient through time just
+    before — and an experiment's run is never resumed."""
+    return TrainingRun(task, config, probe, limits, keep_diverged_steps=True)

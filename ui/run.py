@@ -287,9 +287,14 @@ class TrainingRun:
         optimizer_state: dict | None = None,
         start_step: int = 0,
         gate: FairGate | None = None,
+        keep_diverged_steps: bool = False,
     ):
         self.task = task
         self.limits = limits
+        # on a divergence the model goes back to a sound step; the log forgets the steps
+        # after it (a resumed run retakes them) unless the explosion itself is the thing to
+        # see and the run is never resumed (the gradient lab's experiments)
+        self.keep_diverged_steps = keep_diverged_steps
         # shared by every session of the process: training takes turns in bounded chunks
         self.gate = gate if gate is not None else shared_gate(limits.train_slots)
         self.start_step = int(start_step)
@@ -526,7 +531,8 @@ class TrainingRun:
         record = {**self.trainer.divergence, "config": self.config}
         self.divergences.append(record)
         back = record["returned_to"]
-        self.log.rewind(back)
+        if not self.keep_diverged_steps:
+            self.log.rewind(back)
         self.snapshots.items = [s for s in self.snapshots.items if s.step <= back]
         if not self.snapshots.items or self.snapshots.items[-1].step != back:
             self._snap()

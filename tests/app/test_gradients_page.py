@@ -64,13 +64,13 @@ def test_exploding_diverges_and_clipping_rescues_it():
     at = open_lab(experiment="clipping")
     for _ in range(40):
         runs = at.session_state["lab"]["runs"]
-        if runs["no clipping"].state == "diverged" and runs["global-norm clipping at 1"].steps > 60:
+        if runs["no clipping"].state == "diverged" and runs["norm-clipped at 1"].steps > 60:
             break
         at.run()
     at.run()  # the page draws what the last slice did
     runs = at.session_state["lab"]["runs"]
     assert runs["no clipping"].state == "diverged"
-    assert runs["global-norm clipping at 1"].state in ("running", "done")
+    assert runs["norm-clipped at 1"].state in ("running", "done")
     assert any("diverged" in e.value for e in at.error)
 
 
@@ -82,7 +82,7 @@ def test_an_unknown_experiment_in_the_link_is_explained():
 
 def test_one_sequence_puts_its_tokens_on_the_axis():
     at = open_lab()
-    at.segmented_control(key="flow_on").set_value("one sequence").run()
+    at.segmented_control(key="measure").set_value("one sequence").run()
     no_exceptions(at)
     (flow,) = titled(at, "first test sequence")
     assert flow["layout"]["xaxis"].get("ticktext")  # the sequence's tokens label the steps
@@ -103,3 +103,102 @@ def test_the_train_pages_run_is_measured_with_its_history():
     no_exceptions(lab_at)
     assert any("Train page's run" in c.value for c in lab_at.caption)
     assert titled(lab_at, "over training")
+
+
+def finish(at: AppTest, tries: int = 200) -> AppTest:
+    """Run the page until every run of its experiment has stopped, then once more (the page
+    draws what the last slice did)."""
+    for _ in range(tries):
+        if all(r.state != "running" for r in at.session_state["lab"]["runs"].values()):
+            break
+        at.run()
+    else:
+        raise AssertionError("the experiment did not finish")
+    at.run()
+    no_exceptions(at)
+    return at
+
+
+def section_verdict(at: AppTest) -> str:
+    """Section 1's verdict: the markdown right after the "Measure on" chart's column."""
+    said = [m.value for m in at.markdown]
+    verdicts = [v for v in said if v.startswith(("**", "Not enough"))]
+    return verdicts[-1]
+
+
+def test_the_exploding_experiment_shows_the_explosion():
+    """Issue 13, item 7: the exploding experiment's charts were empty and its verdicts said
+    "Vanishing ×0.00" and "Not enough finite values". Now the test loss climbs on the chart,
+    the gradient through time is drawn, and every verdict says exploding."""
+    at = finish(open_lab(experiment="exploding"))
+    (run,) = at.session_state["lab"]["runs"].values()
+    assert run.state == "diverged"
+    (test,) = titled(at, "Test loss")
+    y = decode(test["data"][0]["y"])
+    finite = y[np.isfinite(y)]
+    assert finite.size >= 10  # the climb, not one point
+    assert finite.max() / finite.min() > 1e20 and finite[-1] == finite.max()
+    assert "markers" in test["data"][0]["mode"]
+    (flow,) = titled(at, "Gradient reaching each step")
+    drawn = decode(flow["data"][0]["y"])
+    assert np.isfinite(drawn).sum() >= 10  # step 3's curve, before the blow-up
+    lines = [m.value for m in at.markdown if m.value.startswith("RNN, ρ = 1.5")]
+    assert len(lines) == 1 and "**Exploding**" in lines[0] and "step 3" in lines[0]
+    said = " ".join(m.value for m in at.markdown)
+    assert "Vanishing" not in said and "Not enough finite" not in said
+    assert section_verdict(at).startswith("**Exploding**")
+
+
+def test_measure_on_comes_from_the_link():
+    """Issue 13, item 9: "Measure on" is in the link (?measure=one+sequence)."""
+    at = open_lab(measure="one sequence")
+    assert titled(at, "first test sequence") and not titled(at, "test sequences (mean)")
+    assert at.segmented_control(key="measure").value == "one sequence"
+    assert not at.info
+
+
+def test_a_bad_measure_in_the_link_falls_back_with_a_note():
+    at = open_lab(measure="everything")
+    assert any("“Measure on”" in i.value for i in at.info)  # not silently ignored
+    assert at.segmented_control(key="measure").value == "batch"
+    assert titled(at, "test sequences (mean)")
+
+
+def test_the_run_to_inspect_comes_from_the_link():
+    """?inspect=LSTM: the sections below measure the LSTM (its gate blocks in the eigenvalue
+    plane, no vanilla-RNN bound), not the first run."""
+    at = open_lab(experiment="gates", inspect="LSTM")
+    (eigs,) = titled(at, "Eigenvalues")
+    names = {t.get("name", "") for t in eigs["data"]}
+    assert any("forget f" in n for n in names), names
+    assert any("Gated cells have no such simple bound" in m.value for m in at.markdown)
+    assert at.segmented_control(key="inspect").value == "LSTM"
+    assert not at.info[1:], [i.value for i in at.info]  # only "What to notice"
+
+
+def test_the_run_to_inspect_redraws_every_section():
+    """Picking a run changes what sections 1–2 measure (in the browser this needs a full
+    rerun: tests/browser/test_gradients.py checks that)."""
+    at = open_lab(experiment="gates")
+    (eigs,) = titled(at, "Eigenvalues")
+    assert not any("forget f" in t.get("name", "") for t in eigs["data"])
+    at.segmented_control(key="inspect").set_value("LSTM").run()
+    no_exceptions(at)
+    (eigs,) = titled(at, "Eigenvalues")
+    assert any("forget f" in t.get("name", "") for t in eigs["data"])
+
+
+def test_a_bad_run_to_inspect_in_the_link_falls_back_with_a_note():
+    at = open_lab(experiment="gates", inspect="Transformer")
+    assert any("run to inspect is not one of" in i.value for i in at.info)
+    assert at.segmented_control(key="inspect").value == "tanh RNN"
+    assert any("σ_max(W_hh)" in m.value for m in at.markdown)  # the RNN's bound
+
+
+def test_another_experiment_inspects_its_own_first_run_without_a_note():
+    at = open_lab(experiment="gates", inspect="LSTM")
+    (button,) = [b for b in at.button if b.label == "Clipping rescues it"]
+    button.click().run()
+    no_exceptions(at)
+    assert at.segmented_control(key="inspect").value == "no clipping"
+    assert not any("run to inspect" in i.value for i in at.info)

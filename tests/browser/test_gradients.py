@@ -37,3 +37,50 @@ def test_gates_help_runs_live_from_a_link(explore_page, server, tmp_path):
     assert_no_exception(page)
     save_screenshot(page, SCREENSHOT)
     shutil.copy(SCREENSHOT, tmp_path / SCREENSHOT.name)
+
+
+JS_LEGENDS = "() => [...document.querySelectorAll('.legendtext')].map(e => e.textContent)"
+JS_ALL_DONE = (
+    "() => ((document.querySelector('[data-testid=\"stProgress\"]') || {}).innerText || '')"
+    ".match(/500\\/500/g)?.length === 3"
+)
+
+
+def section_fit(page) -> str:
+    """The legend of section 1's fitted line ("fit: ×0.46 per step back"): only that chart
+    has one."""
+    (fit,) = [t for t in page.evaluate(JS_LEGENDS) if t.startswith("fit:")]
+    return fit
+
+
+def test_the_run_to_inspect_redraws_the_sections_below(explore_page, server):
+    """Issue 13, item 5: with the runs finished, picking GRU or LSTM left sections 1 and 2 on
+    the RNN (the selector lived in a fragment, so only the fragment reran). Every pick must
+    redraw them: section 1's fit, the eigenvalue plane's gate blocks, section 2's text."""
+    page = explore_page
+    page.goto(f"{server}/gradients?experiment=gates")
+    page.wait_for_function(JS_ALL_DONE, timeout=240_000)
+    # then the whole page reruns: the views below measure the finished models
+    page.get_by_text("they refresh when the experiment ends").wait_for(state="detached")
+    page.get_by_text("σ_max(W_hh) =").first.wait_for()
+    rnn_fit = section_fit(page)
+    assert rnn_fit.startswith("fit: ×0.")  # the RNN's gradient vanishes
+    picker = page.locator('[data-testid="stButtonGroup"]').first
+    for name, gate in (("LSTM", "forget f"), ("GRU", "update z")):
+        picker.get_by_text(name, exact=True).click()
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('.legendtext')]"
+            f".some(e => e.textContent.startsWith({gate!r}))",
+            timeout=60_000,
+        )
+        page.get_by_text("Gated cells have no such simple bound").first.wait_for()
+        assert section_fit(page) != rnn_fit, name
+        assert f"inspect={name}" in page.url  # the pick is in the link
+    picker.get_by_text("tanh RNN", exact=True).click()
+    page.get_by_text("σ_max(W_hh) =").first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "(fit) => [...document.querySelectorAll('.legendtext')].some(e => e.textContent === fit)",
+        arg=rnn_fit,
+        timeout=60_000,
+    )
+    assert_no_exception(page)

@@ -18,12 +18,14 @@ from rnn_core.lab import (
     compare_clipping,
     dh_profile,
     growth_summary,
+    last_intact,
     loss_slice,
     recurrent_jacobian_bound,
     update_direction,
 )
 from rnn_core.model import ModelConfig, RNNModel
 from rnn_core.probes import jacobian_norms
+from rnn_core.tasks import load_task
 from rnn_core.tasks.memory import VANISHING_CONFIG, make_adding
 from rnn_core.train import Trainer
 
@@ -416,3 +418,75 @@ def test_growth_summary_unknown_and_absurd():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError):
             growth_summary(geometric(0.5), horizon=bad)
+
+
+def test_growth_summary_an_overflowed_curve_is_exploding():
+    """An exploding run's last batch (issue 13): 0 at every step but an inf at the last. The
+    fit has no two points, but an overflow is an explosion, not "unknown"."""
+    s = growth_summary([0.0] * 59 + [math.inf])
+    assert s["kind"] == "exploding" and s["overflow"] is True and s["diverged"] is False
+    assert math.isnan(s["factor"]) and s["peak"] == 0.0
+    inside = growth_summary([1.0, math.nan, 2.0, 4.0])  # NaN before the last step: inf·0
+    assert inside["kind"] == "exploding" and inside["overflow"] is True
+    assert inside["peak"] == 4.0
+
+
+def test_growth_summary_a_diverged_run_is_exploding_whatever_the_fit():
+    """The model an exploding run was returned to: a huge last entry, zeros further back
+    (saturated states pass nothing). The fit says ×1e-15 per step back; with the run's
+    divergence the verdict is exploding, the fit still reported."""
+    norms = np.array([0.0] * 13 + [8.88e20, 1.21e36])
+    fit = (8.88e20 / 1.21e36) ** 1  # two points one step apart
+    assert growth_summary(norms)["kind"] == "vanishing"  # the curve alone: the fit decides
+    s = growth_summary(norms, diverged=True)
+    assert s["kind"] == "exploding" and s["diverged"] is True and s["overflow"] is False
+    assert s["factor"] == pytest.approx(fit, rel=1e-9) and s["peak"] == 1.21e36
+    steady = growth_summary(np.full(8, 0.5), diverged=True)
+    assert steady["kind"] == "exploding" and steady["factor"] == pytest.approx(1.0)
+
+
+def test_growth_summary_trailing_nan_is_a_shorter_batch_not_an_overflow():
+    """The trainer's history rows are NaN past a shorter batch: those steps were not reached."""
+    norms = np.concatenate([geometric(0.62, T=12), np.full(5, np.nan)])
+    s = growth_summary(norms)
+    assert s["kind"] == "vanishing" and s["overflow"] is False
+    assert s["factor"] == pytest.approx(0.62, rel=1e-12) and s["peak"] == 1.0
+    assert growth_summary(np.full(4, np.nan))["kind"] == "unknown"
+
+
+def test_last_intact_skips_rows_after_the_blow_up():
+    rows = np.array(
+        [
+            [0.5, 0.4, 0.3, 0.2],
+            [400.0, 40.0, 9.0, 0.1],  # the explosion through time: intact
+            [0.0, 0.0, 1e-20, 1e6],  # saturated: zeros before a huge last step
+            [0.0, 0.0, 0.0, np.inf],  # overflowed
+        ]
+    )
+    assert last_intact(rows) == 1
+    assert last_intact(rows[:1]) == 0
+    assert last_intact(rows[2:]) is None
+    short = np.array([[0.3, 0.2, np.nan, np.nan]])  # a shorter batch is still intact
+    assert last_intact(np.vstack([rows, short])) == 4
+    with pytest.raises(ValueError):
+        last_intact(np.ones(3))
+
+
+def test_the_exploding_runs_gradient_is_called_exploding():
+    """The gradient lab's exploding set-up (ρ = 1.5, plain SGD at 0.1, no clipping) trained
+    until the NaN guard stops it: the curves of the steps it took are read as exploding.
+    (The model it is returned to depends on the trainer's rollback rule; the lab's page
+    calls it exploding by the run's divergence — see the test above.)"""
+    task = load_task("adding")  # the lab's task: lag 50, seed 0 (built in ~20 ms)
+    config = replace(
+        VANISHING_CONFIG, spectral_radius=1.5, clip="none", optimizer="sgd", lr=0.1, steps=200
+    )
+    trainer = Trainer(config, task.data)
+    history = trainer.step(200)
+    assert trainer.status == "diverged"
+    rows = np.array([m["dh_norm"][-1] for m in history])
+    assert growth_summary(rows[-1])["kind"] == "exploding"  # it overflowed: [0, …, 0, inf]
+    # measured: the gradient grew back through time at step 3 (×1.14 per step), the update
+    # threw the weights off the cliff; from step 4 the states saturate (zeros further back)
+    intact = last_intact(rows)
+    assert intact == 2 and growth_summary(rows[intact])["kind"] == "exploding"

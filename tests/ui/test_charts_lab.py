@@ -492,3 +492,21 @@ def test_run_overlays_draw_every_run_on_shared_axes():
     np.testing.assert_allclose(decode(sent(figs["test"])["data"][1]["y"]), [0.6], rtol=1e-6)
     regression = cl.run_overlays(views, classifier=False)
     assert regression["test"].layout.yaxis.type == "log"
+
+
+def test_runs_overlay_marks_a_short_series_so_a_lone_point_shows():
+    """Issue 13: a run that died after one evaluation drew an empty chart (a line needs two
+    points). A short series gets markers; a long one stays a plain line."""
+    fig = cl.runs_overlay(
+        {
+            "died": (np.array([25]), np.array([3.65e33])),
+            "long": (np.arange(200), np.linspace(1.0, 0.1, 200)),
+        },
+        y_title="test MSE (log scale)",
+        log_y=True,
+        title="Test loss",
+    )
+    got = traces(fig)
+    assert got["died"]["mode"] == "lines+markers"
+    same(got["died"]["y"], [3.65e33])
+    assert got["long"]["mode"] == "lines"  # (a long one: markers would hide the line)
