@@ -17,7 +17,7 @@ from ui.inputs import read_example, read_text
 from ui.limits import Limits
 from ui.run import RunView, TrainingRun, slice_seconds
 from ui.settings import LIVE_KEYS, TRAIN_KEYS, read_settings, snap, widget_values
-from ui.share import view_link
+from ui.share import current_link
 from ui.sidebar import model_summary
 from ui.state import get_task, publish_run, session_model
 from ui.transfer import (
@@ -31,6 +31,7 @@ from ui.transfer import (
 
 RUN = state.TRAIN_RUN  # the session's one TrainingRun
 FOLLOW = "snapshot_follow"  # widget key: the replay follows the newest snapshot
+FAST = ("loss", "accuracy", "grad", "spectrum")  # charts redrawn with every slice
 LIMITS, LIMIT_NOTES = Limits.from_env()
 
 
@@ -116,9 +117,10 @@ notice = state.TRAIN_NOTICE.pop()
 if notice:
     st.success(notice)
 
+task_notes = st.container()  # the task picker's notes, full width
 settings_col, main = st.columns([4, 9], gap="large")
 with settings_col:
-    task_name = task_picker(on_change=on_task_change)
+    task_name = task_picker(on_change=on_task_change, notes=task_notes)
     built = get_task(task_name)
     unusable = seed_widgets(built.default_config, limits=LIMITS)
     if unusable:  # kept: Streamlit drops the bad values from the URL on the next run
@@ -253,7 +255,8 @@ with main:
     buttons = st.columns(3)
     if run.state == "running":
         if buttons[0].button("⏸ Pause", type="primary", width="stretch"):
-            run.pause()
+            run.pause(to_shown=True)  # back to the step on screen: nobody saw the ones after
+            publish_run(task_name, run)
             st.rerun()
     elif run.state in ("ready", "paused"):
         label = "▶ Start" if run.state == "ready" else "▶ Resume"
@@ -356,7 +359,8 @@ def figures(v: RunView, snap) -> dict[str, object]:
 
 
 def draw(v: RunView, saved: TrainingRun) -> None:
-    """Progress, the save buttons and every live chart, from a consistent view of the run."""
+    """Progress, the diagnosis, the save buttons and the charts that move fastest (loss,
+    accuracy, gradient norm, spectrum), from a consistent view of the run."""
     left = (v.budget - v.steps) / v.rate if v.rate and math.isfinite(v.rate) else math.nan
     text = f"step {v.steps:,} of {v.budget:,}"
     if math.isfinite(v.rate):
@@ -374,6 +378,16 @@ def draw(v: RunView, saved: TrainingRun) -> None:
             st.info("Press **Start** to train, or **Step** for one step at a time.")
         return
     save_buttons(saved, LINK)
+    figs = figures(v, v.snapshots[-1])
+    place(figs, [n for n in FAST if n in figs])
+
+
+def draw_details(v: RunView) -> None:
+    """The slower charts (per-parameter gradients, the probe over training and its hidden
+    state at a snapshot): a redraw costs the browser about 50 ms of drawing per chart, so
+    these follow the run about once a second while the fast ones follow every redraw."""
+    if not len(v.columns["step"]):
+        return
     snaps = v.snapshots
     snap_steps = [s.step for s in snaps]
     # the replay follows the newest snapshot unless the user turns "follow" off and picks one
@@ -383,10 +397,7 @@ def draw(v: RunView, saved: TrainingRun) -> None:
     chosen = None if follow else state.widget_value("snapshot")
     snap = snaps[snap_steps.index(chosen)] if chosen in snap_steps else snaps[-1]
     figs = figures(v, snap)
-    left_col, right_col = st.columns(2)
-    present = [n for n in ("loss", "accuracy", "grad", "param_grads", "spectrum") if n in figs]
-    for j, name in enumerate(present):
-        (left_col, right_col)[j % 2].plotly_chart(figs[name], key=name, width="stretch")
+    right_col = place(figs, ["param_grads"])[1]
     with right_col:
         if len(snaps) > 1:
             state.seed("snapshot", snap.step, overwrite=True)  # before the widget is drawn
@@ -406,6 +417,16 @@ def draw(v: RunView, saved: TrainingRun) -> None:
         if "probe" in figs:
             st.plotly_chart(figs["probe"], key="probe", width="stretch")
     st.plotly_chart(figs["probe_hidden_state"], key="snapshot_heatmap", width="stretch")
+
+
+def place(figs: dict, names: list[str]):
+    """Charts ``names`` two to a row; returns the last row's columns."""
+    cols = st.columns(2)
+    for j, name in enumerate(names):
+        if j and j % 2 == 0:
+            cols = st.columns(2)
+        cols[j % 2].plotly_chart(figs[name], key=name, width="stretch")
+    return cols
 
 
 def show_diagnosis(d: Diagnosis) -> None:
@@ -495,7 +516,7 @@ def save_buttons(saved: TrainingRun, link: str) -> None:
 
 running = run.state == "running"
 state.TRAIN_PAGE_STATE.set(run.state)
-LINK = view_link(st.context.url, st.query_params.to_dict())  # read in the script run
+LINK = current_link()  # read in the script run
 
 
 @st.fragment(run_every=LIMITS.redraw_seconds if running else None)
@@ -506,8 +527,7 @@ def live() -> None:
     if current is None:
         return
     # Draw what there is first (charts never sit faded while the slice trains), then train
-    # for about 4× the cost of a cycle — the redraw plus the round trip to the browser — so
-    # at least 80% of the wall time trains, within RNNX_SLICE_SECONDS…1.5 s.
+    # for one redraw's worth (ui.run.slice_seconds): what is on screen is never far behind.
     began = time.perf_counter()
     last = state.TRAIN_CYCLE.get({"draw": 0.05, "end": None})
     # drawing is heavy pure Python: it takes its turn with the training chunks of every
@@ -517,6 +537,7 @@ def live() -> None:
         draw(current.view(), current)
     drawn = time.perf_counter() - began
     if current.state == "running":
+        current.mark_shown()  # a Pause comes back to this frame
         # one redraw's worth of training: a Pause lands at most that far past the frame
         gap = began - last["end"] if last["end"] is not None else 0.05
         current.advance(slice_seconds(drawn, gap, LIMITS))
@@ -530,8 +551,17 @@ def live() -> None:
         st.rerun()
 
 
+@st.fragment(run_every=max(1.0, 5 * LIMITS.redraw_seconds) if running else None)
+def details() -> None:
+    current: TrainingRun | None = RUN.get()
+    if current is not None:
+        with shared_gate(LIMITS.train_slots).hold():
+            draw_details(current.view())
+
+
 with main:
     live()
+    details()
 # after the live fragment's first slice, so a full run shows the steps it just took; while
 # training, the summary follows the run on its own timer
 model_summary(

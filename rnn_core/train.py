@@ -11,6 +11,7 @@ draws, a test reads and a notebook plots.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass, replace
@@ -200,6 +201,23 @@ class Trainer:
         self.step_count = int(step)
         # a divergence now rolls back to (at worst) the restored state
         self._rollback = self._candidate = self._snapshot()
+
+    def bookmark(self) -> dict:
+        """Everything that decides the steps to come, copied: the parameters, the optimizer
+        state, the step count, the data order and the random generator, the rollback point.
+        :meth:`rewind` to it and the trainer goes on exactly as it would have from here."""
+        kept = {k: v for k, v in vars(self).items() if k not in _NOT_BOOKMARKED}
+        mark = copy.deepcopy(kept)
+        mark["params"] = {k: v.copy() for k, v in self.model.params.items()}
+        return mark
+
+    def rewind(self, mark: dict) -> None:
+        """Go back to a :meth:`bookmark` taken earlier by this trainer (the history of the
+        steps since stays; the caller decides what to forget)."""
+        for k, v in mark["params"].items():
+            np.copyto(self.model.params[k], v)
+        for k, v in copy.deepcopy({k: v for k, v in mark.items() if k != "params"}).items():
+            setattr(self, k, v)
 
     # --------------------------------------------------------------------- settings
 
@@ -393,6 +411,10 @@ class Trainer:
         optimizer = make_optimizer(self.config.optimizer, self.config.lr)
         optimizer.load_state_dict(snap["opt"])
         self.optimizer = optimizer
+
+
+# shared, immutable or reported rather than state: never copied into a bookmark
+_NOT_BOOKMARKED = frozenset({"data", "model", "history", "_eval_idx"})
 
 
 def _masked_mean(dh_norm: np.ndarray, mask: np.ndarray) -> np.ndarray:

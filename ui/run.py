@@ -319,6 +319,7 @@ class TrainingRun:
         self._step_time = 0.01  # running estimate of one step, to size the chunks
         self._running = False  # the user's wish: Start sets it, Pause and any stop clear it
         self._touched = False  # started or stepped at least once (or loaded): not "ready"
+        self._shown: tuple[int, dict] | None = None  # (step, trainer bookmark) last drawn
         self.lock = threading.RLock()  # one chunk of training, or one read of the log
         if self.start_step:
             scores = self.trainer.evaluate()
@@ -427,9 +428,38 @@ class TrainingRun:
         if self.state in ("ready", "paused"):
             self._running = self._touched = True
 
-    def pause(self) -> None:
-        """Stop training: a slice in progress (another script run) stops at its next chunk."""
+    def mark_shown(self) -> None:
+        """The page has just drawn the run as it is now: remember this state (a trainer
+        bookmark, a few parameter-sized copies) so that a Pause can come back to it."""
+        with self.lock:
+            self._shown = (self.steps, self.trainer.bookmark())
+
+    def pause(self, to_shown: bool = False) -> int:
+        """Stop training: a slice in progress (another script run) stops at its next chunk.
+
+        With ``to_shown``, the run also goes back to the state the page last drew
+        (:meth:`mark_shown`): the steps trained since then, which the user never saw, are
+        undone — the model, the optimizer, the data order and the log — so the step on screen
+        when Pause was clicked and the model's step differ by at most the one redraw the
+        browser may still be drawing. Training on retakes those steps exactly (the trainer's
+        random generator is part of the bookmark). Returns the number of steps undone."""
         self._running = False
+        if not to_shown:
+            return 0
+        with self.lock:  # waits for a chunk in progress (at most CHUNK_SECONDS)
+            if self._shown is None or self.trainer.status != "ok":
+                return 0
+            step, mark = self._shown
+            undone = self.steps - step
+            if undone <= 0:
+                return 0
+            self.trainer.rewind(mark)
+            self.log.rewind(step)
+            self.snapshots.items = [s for s in self.snapshots.items if s.step <= step]
+            if not self.snapshots.items or self.snapshots.items[-1].step != step:
+                self._snap()
+            self.version += 1
+            return undone
 
     def set_probe(self, probe: np.ndarray) -> None:
         """A new probe sequence: its snapshots start again from the current step (under the

@@ -364,3 +364,41 @@ def test_a_diverged_run_rewinds_its_log_and_records_the_divergence():
     run.advance(0, max_steps=100)
     assert run.state == "paused" and run.steps == 100
     assert run.log.steps.column("step").tolist() == list(range(1, 101))
+
+
+def test_pause_comes_back_to_the_step_on_screen_and_training_on_retakes_it_exactly(tiny):
+    """Break 12: Pause landed hundreds of steps after the step on screen. The page marks
+    the state it draws; Pause(to_shown) undoes the steps since, and going on retakes them bit
+    for bit (data order and random generator included)."""
+    bare = make_run(tiny, steps=80)
+    bare.start()
+    bare.advance(10.0)
+    run = make_run(tiny, steps=80)
+    run.start()
+    run.advance(0.0, max_steps=23)
+    run.mark_shown()  # the page drew step 23
+    shown = {k: v.copy() for k, v in run.model.params.items()}
+    run.advance(0.0, max_steps=17)  # trained while the browser still showed step 23
+    assert run.steps == 40
+    assert run.pause(to_shown=True) == 17
+    assert run.state == "paused" and run.steps == 23
+    for k, v in shown.items():
+        np.testing.assert_array_equal(run.model.params[k], v)
+    assert run.log.steps.column("step")[-1] == 23
+    assert run.snapshots.items[-1].step <= 23
+    assert run.pause(to_shown=True) == 0  # nothing more to undo
+    run.start()
+    run.advance(10.0)
+    assert run.steps == bare.steps == 80
+    np.testing.assert_array_equal(run.log.steps.column("loss"), bare.log.steps.column("loss"))
+    for k, v in bare.model.params.items():
+        np.testing.assert_array_equal(run.model.params[k], v)
+
+
+def test_a_plain_pause_keeps_every_step(tiny):
+    run = make_run(tiny, steps=80)
+    run.start()
+    run.advance(0.0, max_steps=5)
+    run.mark_shown()
+    run.advance(0.0, max_steps=5)
+    assert run.pause() == 0 and run.steps == 10

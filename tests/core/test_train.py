@@ -314,3 +314,21 @@ def test_restore_continues_a_run_and_a_divergence_rolls_back_to_it(sum_task):
     assert resumed.step(1) == [] and resumed.status == "diverged"
     for k, v in state.items():
         np.testing.assert_array_equal(resumed.optimizer.state_dict()[k], v)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "rmsprop"])
+def test_a_bookmark_rewinds_the_trainer_to_go_on_exactly_as_before(token_task, optimizer):
+    """bookmark/rewind: parameters, optimizer state, data order (across an epoch boundary)
+    and the random generator all come back, so the steps after a rewind repeat bit for bit."""
+    config = TrainConfig(cell="gru", hidden_size=8, batch_size=300, optimizer=optimizer, steps=40)
+    t = Trainer(config, token_task)
+    t.step(3)
+    mark = t.bookmark()
+    first = [m["loss"] for m in t.step(12)]  # 2000 / 300: a new epoch (and order) on the way
+    params = {k: v.copy() for k, v in t.model.params.items()}
+    t.rewind(mark)
+    assert t.step_count == 3
+    again = [m["loss"] for m in t.step(12)]
+    assert again == first
+    for k, v in params.items():
+        np.testing.assert_array_equal(t.model.params[k], v)
