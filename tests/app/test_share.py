@@ -23,3 +23,20 @@ def test_the_sidebar_offers_the_link_with_the_pages_settings():
     # a default value is left out of the URL (Streamlit's binding), and so is the default page
     at = run_app(sentence="this is not bad")
     assert "task=" not in at.sidebar.code[0].value
+
+
+def test_a_repeated_key_keeps_every_value_in_the_link():
+    """Learn's followed units are a multiselect: ``units=1&units=5``. The link kept only the
+    last value (st.query_params.to_dict()), so a shared link followed one unit."""
+    assert parse_qs(urlsplit(view_link("http://h/learn", {"units": ["1", "5"]})).query) == {
+        "units": ["1", "5"]
+    }
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app_pages" / "learn.py"), default_timeout=60)
+    at.query_params["units"] = ["1", "5"]
+    at.run()
+    link = at.sidebar.code[0].value
+    assert parse_qs(urlsplit(link).query)["units"] == ["1", "5"]
