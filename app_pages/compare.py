@@ -87,9 +87,10 @@ st.caption(
 )
 
 share_box()
+task_notes = st.container()  # the task picker's notes, full width
 top = st.columns([1, 2])
 with top[0]:
-    task_name = task_picker(on_change=on_task_change)
+    task_name = task_picker(on_change=on_task_change, notes=task_notes)
 built = get_task(task_name)
 notes = [n for side in ("a", "b") for n in seed_compare(side, built.default_config, LIMITS)]
 shared_base = dataclasses.replace(

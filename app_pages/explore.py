@@ -95,9 +95,10 @@ st.caption(
     "words moved it."
 )
 
+task_notes = st.container()  # the task picker's notes, full width
 top = st.columns([1, 2, 2])
 with top[0]:
-    task_name = task_picker(on_change=on_task_change)
+    task_name = task_picker(on_change=on_task_change, notes=task_notes)
 built = get_task(task_name)
 sm = session_model(task_name)
 model_summary(sm, built)

@@ -24,8 +24,8 @@ from ui.settings import (
 )
 
 LOST_CSV = (
-    "Your uploaded data is not on this server any more (the server restarted, or you were "
-    "moved to another one): upload the CSV again on the Train page. Showing *{title}*."
+    "Your uploaded CSV is not on this server any more (it restarted, or you were moved to "
+    "another one): upload it again on the Train page. Showing *{title}* meanwhile."
 )
 
 
@@ -37,12 +37,14 @@ def valid_task(key: str = "task") -> str:
     return name if name in state.available_tasks() else state.current_task()
 
 
-def task_picker(key: str = "task", on_change=None) -> str:
+def task_picker(key: str = "task", on_change=None, notes=None) -> str:
     """A select box of the tasks (URL key ``task``); sets the session's current task.
 
     The options are the task names themselves: a bound widget's URL value is its displayed
     option, and links say ``task=sentiment``. A value this session cannot show (a link's
-    unknown task, or ``csv`` resent after a reconnect) falls back with a note."""
+    unknown task, or ``csv`` resent after a reconnect) falls back with a note, drawn in
+    ``notes`` (a container; by default where the picker is)."""
+    notes = notes if notes is not None else st
     names = state.available_tasks()
     asked = st.query_params.get(key)
     held = state.widget_value(key)
@@ -51,15 +53,15 @@ def task_picker(key: str = "task", on_change=None) -> str:
         state.seed(key, fallback, overwrite=True)
         state.set_current_task(fallback)
         if held == "csv":
-            st.info(LOST_CSV.format(title=state.get_task(fallback).title))
+            notes.info(LOST_CSV.format(title=state.get_task(fallback).title))
         with contextlib.suppress(KeyError, StreamlitAPIException):
             del st.query_params[key]
         asked = None
     if asked is not None and asked not in names:
         if asked == "csv":
-            st.info(LOST_CSV.format(title=state.get_task(names[0]).title))
+            notes.info(LOST_CSV.format(title=state.get_task(names[0]).title))
         else:
-            st.info(
+            notes.info(
                 f"The link asked for a task this app does not have; showing "
                 f"*{state.get_task(names[0]).title}* instead. Tasks: {', '.join(names)}."
             )

@@ -391,7 +391,7 @@ def test_a_reconnect_that_resends_the_csv_task_falls_back_with_a_note():
     the default task, and a note to upload again."""
     at = open_page("train", timeout=60, session={"task": "csv"})
     assert at.selectbox(key="task").value == "sentiment"
-    assert any("upload the CSV again" in i.value for i in at.info)
+    assert any("upload it again" in i.value for i in at.info)
     # the task callbacks read the task through valid_task, which never names a missing one
     probe = AppTest.from_function(_task_callbacks_see, default_timeout=60)
     probe.session_state["task"] = "csv"
