@@ -32,6 +32,7 @@ from ui.transfer import (
 RUN = state.TRAIN_RUN  # the session's one TrainingRun
 FOLLOW = "snapshot_follow"  # widget key: the replay follows the newest snapshot
 FAST = ("loss", "accuracy", "grad", "spectrum")  # charts redrawn with every slice
+SHOWN = "train_shown_step"  # widget key (hidden): the step of the frame the browser shows
 LIMITS, LIMIT_NOTES = Limits.from_env()
 
 
@@ -100,6 +101,7 @@ def frozen_changes(run: TrainingRun, wanted) -> list[str]:
 # ----------------------------------------------------------------------------- page
 
 st.title("Train")
+st.html("<style>.st-key-shown_step { display: none; }</style>")  # see draw()
 st.caption(
     "Train a recurrent network live and steer it while it learns: change the learning rate "
     "or clipping mid-run and watch the loss, the gradient norm and the recurrent matrix "
@@ -255,7 +257,9 @@ with main:
     buttons = st.columns(3)
     if run.state == "running":
         if buttons[0].button("⏸ Pause", type="primary", width="stretch"):
-            run.pause(to_shown=True)  # back to the step on screen: nobody saw the ones after
+            # back to the frame the browser showed at the click: nobody saw the steps after
+            shown = state.widget_value(SHOWN)
+            run.pause(back_to=run.steps if shown is None else int(shown))
             publish_run(task_name, run)
             st.rerun()
     elif run.state in ("ready", "paused"):
@@ -368,6 +372,12 @@ def draw(v: RunView, saved: TrainingRun) -> None:
     if math.isfinite(left) and v.state == "running":
         text += f" · about {left:,.0f} s left"
     st.progress(min(1.0, v.steps / max(v.budget, 1)), text=text)
+    # The frame's step in a hidden widget: the browser sends back the value it holds with
+    # the Pause click, i.e. the step of the frame on its screen (a busy browser draws a
+    # frame or two behind the server), and Pause comes back to that frame.
+    state.seed(SHOWN, v.steps, overwrite=True)
+    with st.container(key="shown_step"):
+        st.number_input("Step on screen", step=1, key=SHOWN, label_visibility="collapsed")
     trouble = diagnose(v, built)
     if trouble is not None:
         show_diagnosis(trouble)

@@ -31,6 +31,7 @@ every other row is dropped and only every 2nd (4th, 8th…) step is recorded fro
 
 from __future__ import annotations
 
+import collections
 import math
 import threading
 import time
@@ -75,6 +76,7 @@ def slice_seconds(draw_seconds: float, gap_seconds: float, limits: Limits | None
     return min(max(sum(parts), SLICE_MIN), ceiling)
 
 
+SHOWN_FRAMES = 8  # frames a Pause can come back to (a busy browser lags one or two)
 EVAL_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
@@ -319,7 +321,8 @@ class TrainingRun:
         self._step_time = 0.01  # running estimate of one step, to size the chunks
         self._running = False  # the user's wish: Start sets it, Pause and any stop clear it
         self._touched = False  # started or stepped at least once (or loaded): not "ready"
-        self._shown: tuple[int, dict] | None = None  # (step, trainer bookmark) last drawn
+        # (step, trainer bookmark) of the last SHOWN_FRAMES frames the page drew
+        self._shown: collections.deque[tuple[int, dict]] = collections.deque(maxlen=SHOWN_FRAMES)
         self.lock = threading.RLock()  # one chunk of training, or one read of the log
         if self.start_step:
             scores = self.trainer.evaluate()
@@ -430,30 +433,36 @@ class TrainingRun:
 
     def mark_shown(self) -> None:
         """The page has just drawn the run as it is now: remember this state (a trainer
-        bookmark, a few parameter-sized copies) so that a Pause can come back to it."""
+        bookmark, a few parameter-sized copies) so that a Pause can come back to it. The
+        last ``SHOWN_FRAMES`` frames are kept: a busy browser shows a frame or two behind."""
         with self.lock:
-            self._shown = (self.steps, self.trainer.bookmark())
+            if not self._shown or self._shown[-1][0] != self.steps:
+                self._shown.append((self.steps, self.trainer.bookmark()))
 
-    def pause(self, to_shown: bool = False) -> int:
+    def pause(self, back_to: int | None = None) -> int:
         """Stop training: a slice in progress (another script run) stops at its next chunk.
 
-        With ``to_shown``, the run also goes back to the state the page last drew
-        (:meth:`mark_shown`): the steps trained since then, which the user never saw, are
+        With ``back_to`` (the step the browser was showing when Pause was clicked), the run
+        also goes back to the latest frame drawn at or before that step (:meth:`mark_shown`;
+        the oldest kept if none is): the steps trained since, which the user never saw, are
         undone — the model, the optimizer, the data order and the log — so the step on screen
-        when Pause was clicked and the model's step differ by at most the one redraw the
-        browser may still be drawing. Training on retakes those steps exactly (the trainer's
-        random generator is part of the bookmark). Returns the number of steps undone."""
+        at the click and the model's step agree. Training on retakes those steps exactly
+        (the trainer's random generator is part of the bookmark). Returns the number of
+        steps undone."""
         self._running = False
-        if not to_shown:
+        if back_to is None:
             return 0
         with self.lock:  # waits for a chunk in progress (at most CHUNK_SECONDS)
-            if self._shown is None or self.trainer.status != "ok":
+            if not self._shown or self.trainer.status != "ok":
                 return 0
-            step, mark = self._shown
+            seen = [f for f in self._shown if f[0] <= back_to]
+            step, mark = seen[-1] if seen else self._shown[0]
             undone = self.steps - step
             if undone <= 0:
                 return 0
             self.trainer.rewind(mark)
+            while self._shown and self._shown[-1][0] > step:
+                self._shown.pop()
             self.log.rewind(step)
             self.snapshots.items = [s for s in self.snapshots.items if s.step <= step]
             if not self.snapshots.items or self.snapshots.items[-1].step != step:

@@ -368,7 +368,7 @@ def test_a_diverged_run_rewinds_its_log_and_records_the_divergence():
 
 def test_pause_comes_back_to_the_step_on_screen_and_training_on_retakes_it_exactly(tiny):
     """Break 12: Pause landed hundreds of steps after the step on screen. The page marks
-    the state it draws; Pause(to_shown) undoes the steps since, and going on retakes them bit
+    the state it draws; Pause(back_to) undoes the steps since, and going on retakes them bit
     for bit (data order and random generator included)."""
     bare = make_run(tiny, steps=80)
     bare.start()
@@ -380,13 +380,13 @@ def test_pause_comes_back_to_the_step_on_screen_and_training_on_retakes_it_exact
     shown = {k: v.copy() for k, v in run.model.params.items()}
     run.advance(0.0, max_steps=17)  # trained while the browser still showed step 23
     assert run.steps == 40
-    assert run.pause(to_shown=True) == 17
+    assert run.pause(back_to=23) == 17
     assert run.state == "paused" and run.steps == 23
     for k, v in shown.items():
         np.testing.assert_array_equal(run.model.params[k], v)
     assert run.log.steps.column("step")[-1] == 23
     assert run.snapshots.items[-1].step <= 23
-    assert run.pause(to_shown=True) == 0  # nothing more to undo
+    assert run.pause(back_to=23) == 0  # nothing more to undo
     run.start()
     run.advance(10.0)
     assert run.steps == bare.steps == 80
@@ -402,3 +402,23 @@ def test_a_plain_pause_keeps_every_step(tiny):
     run.mark_shown()
     run.advance(0.0, max_steps=5)
     assert run.pause() == 0 and run.steps == 10
+
+
+def test_pause_goes_back_to_the_frame_the_browser_was_showing(tiny):
+    """A busy browser shows a frame or two behind the server: Pause goes back to the latest
+    frame drawn at or before the step the browser reports, not merely the last drawn."""
+    run = make_run(tiny, steps=200)
+    run.start()
+    frames = {}
+    for _ in range(4):  # frames at steps 10, 20, 30, 40
+        run.advance(0.0, max_steps=10)
+        run.mark_shown()
+        frames[run.steps] = {k: v.copy() for k, v in run.model.params.items()}
+    run.advance(0.0, max_steps=7)
+    assert run.pause(back_to=25) == 27  # the browser still showed step 25's frame: step 20
+    assert run.steps == 20 and run.log.steps.column("step")[-1] == 20
+    for k, v in frames[20].items():
+        np.testing.assert_array_equal(run.model.params[k], v)
+    run.start()
+    run.advance(0.0, max_steps=3)
+    assert run.pause(back_to=None) == 0 and run.steps == 23  # a plain pause keeps its steps

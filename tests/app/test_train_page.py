@@ -442,3 +442,22 @@ def test_the_default_sentence_follows_from_explore_to_train():
     assert at.text_input(key="sentence").value == example
     at.switch_page("app_pages/explore.py").run()
     assert at.text_input(key="sentence").value == example
+
+
+def test_pause_comes_back_to_the_frame_the_browser_reports():
+    """Break 12: the browser sends back the step of the frame it shows (a hidden widget the
+    live fragment sets at every frame); Pause comes back to that frame."""
+    at = open_train(task="sentiment", steps="20000")
+    button(at, "Start").click().run()
+    frames = []
+    for _ in range(4):
+        frames.append(at.number_input(key="train_shown_step").value)
+        at.run()  # another frame: the fragment drew, then trained a slice
+    assert len(set(frames)) == 4 and run_of(at).steps > frames[-1]
+    at.number_input(key="train_shown_step").set_value(frames[1])  # the browser lags
+    button(at, "Pause").click().run()
+    no_exceptions(at)
+    run = run_of(at)
+    assert run.state == "paused" and run.steps == frames[1]
+    assert f"step {frames[1]:,} of" in at.get("progress")[0].proto.text
+    assert f"{frames[1]:,} training steps" in sidebar_text(at)
