@@ -4,6 +4,7 @@ divergence with a fix, and the session's model handed to Explore."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, ROOT, no_exceptions, open_page, titled
@@ -461,3 +462,42 @@ def test_pause_comes_back_to_the_frame_the_browser_reports():
     assert run.state == "paused" and run.steps == frames[1]
     assert f"step {frames[1]:,} of" in at.get("progress")[0].proto.text
     assert f"{frames[1]:,} training steps" in sidebar_text(at)
+
+
+def test_a_finite_blow_up_gets_a_diagnosis_and_fixes():
+    """Break 14: GRU + Adam + lr 500 + no clipping ended at loss ~1e3, 50% accuracy and
+    σ_max ~1e5 with no warning at all."""
+    at = open_train(cell="gru", optimizer="adam", lr="500", clip="none", steps="150")
+    button(at, "Start").click().run()
+    for _ in range(15):
+        if run_of(at).state != "running":
+            break
+        at.run()
+    run = run_of(at)
+    assert run.state == "done" and np.isfinite(run.log.steps.column("loss")).all()
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Training blew up" in warnings
+    labels = [b.label for b in fix_buttons(at)]
+    assert any(label.startswith("Learning rate") for label in labels)
+    assert any("Reset with these settings" in label for label in labels)
+
+
+def test_a_language_model_is_trained_against_its_loss_target():
+    """Break 17: the language models showed an accuracy chart while their target is a loss
+    in nats per token; now the loss chart carries the target line and perplexity."""
+    at = open_train(task="chars")
+    button(at, "Step").click().run()
+    no_exceptions(at)
+    assert not titled(at, "Accuracy")
+    (loss,) = titled(at, "Loss")
+    threshold = run_of(at).task.goal.threshold
+    assert "nats per token" in loss["layout"]["yaxis"]["title"]["text"]
+    assert "perplexity" in loss["data"][0]["hovertemplate"]
+    (target,) = [
+        shape
+        for shape in loss["layout"]["shapes"]
+        if "perplexity" in shape.get("label", {}).get("text", "")
+    ]
+    assert target["y0"] == target["y1"] == pytest.approx(threshold)
+    sidebar = [m.label for m in at.sidebar.metric]
+    assert "Perplexity" in sidebar and "Train accuracy" not in sidebar
