@@ -86,7 +86,7 @@ st.caption(
     "are in the link (`a_…` and `b_…`), so a workshop can hand out one URL."
 )
 
-share_box()
+share = share_box()
 task_notes = st.container()  # the task picker's notes, full width
 top = st.columns([1, 2])
 with top[0]:
@@ -124,6 +124,7 @@ try:
     config_b = dataclasses.replace(config_b, steps=int(steps), seed=int(seed))
 except ValueError as e:
     st.error(f"These settings cannot be used: {e}")
+    share.refresh()
     st.stop()
 
 diff = differences(config_a, config_b)
@@ -153,6 +154,7 @@ if pair is None or pair["task"] != task_name or pair["configs"] != (config_a, co
         st.rerun()
     if pair is not None:
         st.caption("The settings changed since the last comparison: train both again.")
+    share.refresh()
     st.stop()
 
 runs: dict[str, TrainingRun] = pair["runs"]
@@ -216,3 +218,4 @@ with st.expander("How to read this"):
         "comes from the settings listed under *What differs*. The probe heatmaps show the "
         "same sentence read by each model at its latest snapshot."
     )
+share.refresh()  # last: every widget above has put its value in the URL

@@ -101,7 +101,7 @@ with top[0]:
     task_name = task_picker(on_change=on_task_change, notes=task_notes)
 built = get_task(task_name)
 sm = session_model(task_name)
-model_summary(sm, built)
+share = model_summary(sm, built)
 model, cfg = sm.model, sm.model.config
 
 reading_b = None
@@ -152,6 +152,7 @@ with st.expander(f"About this task: {built.title}"):
 if reading.empty:
     st.info("The sentence is empty. Type one above and press Enter, for example:")
     st.code(built.example or "", language=None)
+    share.refresh()
     st.stop()
 
 if built.encoder is not None:
@@ -449,3 +450,4 @@ if trace_b is not None:
     )
 elif built.encoder is not None:
     st.caption(compare_tip(built))
+share.refresh()  # last: every widget above has put its value in the URL

@@ -18,6 +18,7 @@ from ui.fairshare import shared_gate
 from ui.limits import Limits
 from ui.models import SessionModel
 from ui.run import TrainingRun
+from ui.share import share_box
 from ui.sidebar import model_summary
 from ui.state import current_task, get_task, session_model
 
@@ -149,7 +150,7 @@ if lab_state is None:
     task_name = current_task()
     built = get_task(task_name)
     sm: SessionModel = session_model(task_name)
-    model_summary(sm, built)
+    share = model_summary(sm, built)
     st.markdown(
         f"Measuring **your model** for *{built.title}*: {sm.model.config.cell.upper()}, "
         f"{sm.model.config.hidden_size} units, {sm.steps:,} training steps "
@@ -161,6 +162,7 @@ else:
     exp = EXPERIMENTS[lab_state["key"]]
     runs = lab_state["runs"]
     built = get_task(exp.task)
+    share = share_box()
     st.markdown(f"**{exp.title}.** {exp.what}")
     st.info(f"What to notice: {exp.notice}")
 
@@ -241,9 +243,9 @@ def live(runs: dict[str, TrainingRun], chosen: str) -> None:
         draw_flow_over_training(views[chosen])
     active = [r for r in runs.values() if r.state == "running"]
     if active:
-        share = max(0.15, 0.6 / len(active))
+        turn = max(0.15, 0.6 / len(active))
         for r in active:
-            r.advance(share)
+            r.advance(turn)
         if not any(r.state == "running" for r in runs.values()):
             st.rerun(scope="app")  # the views below measure the finished models
 
@@ -497,3 +499,4 @@ if st.button("Check the gradients of this model"):
         took = time.perf_counter() - t0
     st.dataframe(charts_lab.gradcheck_frame(report), hide_index=True)
     st.caption(f"Took {took:.1f} s.")
+share.refresh()  # last: every widget above has put its value in the URL

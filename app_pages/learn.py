@@ -105,7 +105,7 @@ st.caption(
 task_name = current_task()
 built = get_task(task_name)
 sm = session_model(task_name)
-model_summary(sm, built)
+share = model_summary(sm, built)
 cfg = sm.model.config
 
 if built.encoder is not None:
@@ -252,3 +252,4 @@ with st.expander("How to read this"):
         "it shrinks (vanishes) or grows (explodes) as it travels back. The Gradient lab shows "
         "this over training."
     )
+share.refresh()  # last: every widget above has put its value in the URL

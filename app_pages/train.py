@@ -115,11 +115,12 @@ if pending_task is not None:
     state.seed("task", pending_task, overwrite=True)
 if pending_config is not None:
     seed_widgets(pending_config, overwrite=True)
+# Notes go in one container that every run draws, so the columns below keep their place
+# (a note that came and went shifted them, and the browser briefly showed two task pickers)
+task_notes = st.container()
 notice = state.TRAIN_NOTICE.pop()
 if notice:
-    st.success(notice)
-
-task_notes = st.container()  # the task picker's notes, full width
+    task_notes.success(notice)
 settings_col, main = st.columns([4, 9], gap="large")
 with settings_col:
     task_name = task_picker(on_change=on_task_change, notes=task_notes)
@@ -561,7 +562,7 @@ def live() -> None:
         st.rerun()
 
 
-@st.fragment(run_every=max(1.0, 5 * LIMITS.redraw_seconds) if running else None)
+@st.fragment(run_every=2 * LIMITS.redraw_seconds if running else None)
 def details() -> None:
     current: TrainingRun | None = RUN.get()
     if current is not None:
@@ -575,7 +576,7 @@ with main:
 # after the live fragment's first slice, so a full run shows the steps it just took; while
 # training, the summary follows the run on its own timer
 model_summary(
-    session_model(task_name), built, follow=LIMITS.redraw_seconds * 4 if running else None
+    session_model(task_name), built, follow=2 * LIMITS.redraw_seconds if running else None
 )
 
 with main:

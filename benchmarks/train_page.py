@@ -10,7 +10,8 @@
    budget is not capped at 20,000), Debian's headless Chromium opens
    ``/train?task=sentiment&steps=100000`` and presses Start. After a 3 s warm-up the progress
    text and the Loss chart are read every 100 ms for ``--seconds``: wall-clock steps/s
-   (Δstep / Δt, as the user sees it), its ratio to the bare trainer (target ≥ 0.8) and the
+   (Δstep / Δt, as the user sees it), its ratio to the bare trainer (target ≥ 0.5: a slice
+   is one redraw's worth, so that a Pause lands on the frame on screen) and the
    redraws per second (distinct progress texts; distinct Loss chart paths).
 3. Memory, same session: the server's VmRSS when the page is open (before Start), once the
    run passes 10,000 steps, and after 10,000 more (if ``--budget`` allows) — it should stay
@@ -52,7 +53,7 @@ TASK = "sentiment"
 STEPS = 100_000
 WARMUP = 3.0  # seconds after Start before the window opens
 POLL = 0.1  # seconds between two reads of the page
-TARGET = 0.8  # page steps/s ÷ bare steps/s
+TARGET = 0.5  # page steps/s ÷ bare steps/s (short slices: Pause lands where the screen is)
 
 
 # ----------------------------------------------------------------------------- bare trainer
@@ -195,7 +196,11 @@ def table(bare: list[float], r: dict, seconds: float) -> str:
             f"{r['page_rate']:.0f} steps/s",
             f"page says: {r['page_says']}",
         ),
-        ("page ÷ bare", f"{ratio:.2f}", "ok (≥ 0.8)" if ratio >= TARGET else "BELOW 0.8"),
+        (
+            "page ÷ bare",
+            f"{ratio:.2f}",
+            f"ok (≥ {TARGET})" if ratio >= TARGET else f"BELOW {TARGET}",
+        ),
         (
             "redraws/s: progress text",
             f"{r['progress_per_s']:.1f}",

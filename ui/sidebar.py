@@ -8,7 +8,7 @@ import streamlit as st
 
 from rnn_core.tasks import Task
 from ui.models import SessionModel
-from ui.share import share_box
+from ui.share import ShareBox, share_box
 from ui.state import session_model
 
 CELL_NAMES = {"rnn": "vanilla RNN", "gru": "GRU", "lstm": "LSTM"}
@@ -19,10 +19,11 @@ ORIGIN_NOTES = {
 }
 
 
-def model_summary(sm: SessionModel, task: Task, follow: float | None = None) -> None:
+def model_summary(sm: SessionModel, task: Task, follow: float | None = None) -> ShareBox:
     """Task, cell, size, parameters, scores, steps and origin, in the sidebar; then the
     share box. With ``follow`` (seconds), the summary redraws itself that often from the
-    session's model, so it keeps up with a run training on the page."""
+    session's model, so it keeps up with a run training on the page. Returns the share box,
+    which the page refreshes as its last step."""
     if follow is None:
         with st.sidebar:
             _summary(sm, task)
@@ -34,7 +35,7 @@ def model_summary(sm: SessionModel, task: Task, follow: float | None = None) -> 
 
         with st.sidebar:
             live_summary()
-    share_box()
+    return share_box()
 
 
 def _summary(sm: SessionModel, task: Task) -> None:

@@ -20,9 +20,23 @@ def test_the_sidebar_offers_the_link_with_the_pages_settings():
     at = run_app(sentence="1101", task="parity")
     codes = [c.value for c in at.sidebar.code]
     assert codes and "sentence=1101" in codes[0] and "task=parity" in codes[0]
-    # a default value is left out of the URL (Streamlit's binding), and so is the default page
+    # every bound widget of the page is in the link with its value, defaults included
+    # (the browser's address bar misses some changes, and a default can depend on the
+    # sentence: Explore's unit starts at the busiest one)
     at = run_app(sentence="this is not bad")
-    assert "task=" not in at.sidebar.code[0].value
+    query = parse_qs(urlsplit(at.sidebar.code[0].value).query, keep_blank_values=True)
+    assert query["task"] == ["sentiment"] and query["sentence"] == ["this is not bad"]
+    assert query["unit"] == [str(at.selectbox(key="unit").value)]
+    assert query["order"] == ["index"]
+
+
+def test_the_link_follows_a_widget_changed_in_this_run():
+    """Journey 7: after a change of Explore's "Order units by", the share link still said
+    the old order (Streamlit's address bar had not taken the change)."""
+    at = run_app(sentence="this is not bad")
+    at.button_group(key="order").set_value("final").run()
+    query = parse_qs(urlsplit(at.sidebar.code[0].value).query)
+    assert query["order"] == ["final"]
 
 
 def test_a_repeated_key_keeps_every_value_in_the_link():
