@@ -15,27 +15,19 @@ import pytest
 
 from tests.browser.server import (
     Server,
-    browser_unavailable,
-    find_chromium,
-    launch_chromium,
+    mark_browser_folder,
     new_context,
     offsite,
 )
 
 HERE = Path(__file__).resolve().parent
-CHROMIUM = find_chromium()
-SKIP = browser_unavailable()  # the only reason the browser tests may skip
 
 FAILED = pytest.StashKey[bool]()
 SERVER_LOG = pytest.StashKey[Path]()
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.browser)
-            if SKIP:
-                item.add_marker(pytest.mark.skip(reason=SKIP))
+    mark_browser_folder(items, HERE)
 
 
 @pytest.fixture(scope="session")
@@ -55,18 +47,6 @@ def server(request, tmp_path_factory):
         srv.stop()
     outbound = srv.outbound()
     assert not outbound, "the server tried to leave 127.0.0.1:\n" + "\n".join(outbound)
-
-
-@pytest.fixture(scope="session")
-def chromium_browser():
-    from playwright.sync_api import sync_playwright  # present: SKIP is None here
-
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw, CHROMIUM)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="session")

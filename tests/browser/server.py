@@ -58,6 +58,20 @@ def browser_unavailable() -> str | None:
     return None
 
 
+def mark_browser_folder(items, folder: Path, *marks) -> None:
+    """Give every test collected under ``folder`` the ``browser`` mark and ``marks``, and
+    skip them with the reason where no browser can run here (and only there)."""
+    import pytest
+
+    reason = browser_unavailable()
+    for item in items:
+        if folder in item.path.parents:
+            for mark in (pytest.mark.browser, *marks):
+                item.add_marker(mark)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))

@@ -22,17 +22,13 @@ import pytest
 from tests.browser.server import (
     EXCEPTION,
     Server,
-    browser_unavailable,
-    find_chromium,
-    launch_chromium,
+    mark_browser_folder,
     offsite,
     parse_step,
     train_state,
 )
 
 HERE = Path(__file__).resolve().parent
-CHROMIUM = find_chromium()
-SKIP = browser_unavailable()  # the only reason the journeys may skip
 VIEWPORTS = {"1024x768": (1024, 768), "1280x800": (1280, 800)}
 
 SHOTS = pytest.StashKey[Path]()
@@ -47,12 +43,7 @@ RESET = "↺ Reset"
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.journey)
-            if SKIP:
-                item.add_marker(pytest.mark.skip(reason=SKIP))
+    mark_browser_folder(items, HERE, pytest.mark.journey)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -113,25 +104,13 @@ def journey_server(request, tmp_path_factory):
     check_outbound(srv)
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright  # present: SKIP is None here
-
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw, CHROMIUM)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture(params=list(VIEWPORTS), scope="module")
 def viewport(request) -> str:
     return request.param
 
 
 @pytest.fixture
-def open_page(chromium, viewport, request):
+def open_page(chromium_browser, viewport, request):
     """``open_page()`` → a page in a fresh context at the journey's viewport. At teardown,
     every request of every such context must have gone to 127.0.0.1."""
     width, height = VIEWPORTS[viewport]
@@ -139,7 +118,7 @@ def open_page(chromium, viewport, request):
     contexts = []
 
     def make():
-        context = chromium.new_context(viewport={"width": width, "height": height})
+        context = chromium_browser.new_context(viewport={"width": width, "height": height})
         context.on("request", lambda r: requests.append(r.url))
         contexts.append(context)
         page = context.new_page()

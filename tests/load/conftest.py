@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.server import browser_unavailable
+from tests.browser.server import mark_browser_folder
 
 HERE = Path(__file__).resolve().parent
-SKIP = browser_unavailable()
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.load)
-            item.add_marker(pytest.mark.browser)
-            if SKIP:
-                item.add_marker(pytest.mark.skip(reason=SKIP))
+    mark_browser_folder(items, HERE, pytest.mark.load)
