@@ -75,7 +75,8 @@ EXPERIMENTS: dict[str, Experiment] = {
             "The same RNN with W_hh scaled to spectral radius 1.5, plain SGD and no clipping.",
             "The gradient norm (log scale) climbs by orders of magnitude within a few dozen "
             "steps, then the loss becomes inf: the NaN guard stops the run and returns the "
-            "model to its last finite state. The cliff view shows why: the loss is a wall "
+            "model to the last step that was still in line with the run (step 1: the steps "
+            "after it were already blowing up). The cliff view shows why: the loss is a wall "
             "along the scale of W_hh.",
         ),
         Experiment(

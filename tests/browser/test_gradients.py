@@ -49,7 +49,12 @@ JS_ALL_DONE = (
 def section_fit(page) -> str:
     """The legend of section 1's fitted line ("fit: ×0.46 per step back"): only that chart
     has one."""
-    (fit,) = [t for t in page.evaluate(JS_LEGENDS) if t.startswith("fit:")]
+    for _ in range(100):  # while a rerun replaces the chart, the old one may still be there
+        fits = [t for t in page.evaluate(JS_LEGENDS) if t.startswith("fit:")]
+        if len(fits) == 1:
+            break
+        page.wait_for_timeout(100)
+    (fit,) = fits
     return fit
 
 
