@@ -538,9 +538,8 @@ def live() -> None:
     if current is None:
         return
     # Draw what there is first (charts never sit faded while the slice trains), then train
-    # for one redraw's worth (ui.run.slice_seconds): what is on screen is never far behind.
+    # for what is left of the redraw period (ui.run.slice_seconds).
     began = time.perf_counter()
-    last = state.TRAIN_CYCLE.get({"draw": 0.05, "end": None})
     # drawing is heavy pure Python: it takes its turn with the training chunks of every
     # session (ui/fairshare.py), so the server's event loop never competes with ten busy
     # threads for the GIL (measured: health checks took up to 3 s with ten sessions drawing)
@@ -549,11 +548,8 @@ def live() -> None:
     drawn = time.perf_counter() - began
     if current.state == "running":
         current.mark_shown()  # a Pause comes back to this frame
-        # one redraw's worth of training: a Pause lands at most that far past the frame
-        gap = began - last["end"] if last["end"] is not None else 0.05
-        current.advance(slice_seconds(drawn, gap, LIMITS))
+        current.advance(slice_seconds(drawn, LIMITS))
         publish_run(task_name, current)
-    state.TRAIN_CYCLE.set({"draw": drawn, "end": time.perf_counter()})
     if current.state != state.TRAIN_PAGE_STATE.get():
         # The run stopped (done, diverged) since the page was drawn: draw it again, to stop
         # the timer and show the outcome with the page's buttons. Checked on every cycle,

@@ -20,7 +20,7 @@ class Limits:
     max_hidden: int = 256  # RNNX_MAX_HIDDEN: largest hidden size a user may pick
     max_steps: int = 20_000  # RNNX_MAX_STEPS: step budget ceiling of one run
     max_seconds: float = 600.0  # RNNX_MAX_SECONDS: training seconds of one run
-    slice_seconds: float = 0.2  # RNNX_SLICE_SECONDS: longest training slice between redraws
+    slice_seconds: float = 0.4  # RNNX_SLICE_SECONDS: longest training slice between redraws
     redraw_seconds: float = 0.5  # RNNX_REDRAW_SECONDS: fragment period (≤ 2 redraws/s)
     history_rows: int = 4000  # RNNX_HISTORY_ROWS: metric rows kept per run (thinned beyond)
     snapshots: int = 40  # RNNX_SNAPSHOTS: probe snapshots kept per run (thinned beyond)

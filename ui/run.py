@@ -20,10 +20,11 @@ So a retune that raises the budget reopens a "done" run, a resume after a diverg
 it "paused", and a divergence or the budget stops a "running" one, with nothing to keep in
 sync. ``run.reason`` is derived the same way.
 
-Slicing (:func:`slice_seconds`): the page draws, then trains one slice, then draws again; what
-the user sees while a slice trains is the frame drawn before it, so a Pause lands at most one
-slice (plus one chunk) after the step on screen. Slices are therefore kept as short as one
-redraw (draw + round trip), within 0.1–0.4 s.
+Slicing (:func:`slice_seconds`): the browser asks for a frame every redraw period; the page
+draws, then trains for what is left of the period. What the user sees while a slice trains is
+the frame drawn before it, so Pause comes back to that frame (:meth:`TrainingRun.pause` with
+``back_to``, from the bookmarks :meth:`TrainingRun.mark_shown` keeps): the slice's length
+decides how much of the wall time trains, not where a Pause lands.
 
 Memory stays bounded however long a session trains: when a log or the snapshot list is full,
 every other row is dropped and only every 2nd (4th, 8th…) step is recorded from then on.
@@ -47,33 +48,23 @@ from ui.limits import Limits
 
 STATES = ("ready", "running", "paused", "done", "diverged")
 CHUNK_SECONDS = 0.05  # the longest a Pause waits for training to stop
-SLICE_MIN = 0.1  # seconds: the shortest slice (a fast redraw still trains ≥ 2/3 of the time)
-SLICE_MAX = 0.4  # seconds: the longest slice, so a Pause lands ≤ 0.4 s after the screen
+SLICE_MIN = 0.1  # seconds: the shortest slice, however slow the redraw
+ROUND_TRIP = 0.05  # seconds: a frame's trip to the browser and the next request's back
 
 
-def slice_seconds(draw_seconds: float, gap_seconds: float, limits: Limits | None = None) -> float:
-    """How long the live fragment should train between two redraws.
+def slice_seconds(draw_seconds: float, limits: Limits) -> float:
+    """How long the live fragment trains after drawing a frame: what is left of the redraw
+    period (``limits.redraw_seconds``) after the drawing and a round trip, between SLICE_MIN
+    and ``limits.slice_seconds``. Non-finite or negative ``draw_seconds`` count as 0.
 
-    ``draw_seconds``: the last redraw's server time; ``gap_seconds``: the time between the end
-    of the last cycle and the start of this one (the browser's round trip and Streamlit's
-    scheduling; capped at 1 s). The slice equals one redraw's worth, ``draw + gap``, clamped
-    to [SLICE_MIN, SLICE_MAX] (0.1–0.4 s; ``limits.slice_seconds`` lowers the ceiling if it is
-    below 0.4 s and above 0.1 s). Non-finite or negative inputs count as 0.
-
-    Why: the frame on screen while a slice trains was drawn before the slice, and a Pause
-    stops training at the next chunk (≤ CHUNK_SECONDS), so the steps between what the user
-    saw and where the model stops are at most one slice + one chunk — about one redraw's worth
-    of training. The cost: about half the wall time trains when a redraw takes 0.1–0.4 s
-    (slice / (slice + draw + gap)); more when the redraw is cheaper than SLICE_MIN.
-    """
-    parts = []
-    for x in (draw_seconds, min(gap_seconds, 1.0)):
-        x = float(x)
-        parts.append(x if math.isfinite(x) and x > 0 else 0.0)
-    ceiling = SLICE_MAX
-    if limits is not None and SLICE_MIN < limits.slice_seconds < SLICE_MAX:
-        ceiling = limits.slice_seconds
-    return min(max(sum(parts), SLICE_MIN), ceiling)
+    With the defaults (a frame every 0.5 s, slices of at most 0.4 s) a redraw that takes
+    0.05 s leaves a 0.4 s slice: most of the wall time trains, at a frame rate headless
+    Chromium on two cores keeps up with (faster, it fell behind and the screen lagged the
+    run by up to 1.5 s)."""
+    draw = float(draw_seconds)
+    draw = draw if math.isfinite(draw) and draw > 0 else 0.0
+    ceiling = max(limits.slice_seconds, SLICE_MIN)
+    return min(max(limits.redraw_seconds - draw - ROUND_TRIP, SLICE_MIN), ceiling)
 
 
 SHOWN_FRAMES = 8  # frames a Pause can come back to (a busy browser lags one or two)

@@ -168,7 +168,6 @@ LAB = Slot("lab", "the Gradient lab's experiment: {'key': experiment key, 'runs'
 
 # ----------------------------------------------------------------------------- train page
 
-TRAIN_CYCLE = Slot("train_cycle", "the Train page's last redraw: its duration and end time")
 TRAIN_FULL_RERUN = Slot("train_full_rerun", "a callback inside the live fragment needs the page")
 TRAIN_PENDING = Slot("train_pending", "(task, config) for the widgets, set before they draw")
 TRAIN_NOTICE = Slot("train_notice", "a message the Train page shows once after a rerun")

@@ -211,19 +211,18 @@ def test_gradient_through_time_is_kept_per_step_for_the_lab():
 # ----------------------------------------------------------------------------- issue 13
 
 
-def test_slice_seconds_is_one_redraw_within_bounds():
-    """Break 12: a slice is one redraw's worth (draw + round trip), 0.1–0.4 s, so a Pause
-    lands at most one redraw after the frame on screen (it was up to 1.5 s of training)."""
-    from ui.run import SLICE_MAX, SLICE_MIN, slice_seconds
+def test_a_slice_fills_what_is_left_of_the_redraw_period():
+    from ui.run import ROUND_TRIP, SLICE_MIN, slice_seconds
 
-    assert (SLICE_MIN, SLICE_MAX) == (0.1, 0.4)
-    assert slice_seconds(0.2, 0.05) == pytest.approx(0.25)  # one redraw's worth
-    assert slice_seconds(0.01, 0.0) == SLICE_MIN  # a cheap redraw: still 2/3 training
-    assert slice_seconds(1.2, 0.3) == SLICE_MAX  # a slow redraw: capped (the old rule: 1.5 s)
-    assert slice_seconds(0.1, 30.0) == SLICE_MAX  # the gap counts at most 1 s
-    assert slice_seconds(float("nan"), -1.0) == SLICE_MIN
-    assert slice_seconds(0.3, 0.0, Limits(slice_seconds=0.2)) == pytest.approx(0.2)
-    assert slice_seconds(0.3, 0.0, Limits(slice_seconds=5.0)) == pytest.approx(0.3)
+    limits = Limits()
+    assert (limits.redraw_seconds, limits.slice_seconds) == (0.5, 0.4)
+    assert slice_seconds(0.05, limits) == pytest.approx(0.5 - 0.05 - ROUND_TRIP)
+    assert slice_seconds(0.0, limits) == pytest.approx(0.4)  # capped by slice_seconds
+    assert slice_seconds(0.6, limits) == SLICE_MIN  # a slow redraw still trains a little
+    assert slice_seconds(float("nan"), limits) == pytest.approx(0.4)
+    assert slice_seconds(-1.0, limits) == pytest.approx(0.4)
+    short = Limits(redraw_seconds=0.2, slice_seconds=0.4)
+    assert slice_seconds(0.05, short) == pytest.approx(0.2 - 0.05 - ROUND_TRIP)
 
 
 def test_a_pause_during_the_live_loop_stops_within_one_redraw(tiny):
@@ -245,7 +244,7 @@ def test_a_pause_during_the_live_loop_stops_within_one_redraw(tiny):
             shown.append(run.view().steps)
             time.sleep(0.1)  # drawing
             draw = time.perf_counter() - t0
-            s = slice_seconds(draw, 0.02)
+            s = slice_seconds(draw, Limits())
             t1 = time.perf_counter()
             run.advance(s)
             timings.append((s, time.perf_counter() - t1))
@@ -259,8 +258,8 @@ def test_a_pause_during_the_live_loop_stops_within_one_redraw(tiny):
     assert not worker.is_alive() and run.state == "paused"
     rate = run.steps_per_second()
     overshoot = run.steps - on_screen
-    # the slice is 0.12 s: at most that plus one chunk of training (and scheduling slack)
-    assert overshoot <= rate * (slice_seconds(0.1, 0.02) + CHUNK_SECONDS) * 1.5 + 10, overshoot
+    # at most one slice plus one chunk of training (and scheduling slack)
+    assert overshoot <= rate * (slice_seconds(0.1, Limits()) + CHUNK_SECONDS) * 1.5 + 10, overshoot
     assert run.view().steps == run.steps  # after Pause, what is drawn is the model's step
 
 
