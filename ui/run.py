@@ -334,17 +334,6 @@ class TrainingRun:
             return "running"
         return "paused" if self._touched else "ready"
 
-    @state.setter
-    def state(self, value: str) -> None:
-        """Compatibility: "running" is :meth:`start`, "paused" is :meth:`pause` (and makes a
-        fresh run "paused", e.g. a loaded model). Other states come from the trainer."""
-        if value == "running":
-            self.start()
-        elif value == "paused":
-            self._running, self._touched = False, True
-        else:
-            raise ValueError(f"state {value!r} is derived from the trainer and cannot be set")
-
     @property
     def reason(self) -> str | None:
         state = self.state

@@ -280,10 +280,8 @@ def test_the_run_state_is_derived_from_the_trainer(tiny):
     assert run.state == "done" and "20" in run.reason
     run.retune(steps=30)  # a raised budget reopens it, with nothing else to update
     assert run.state == "paused"
-    run.state = "running"  # compatibility setter: Start
-    assert run.state == "running"
-    with pytest.raises(ValueError):
-        run.state = "done"
+    with pytest.raises(AttributeError):
+        run.state = "done"  # derived: nothing can set it out of step with the trainer
     fresh = make_run(tiny)
     fresh.advance(0, max_steps=1)  # a Step: no longer "ready"
     assert fresh.state == "paused"
