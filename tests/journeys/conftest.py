@@ -403,3 +403,18 @@ def share_link(page) -> str:
         sidebar.get_by_text("Share this view").first.click()
     code.first.wait_for(timeout=10_000)
     return code.first.inner_text().strip()
+
+
+def open_experiment(page, base: str, key: str, runs: int, timeout: float = 240) -> None:
+    """Open ``/gradients?experiment=key`` and wait until all ``runs`` runs have ended (each
+    run's progress reads "… steps — done" or "— diverged")."""
+    page.goto(f"{base}/gradients?experiment={key}")
+    arrive(page, "Gradient lab")
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('[data-testid=\"stProgress\"]')]"
+        ".some(b => (b.innerText.match(/steps — /g) || []).length === n)",
+        arg=runs,
+        timeout=timeout * 1000,
+        polling=500,
+    )
+    settle(page)

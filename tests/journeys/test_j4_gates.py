@@ -9,9 +9,9 @@ import re
 import pytest
 
 from tests.journeys.conftest import (
-    arrive,
     lines_with,
     no_exception,
+    open_experiment,
     pick,
     section_text,
     settle,
@@ -37,15 +37,7 @@ def finished(page) -> bool:
 
 def test_run_to_inspect_drives_the_sections(tab, journey_server, shoot, note):
     page = tab
-    page.goto(f"{journey_server.url}/gradients?experiment=gates")
-    arrive(page, "Gradient lab")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stProgress\"]')]"
-        ".some(b => (b.innerText.match(/steps — /g) || []).length === 3)",
-        timeout=240_000,
-        polling=500,
-    )
-    settle(page)
+    open_experiment(page, journey_server.url, "gates", runs=3, timeout=240)
     no_exception(page, "Gradient lab, experiment finished")
     note(page.locator('[data-testid="stProgress"]').first.inner_text().replace("\n", " "))
     shoot(page, "0-finished")

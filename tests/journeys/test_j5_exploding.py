@@ -8,11 +8,10 @@ import re
 import pytest
 
 from tests.journeys.conftest import (
-    arrive,
     lines_with,
     no_exception,
+    open_experiment,
     section_text,
-    settle,
 )
 
 RUN = "RNN, ρ = 1.5, no clipping"
@@ -45,15 +44,7 @@ def tab(open_page):
 
 def test_the_explosion_is_drawn(tab, journey_server, shoot, note):
     page = tab
-    page.goto(f"{journey_server.url}/gradients?experiment=exploding")
-    arrive(page, "Gradient lab")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stProgress\"]')]"
-        ".some(b => /steps — /.test(b.innerText))",
-        timeout=120_000,
-        polling=500,
-    )
-    settle(page)
+    open_experiment(page, journey_server.url, "exploding", runs=1, timeout=120)
     no_exception(page, "Gradient lab, exploding experiment over")
     shoot(page, "over")
 

@@ -21,8 +21,13 @@ from tests.journeys.conftest import (
     train_state,
     wait_progress,
 )
+from ui.limits import Limits
+from ui.run import CHUNK_SECONDS
 
-SLACK_SECONDS = 0.5  # about one redraw's worth of training
+# One redraw's worth of training, as the page defines it: the longest slice between two
+# frames plus the chunk that may run over it; ×1.3 for the progress text's steps/s being a
+# running average (a frame may train a little faster than it)
+SLACK_SECONDS = (Limits().slice_seconds + CHUNK_SECONDS) * 1.3
 
 
 @pytest.fixture
