@@ -291,7 +291,12 @@ with main:
 
 def figures(v: RunView, snap) -> dict[str, object]:
     """Every live chart of a run view (and the probe at snapshot ``snap``), by name: what the
-    page draws and what the export bundle saves."""
+    export bundle saves."""
+    return fast_figures(v) | detail_figures(v, snap)
+
+
+def fast_figures(v: RunView) -> dict[str, object]:
+    """The charts redrawn with every frame (FAST), by name."""
     cols, evals = v.columns, v.evals
     steps = cols["step"]
     classifier = built.output_kind.startswith("class")
@@ -334,9 +339,6 @@ def figures(v: RunView, snap) -> dict[str, object]:
         ),
         v.events,
     )
-    figs["param_grads"] = charts_train.param_grad_chart(
-        steps, {n: cols[f"grad:{n}"] for n in v.param_names}
-    )
     relu = v.config.cell == "rnn" and v.config.activation == "relu"
     figs["spectrum"] = charts_train.spectrum_chart(
         steps,
@@ -345,13 +347,25 @@ def figures(v: RunView, snap) -> dict[str, object]:
         threshold=1.0,
         threshold_label="1/γ = 1 (relu: slope 1)" if relu else "1/γ = 1 (tanh)",
     )
+    return figs
+
+
+def detail_figures(v: RunView, snap) -> dict[str, object]:
+    """The slower charts (per-parameter gradients, the probe over training and its hidden
+    state at snapshot ``snap``), by name."""
+    cols = v.columns
+    figs = {
+        "param_grads": charts_train.param_grad_chart(
+            cols["step"], {n: cols[f"grad:{n}"] for n in v.param_names}
+        )
+    }
     snap_steps = np.array([s.step for s in v.snapshots])
     if built.output_kind == "class_per_sequence":
         probs = np.stack([s.outputs[-1] for s in v.snapshots])
         figs["probe"] = charts_train.probe_chart(
             snap_steps, probs, built.class_names, mark_step=snap.step
         )
-    elif not classifier:
+    elif not built.output_kind.startswith("class"):
         values = np.array([float(s.outputs[-1, 0]) for s in v.snapshots])
         truth = probe.truth if isinstance(probe.truth, float) else None
         figs["probe"] = charts_train.probe_value_chart(
@@ -389,7 +403,7 @@ def draw(v: RunView, saved: TrainingRun) -> None:
             st.info("Press **Start** to train, or **Step** for one step at a time.")
         return
     save_buttons(saved, LINK)
-    figs = figures(v, v.snapshots[-1])
+    figs = fast_figures(v)
     place(figs, [n for n in FAST if n in figs])
 
 
@@ -407,7 +421,7 @@ def draw_details(v: RunView) -> None:
     follow = state.widget_value(FOLLOW, True)
     chosen = None if follow else state.widget_value("snapshot")
     snap = snaps[snap_steps.index(chosen)] if chosen in snap_steps else snaps[-1]
-    figs = figures(v, snap)
+    figs = detail_figures(v, snap)
     right_col = place(figs, ["param_grads"])[1]
     with right_col:
         if len(snaps) > 1:
