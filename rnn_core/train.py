@@ -213,11 +213,15 @@ class Trainer:
 
     def rewind(self, mark: dict) -> None:
         """Go back to a :meth:`bookmark` taken earlier by this trainer (the history of the
-        steps since stays; the caller decides what to forget)."""
+        steps since stays; the caller decides what to forget). The settings stay the current
+        ones: a retune after the bookmark is the user's choice, not part of the path."""
+        config = self.config
         for k, v in mark["params"].items():
             np.copyto(self.model.params[k], v)
         for k, v in copy.deepcopy({k: v for k, v in mark.items() if k != "params"}).items():
             setattr(self, k, v)
+        self.config = config
+        self.optimizer.lr = config.lr
 
     # --------------------------------------------------------------------- settings
 

@@ -441,13 +441,7 @@ class TrainingRun:
             if undone <= 0:
                 return 0
             self.trainer.rewind(mark)
-            while self._shown and self._shown[-1][0] > step:
-                self._shown.pop()
-            self.log.rewind(step)
-            self.snapshots.items = [s for s in self.snapshots.items if s.step <= step]
-            if not self.snapshots.items or self.snapshots.items[-1].step != step:
-                self._snap()
-            self.version += 1
+            self._forget_after(step)
             return undone
 
     def set_probe(self, probe: np.ndarray) -> None:
@@ -550,12 +544,19 @@ class TrainingRun:
         record = {**self.trainer.divergence, "config": self.config}
         self.divergences.append(record)
         back = record["returned_to"]
-        if not self.keep_diverged_steps:
-            self.log.rewind(back)
-        self.snapshots.items = [s for s in self.snapshots.items if s.step <= back]
-        if not self.snapshots.items or self.snapshots.items[-1].step != back:
-            self._snap()
+        self._forget_after(back, keep_log=self.keep_diverged_steps)
         self.log.event(back, f"diverged at step {record['step']}; back to step {back}")
+
+    def _forget_after(self, step: int, keep_log: bool = False) -> None:
+        """The model went back to ``step`` (a Pause, a divergence): the frames a Pause could
+        return to, the snapshots and (unless ``keep_log``) the log forget the steps after it."""
+        while self._shown and self._shown[-1][0] > step:
+            self._shown.pop()
+        if not keep_log:
+            self.log.rewind(step)
+        self.snapshots.items = [s for s in self.snapshots.items if s.step <= step]
+        if not self.snapshots.items or self.snapshots.items[-1].step != step:
+            self._snap()
         self.version += 1
 
     def _settle(self) -> None:

@@ -419,3 +419,21 @@ def test_pause_goes_back_to_the_frame_the_browser_was_showing(tiny):
     run.start()
     run.advance(0.0, max_steps=3)
     assert run.pause(back_to=None) == 0 and run.steps == 23  # a plain pause keeps its steps
+
+
+def test_a_divergence_forgets_the_frames_after_the_step_it_returned_to():
+    """A Pause must never go back to a frame of the path a divergence threw away."""
+    task = load_task("sentiment")
+    config = dataclasses.replace(
+        task.default_config, cell="rnn", activation="relu", optimizer="sgd", lr=500.0, clip="none"
+    )
+    run = TrainingRun(task, config, task.encoder.encode(task.example), Limits())
+    run.start()
+    for _ in range(5):
+        run.advance(0.0, max_steps=1)
+        run.mark_shown()
+        if run.state == "diverged":
+            break
+    assert run.state == "diverged"
+    back = run.divergences[-1]["returned_to"]
+    assert all(step <= back for step, _ in run._shown)

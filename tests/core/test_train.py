@@ -332,3 +332,16 @@ def test_a_bookmark_rewinds_the_trainer_to_go_on_exactly_as_before(token_task, o
     assert again == first
     for k, v in params.items():
         np.testing.assert_array_equal(t.model.params[k], v)
+
+
+def test_a_rewind_keeps_the_settings_changed_since_the_bookmark(token_task):
+    """Going back to a bookmark returns the weights and the data order, not the settings:
+    a learning rate the user changed after it stays (the page's widgets show it)."""
+    t = Trainer(TrainConfig(cell="gru", hidden_size=8, lr=0.01, steps=40), token_task)
+    t.step(2)
+    mark = t.bookmark()
+    t.step(3)
+    t.retune(lr=0.002)
+    t.rewind(mark)
+    assert t.step_count == 2
+    assert t.config.lr == 0.002 and t.optimizer.lr == 0.002
