@@ -10,7 +10,6 @@ import streamlit as st
 from ui import charts, charts_lab, state
 from ui.controls import (
     compare_settings,
-    config_from_compare,
     seed_compare,
     seed_widgets,
     setting_widget,
@@ -21,7 +20,7 @@ from ui.fairshare import shared_gate
 from ui.inputs import read_example, read_text
 from ui.limits import Limits
 from ui.run import TrainingRun
-from ui.settings import BY_KEY, snap
+from ui.settings import BY_KEY, read_settings, snap
 from ui.share import share_box
 from ui.state import get_task
 
@@ -118,8 +117,8 @@ steps = setting_widget(BY_KEY["steps"], LIMITS, c1, label="Steps for both")
 seed = setting_widget(BY_KEY["seed"], LIMITS, c2, label="Seed for both")
 try:
     base = built.default_config
-    config_a = config_from_compare(base, values_a)
-    config_b = config_from_compare(base, values_b)
+    config_a = read_settings(base, values_a)
+    config_b = read_settings(base, values_b)
     config_a = dataclasses.replace(config_a, steps=int(steps), seed=int(seed))
     config_b = dataclasses.replace(config_b, steps=int(steps), seed=int(seed))
 except ValueError as e:

@@ -71,15 +71,10 @@ def apply_fix(changes: dict, continues: bool) -> None:
         RUN.pop()  # a fresh run on the next rerun, started at once
         state.TRAIN_START.set(True)
         return
-    config = read_settings(run.config, current_values(run.config))
+    config = read_settings(run.config, values)  # the fix as the widgets now show it
     run.retune(**{TRAIN_KEYS[k]: getattr(config, TRAIN_KEYS[k]) for k in values})
     run.resume_after_divergence()
     run.start()
-
-
-def current_values(base) -> dict:
-    defaults = widget_values(base)
-    return {k: state.widget_value(k, defaults[k]) or defaults[k] for k in TRAIN_KEYS}
 
 
 def live_changes(run: TrainingRun, wanted) -> dict:

@@ -19,7 +19,6 @@ from ui.settings import (
     COMPARE_KEYS,
     SETTINGS,
     Setting,
-    read_settings,
     widget_values,
 )
 
@@ -199,8 +198,3 @@ def compare_settings(side: str, limits) -> dict:
 def seed_compare(side: str, config, limits, overwrite: bool = False) -> list[str]:
     """Like :func:`seed_widgets` for one side of the comparison."""
     return seed_widgets(config, overwrite, limits, keys=COMPARE_KEYS, prefix=f"{side}_")
-
-
-def config_from_compare(base, values: dict):
-    """``base`` with one side's compare settings applied."""
-    return read_settings(base, values)

@@ -44,6 +44,12 @@ LOSS_UP = 3.0  # broken: the recent batch loss is above this × the run's first 
 SIGMA_LIMIT = 50.0  # broken: σ_max(W_hh) above this and SIGMA_GROWTH × its first value…
 SIGMA_GROWTH = 10.0
 SIGMA_HUGE = 1000.0  # …or above this at all (no working recurrent layer has such a W_hh)
+CLIP_WHY = {  # clipping modes that let a huge gradient through, and why
+    "none": "Clipping is off, so one exploding gradient (the cliff of Pascanu et al.) throws "
+    "the weights away.",
+    "value": "Per-element clipping does not bound the size of the update: a huge gradient "
+    "still moves every weight by the limit.",
+}
 RADIUS_LIMIT = 1.2  # an initial spectral radius above this makes the state grow
 EDGE = 10  # rows compared at each end of the run (first / last), at most a quarter each
 CHANCE_BAND = 0.1  # "at chance": the test accuracy within this of 1/classes
@@ -165,19 +171,10 @@ def _setting_causes(config: TrainConfig, what: str) -> list[Cause]:
                 (Fix(_label(f"Learning rate → {lower:g}"), {"lr": lower}),),
             )
         )
-    if config.clip == "none":
+    if config.clip in CLIP_WHY:
         causes.append(
             Cause(
-                "Clipping is off, so one exploding gradient (the cliff of Pascanu et al.) "
-                "throws the weights away.",
-                (Fix("Clip the gradient norm at 5", {"clip": "norm", "clip_value": 5.0}),),
-            )
-        )
-    elif config.clip == "value":
-        causes.append(
-            Cause(
-                "Per-element clipping does not bound the size of the update: a huge gradient "
-                "still moves every weight by the limit.",
+                CLIP_WHY[config.clip],
                 (Fix("Clip the gradient norm at 5", {"clip": "norm", "clip_value": 5.0}),),
             )
         )

@@ -67,9 +67,7 @@ def seed(key: str, value, overwrite: bool = False) -> None:
     and the URL does not set it, or always with ``overwrite`` (a task change, a one-click
     fix, "recommended settings")."""
     if overwrite or (key not in st.session_state and key not in st.query_params):
-        st.session_state[key] = value
-    if overwrite:
-        st.session_state.setdefault(KEPT, {})[key] = value
+        st.session_state[key] = value  # a carried widget keeps it too (carry reads it here)
 
 
 def carry(key: str, default) -> None:
