@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.browser.server import parse_step
 from tests.journeys.conftest import (
     PAUSE,
     RESUME,
@@ -23,6 +24,25 @@ from tests.journeys.conftest import (
 )
 from ui.limits import Limits
 from ui.run import CHUNK_SECONDS
+
+# Runs in the page: at the moment the browser handles the Pause click (capture phase, before
+# Streamlit sees it), note the visible progress text and the hidden "step on screen" widget's
+# value, which the click sends to the server. The test's own reading can be a frame or two
+# older than the click: Playwright's click waits behind the renderer's redraw work.
+JS_WATCH_CLICK = """
+(pause) => {
+    window.__atClick = null;
+    document.addEventListener('click', (e) => {
+        const b = e.target.closest('button');
+        if (!b || window.__atClick !== null || b.innerText.trim() !== pause) return;
+        const visible = (x) => x.offsetParent !== null;
+        const bar = [...document.querySelectorAll('[data-testid="stProgress"]')].find(visible);
+        const held = document.querySelector('.st-key-shown_step input');
+        window.__atClick = {progress: bar ? bar.innerText : null,
+                            held: held ? held.value : null};
+    }, true);
+}
+"""
 
 # One redraw's worth of training, as the page defines it: the longest slice between two
 # frames plus the chunk that may run over it; ×1.3 for the progress text's steps/s being a
@@ -43,7 +63,8 @@ def test_pause_stops_where_the_screen_was(tab, journey_server, shoot, note):
     time.sleep(2.5)
     state = wait_progress(page, lambda s: steps_per_second(s["progress"]), "a steps/s figure", 30)
     rate = steps_per_second(state["progress"])
-    shown = train_state(page)  # what is on screen right before the click
+    page.evaluate(JS_WATCH_CLICK, PAUSE)
+    before = train_state(page)["step"]  # the test's last look before it clicks
     clicked = time.perf_counter()
     # force: a person clicks at once; Playwright would otherwise wait for the button to be
     # "stable" while every redraw re-renders it (measured: the click landed ~2 s late)
@@ -57,16 +78,22 @@ def test_pause_stops_where_the_screen_was(tab, journey_server, shoot, note):
     page.wait_for_timeout(1000)
     assert train_state(page)["step"] == after, "the step moved after the pause"
     model_step = sidebar_steps(page)
-    overshoot = after - shown["step"]
+    at_click = page.evaluate("() => window.__atClick")
+    assert at_click is not None, "the page never saw the Pause click"
+    shown = parse_step(at_click["progress"])
+    held = int(float(at_click["held"].replace(",", "")))
+    overshoot = after - shown
     allowed = max(1, round(rate * SLACK_SECONDS))
     note(
-        f"on screen {shown['step']} at the click, paused at {after} (sidebar {model_step}); "
+        f"test's last look {before}; on screen {shown} at the click (hidden widget {held}), "
+        f"paused at {after} (sidebar {model_step}); "
         f"overshoot {overshoot} steps = {overshoot / rate:.2f} s at {rate:.0f} steps/s "
         f"(allowed {allowed}); Resume shown {answered:.2f} s after the click"
     )
     shoot(page, "paused")
     assert model_step == after, f"the progress says {after}, the model has {model_step}"
+    assert held == shown, f"the click sent step {held}, the screen showed {shown}"
     assert 0 <= overshoot <= allowed, (
-        f"paused at {after}, {overshoot} steps past the {shown['step']} on screen at the "
+        f"paused at {after}, {overshoot} steps past the {shown} on screen at the "
         f"click ({overshoot / rate:.2f} s at {rate:.0f} steps/s; allowed {allowed})"
     )
