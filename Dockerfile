@@ -11,7 +11,7 @@ FROM python:3.11-slim
 # one, a headless server listening on 0.0.0.0 asks checkip.amazonaws.com for its external IP
 # at start, only to print an "External URL". No file watcher: the code does not change
 # under a hosted server, and watching it costs CPU. The allocator and BLAS settings are the
-# ones ui/runtime.py applies per process (mallopt, threadpoolctl), here from the first
+# ones ui/services/runtime.py applies per process (mallopt, threadpoolctl), here from the first
 # allocation on: glibc reads MALLOC_*_ at start, OpenBLAS reads its thread count at load.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -25,7 +25,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     OPENBLAS_NUM_THREADS=1 \
     OMP_NUM_THREADS=1
 
-# Hosted limits (ui/limits.py), one per variable; unset = the default shown. Set them here
+# Hosted limits (ui/services/limits.py), one per variable; unset = the default shown. Set them here
 # or with `docker run -e`:
 # ENV RNNX_MAX_HIDDEN=256         largest hidden size a user may pick
 # ENV RNNX_MAX_STEPS=20000        step budget ceiling of one run

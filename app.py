@@ -7,7 +7,7 @@ canonical link. Streamlit serves its default page only at the root, so a shared
 
 import streamlit as st
 
-from ui.runtime import configure_process
+from ui.services.runtime import configure_process
 
 configure_process()  # one BLAS thread, calmer malloc: once per server process
 st.set_page_config(page_title="RNN Explorer", page_icon="🔁", layout="wide")

@@ -7,8 +7,8 @@ import math
 
 import streamlit as st
 
-from ui import charts, charts_lab, state
-from ui.controls import (
+from ui.glue import state
+from ui.glue.controls import (
     compare_settings,
     seed_compare,
     seed_widgets,
@@ -16,13 +16,14 @@ from ui.controls import (
     task_picker,
     valid_task,
 )
-from ui.fairshare import shared_gate
-from ui.inputs import read_example, read_text
-from ui.limits import Limits
-from ui.run import TrainingRun
-from ui.settings import BY_KEY, read_settings, snap
-from ui.share import share_box
-from ui.state import get_task
+from ui.glue.share import share_box
+from ui.glue.state import get_task
+from ui.services.fairshare import shared_gate
+from ui.services.limits import Limits
+from ui.services.run import TrainingRun
+from ui.services.settings import BY_KEY, read_settings, snap
+from ui.views import charts, charts_lab
+from ui.views.inputs import read_example, read_text
 
 PAIR = state.COMPARE  # {"task", "configs": (A, B), "runs": {"A": run, "B": run}}
 SHARED = ("steps", "seed")  # settings both sides share, unprefixed in the URL

@@ -5,9 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from rnn_core import probes
-from ui import analysis, charts, html
-from ui.controls import task_picker, url_bind
-from ui.inputs import (
+from ui.glue.controls import task_picker, url_bind
+from ui.glue.sidebar import model_summary
+from ui.glue.state import carry, forget, get_task, seed, session_model, widget_value
+from ui.services.settings import url_number_ok
+from ui.views import analysis, charts, html
+from ui.views.inputs import (
     MAX_CHARS,
     MAX_TOKENS,
     compare_placeholder,
@@ -16,9 +19,6 @@ from ui.inputs import (
     read_example,
     read_text,
 )
-from ui.settings import url_number_ok
-from ui.sidebar import model_summary
-from ui.state import carry, forget, get_task, seed, session_model, widget_value
 
 # Bound widgets put their displayed option in the URL, so options are short words.
 ORDERS = ("index", "final", "clustered")  # probes.unit_order methods

@@ -12,15 +12,16 @@ from streamlit.errors import StreamlitAPIException
 from rnn_core import lab, probes
 from rnn_core.gradcheck import check_model_gradients
 from rnn_core.model import recurrent_blocks
-from ui import charts_lab, state
-from ui.experiments import EXPERIMENTS, Experiment, lab_run
-from ui.fairshare import shared_gate
-from ui.limits import Limits
-from ui.models import SessionModel
-from ui.run import TrainingRun
-from ui.share import share_box
-from ui.sidebar import model_summary
-from ui.state import current_task, get_task, session_model
+from ui.glue import state
+from ui.glue.models import SessionModel
+from ui.glue.share import share_box
+from ui.glue.sidebar import model_summary
+from ui.glue.state import current_task, get_task, session_model
+from ui.services.experiments import EXPERIMENTS, Experiment, lab_run
+from ui.services.fairshare import shared_gate
+from ui.services.limits import Limits
+from ui.services.run import TrainingRun
+from ui.views import charts_lab
 
 LIMITS, _ = Limits.from_env()
 BATCH = 32  # sequences in the batch the static views measure

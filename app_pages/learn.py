@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui.controls import url_bind
-from ui.inputs import read_example, read_text
-from ui.learn import backward_table, forward_table
-from ui.settings import url_number_ok
-from ui.sidebar import model_summary
-from ui.state import carry, current_task, forget, get_task, session_model, widget_value
+from ui.glue.controls import url_bind
+from ui.glue.sidebar import model_summary
+from ui.glue.state import carry, current_task, forget, get_task, session_model, widget_value
+from ui.services.settings import url_number_ok
+from ui.views.inputs import read_example, read_text
+from ui.views.learn import backward_table, forward_table
 
 K = 4  # units shown in the tables
 

@@ -8,19 +8,16 @@ import time
 import numpy as np
 import streamlit as st
 
-from ui import charts, charts_train, state
-from ui.bundle import bundle_filename, export_bundle
-from ui.controls import seed_widgets, task_picker, train_settings, valid_task
-from ui.diagnosis import Diagnosis, diagnose
-from ui.fairshare import shared_gate
-from ui.inputs import read_example, read_text
-from ui.limits import Limits
-from ui.run import RunView, TrainingRun, slice_seconds
-from ui.settings import LIVE_KEYS, TRAIN_KEYS, read_settings, snap, widget_values
-from ui.share import current_link
-from ui.sidebar import model_summary
-from ui.state import get_task, publish_run, session_model
-from ui.transfer import (
+from ui.glue import state
+from ui.glue.controls import seed_widgets, task_picker, train_settings, valid_task
+from ui.glue.share import current_link
+from ui.glue.sidebar import model_summary
+from ui.glue.state import get_task, publish_run, session_model
+from ui.services.fairshare import shared_gate
+from ui.services.limits import Limits
+from ui.services.run import RunView, TrainingRun, slice_seconds
+from ui.services.settings import LIVE_KEYS, TRAIN_KEYS, read_settings, snap, widget_values
+from ui.services.transfer import (
     UploadError,
     checkpoint_bytes,
     config_for,
@@ -28,6 +25,10 @@ from ui.transfer import (
     read_checkpoint,
     read_csv_task,
 )
+from ui.views import charts, charts_train
+from ui.views.bundle import bundle_filename, export_bundle
+from ui.views.diagnosis import Diagnosis, diagnose
+from ui.views.inputs import read_example, read_text
 
 RUN = state.TRAIN_RUN  # the session's one TrainingRun
 FOLLOW = "snapshot_follow"  # widget key: the replay follows the newest snapshot
@@ -547,10 +548,10 @@ def live() -> None:
     if current is None:
         return
     # Draw what there is first (charts never sit faded while the slice trains), then train
-    # for what is left of the redraw period (ui.run.slice_seconds).
+    # for what is left of the redraw period (ui.services.run.slice_seconds).
     began = time.perf_counter()
     # drawing is heavy pure Python: it takes its turn with the training chunks of every
-    # session (ui/fairshare.py), so the server's event loop never competes with ten busy
+    # session (ui/services/fairshare.py), so the server's event loop never competes with ten busy
     # threads for the GIL (measured: health checks took up to 3 s with ten sessions drawing)
     with shared_gate(LIMITS.train_slots).hold():
         draw(current.view(), current)

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from rnn_core.tasks import load_task
 from rnn_core.train import Trainer
-from ui.models import SessionModel, last_scores
+from ui.glue.models import SessionModel, last_scores
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 # Words of the sentiment task's vocabulary, drawn at random: 20 tokens a sentence.

@@ -9,7 +9,7 @@ short pause for the browser's round trip. Meanwhile the main thread times Explor
 after a new sentence (the real page through AppTest, as ``benchmarks.explore_rerun``).
 
 Three conditions: nobody training (baseline); every session training with as many gate slots
-as sessions ("before": no effective gate, as before ``ui.fairshare``); the server's default of
+as sessions ("before": no effective gate, before ``fairshare``); the server's default of
 one slot ("after"). Reports Explore's median and worst rerun, and each condition's training
 steps/s per session (min / median / max: fairness) and in total.
 """
@@ -26,9 +26,9 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.explore_rerun import model_for, sentences, time_reruns
 from rnn_core.tasks import load_task
-from ui.fairshare import FairGate
-from ui.limits import Limits
-from ui.run import TrainingRun
+from ui.services.fairshare import FairGate
+from ui.services.limits import Limits
+from ui.services.run import TrainingRun
 
 ROUND_TRIP = 0.05  # seconds a fragment waits between slices (redraw in the browser)
 

@@ -5,7 +5,7 @@
 
 1. Bare trainer: ``Trainer(config, task.data).step(n)`` for the sentiment task's default
    config (steps=100000) in a fresh worker process set up as the server is (one BLAS thread,
-   tuned malloc: ``ui.runtime.configure_process``); the median of five ~1 s samples.
+   tuned malloc: ``ui.services.runtime.configure_process``); the median of five ~1 s samples.
 2. Page: ``streamlit run app.py`` on a free 127.0.0.1 port (``RNNX_MAX_STEPS=100000`` so the
    budget is not capped at 20,000), Debian's headless Chromium opens
    ``/train?task=sentiment&steps=100000`` and presses Start. After a 3 s warm-up the progress
@@ -15,7 +15,7 @@
    redraws per second (distinct progress texts; distinct Loss chart paths).
 3. Memory, same session: the server's VmRSS when the page is open (before Start), once the
    run passes 10,000 steps, and after 10,000 more (if ``--budget`` allows) — it should stay
-   flat, since the run's log and snapshots are bounded (``ui/limits.py``).
+   flat, since the run's log and snapshots are bounded (``ui/services/limits.py``).
 
 The browser and the server share the machine's cores, as they do in the browser tests; on a
 busy machine every number here drops. Needs the ``playwright`` package and a Chromium
@@ -61,7 +61,7 @@ TARGET = 0.5  # page steps/s ÷ bare steps/s (short slices: Pause lands where th
 
 def bare_worker(seconds: float) -> None:
     """Print JSON: steps/s of the bare trainer in ~1 s samples (runs in its own process)."""
-    from ui.runtime import configure_process
+    from ui.services.runtime import configure_process
 
     configure_process()  # one BLAS thread and the tuned malloc, as in the server
     from rnn_core.tasks import load_task

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from ui import runtime
-from ui.limits import Limits
+from ui.services import runtime
+from ui.services.limits import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -109,7 +109,7 @@ def test_env_turns_off_usage_stats_and_tunes_the_process():
     assert values["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] == "false"
     assert values["STREAMLIT_BROWSER_SERVER_ADDRESS"] == "localhost"  # no external-IP lookup
     assert values["OPENBLAS_NUM_THREADS"] == "1"
-    # the same numbers ui/runtime.py sets with mallopt
+    # the same numbers ui/services/runtime.py sets with mallopt
     assert int(values["MALLOC_MMAP_THRESHOLD_"]) == runtime.MMAP_THRESHOLD == 33554432
     assert int(values["MALLOC_TRIM_THRESHOLD_"]) == runtime.TRIM_THRESHOLD == 268435456
 
@@ -152,7 +152,7 @@ def test_deploy_md_covers_local_docker_and_community_cloud():
         "requirements.txt",
         ".streamlit/config.toml",
         "packages.txt",
-        "ui/runtime.py",
+        "ui/services/runtime.py",
         "OPENBLAS_NUM_THREADS",
     ):
         assert text in DEPLOY, text
@@ -227,8 +227,8 @@ def test_dockerignore_keeps_the_app_and_drops_the_rest():
         "pyproject.toml",
         ".streamlit/config.toml",
         "rnn_core/__init__.py",
-        "ui/runtime.py",
-        "ui/bundle.py",
+        "ui/services/runtime.py",
+        "ui/views/bundle.py",
     ):
         assert needed in kept, needed
     for page in (ROOT / "app_pages").glob("*.py"):

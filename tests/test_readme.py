@@ -38,7 +38,7 @@ def test_ci_script_runs_the_readme_test_command():
 
 def test_readme_chart_example_builds_figures_from_rnn_core_arrays():
     code = re.findall(r"```python\n(.*?)```", README, re.S)[1]
-    assert "from ui import charts" in code
+    assert "from ui.views import charts" in code
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )

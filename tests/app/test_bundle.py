@@ -1,4 +1,4 @@
-"""ui/bundle.py: the export zip (model, metrics, config, offline charts) and its URL checker."""
+"""ui/views/bundle.py: export zip (model, metrics, config, offline charts) and its URL checker."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ import pytest
 
 from rnn_core.tasks import load_task
 from rnn_core.train import TrainConfig
-from ui import charts, charts_train
-from ui.bundle import (
+from ui.services.limits import Limits
+from ui.services.run import TrainingRun
+from ui.services.transfer import read_checkpoint
+from ui.views import charts, charts_train
+from ui.views.bundle import (
     CHART_CONFIG,
     app_version,
     bundle_filename,
@@ -28,9 +31,6 @@ from ui.bundle import (
     is_external,
     safe_name,
 )
-from ui.limits import Limits
-from ui.run import TrainingRun
-from ui.transfer import read_checkpoint
 
 LINK = "http://localhost:8501/train?task=sentiment-tiny&cell=gru"
 CREATED = dt.datetime(2026, 5, 1, 12, 30, tzinfo=dt.UTC)

@@ -7,7 +7,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, no_exceptions, open_page, titled
-from ui.run import TrainingRun
+from ui.services.run import TrainingRun
 
 
 def open_compare(**query) -> AppTest:

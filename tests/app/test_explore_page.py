@@ -9,9 +9,9 @@ from rnn_core.model import ModelConfig, RNNModel
 from rnn_core.tasks import TASKS, load_task, tokenize
 from tests.app.conftest import figures, no_exceptions, run_app, titled
 from tests.plotly_spec import decode
-from ui.html import display_token
-from ui.inputs import MAX_TOKENS
-from ui.models import SessionModel
+from ui.glue.models import SessionModel
+from ui.views.html import display_token
+from ui.views.inputs import MAX_TOKENS
 
 SENTENCE = "this movie is not bad at all"
 
@@ -281,7 +281,7 @@ def test_hints_come_from_the_task(name):
     for text in texts:
         for word in ("“not”", "this is good", "sentiment words", "negation"):
             assert word not in text, (name, word, text)
-    from ui.inputs import HINTS
+    from ui.views.inputs import HINTS
 
     a, b = HINTS[name].compare
     assert b in placeholder and f"“{a}” against “{b}”" in tip[0]

@@ -1,4 +1,5 @@
-"""ui.fairshare: training chunks of every session take turns at one gate, in arrival order."""
+"""ui.services.fairshare: the training chunks of all sessions take turns at one gate, in
+arrival order."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import pytest
 
 from rnn_core.tasks import load_task
 from rnn_core.train import Trainer
-from ui.fairshare import FairGate, shared_gate
-from ui.limits import Limits
-from ui.run import TrainingRun
+from ui.services.fairshare import FairGate, shared_gate
+from ui.services.limits import Limits
+from ui.services.run import TrainingRun
 
 WAIT = 10.0  # seconds a test waits for a thread before it calls the gate stuck
 

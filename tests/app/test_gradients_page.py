@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, ROOT, no_exceptions, open_page, titled
 from tests.plotly_spec import decode
-from ui.experiments import EXPERIMENTS
+from ui.services.experiments import EXPERIMENTS
 
 LAB = str(ROOT / "app_pages" / "gradients.py")
 

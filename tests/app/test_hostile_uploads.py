@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from tests.app.conftest import no_exceptions, open_page
 from tests.npz_files import npz_entries, npz_pack
 from tests.ui.test_parsers_fuzz import bomb
-from ui.transfer import checkpoint_bytes
+from ui.services.transfer import checkpoint_bytes
 
 TASK = "sentiment-tiny"
 

@@ -13,8 +13,8 @@ import pytest
 
 from rnn_core.tasks import load_task
 from tests.app.conftest import open_page
-from ui.limits import Limits
-from ui.settings import (
+from ui.services.limits import Limits
+from ui.services.settings import (
     COMPARE_KEYS,
     TRAIN_KEYS,
     read_settings,

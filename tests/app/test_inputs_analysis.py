@@ -1,4 +1,5 @@
-"""ui.inputs, ui.analysis and ui.models without a page: input reading, views, default models."""
+"""ui.views.inputs, ui.views.analysis and ui.glue.models without a page:
+input reading, views, default models."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import pytest
 
 from rnn_core.model import ModelConfig, RNNModel
 from rnn_core.tasks import UNK_ID, load_task, train_to_goal
-from ui import analysis
-from ui.inputs import MAX_CHARS, MAX_TOKENS, feature_labels, read_example, read_text
-from ui.models import DefaultModels, Trained, last_scores
+from ui.glue.models import DefaultModels, Trained, last_scores
+from ui.views import analysis
+from ui.views.inputs import MAX_CHARS, MAX_TOKENS, feature_labels, read_example, read_text
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +234,7 @@ def levenshtein(a, b) -> int:
 
 def test_every_hint_pair_is_in_its_tasks_vocabulary():
     """Issue 13 #15: the compare hints are words (or characters) the task's model knows."""
-    from ui.inputs import HINTS
+    from ui.views.inputs import HINTS
 
     for name, hint in HINTS.items():
         task = load_task(name)
@@ -244,7 +245,7 @@ def test_every_hint_pair_is_in_its_tasks_vocabulary():
 
 
 def test_tasks_without_hints_get_neutral_words():
-    from ui.inputs import GENERIC_HINTS, compare_placeholder, compare_tip, hints
+    from ui.views.inputs import GENERIC_HINTS, compare_placeholder, compare_tip, hints
 
     task = load_task("sentiment")
     other = type("T", (), {"name": "csv"})()  # a CSV upload: not in the table

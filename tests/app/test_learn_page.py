@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnn_core.model import ModelConfig, RNNModel
 from tests.app.conftest import APP, no_exceptions, open_page
-from ui.models import SessionModel
+from ui.glue.models import SessionModel
 
 
 def open_learn(model=None, task="sentiment-tiny", **query) -> AppTest:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ui.limits import Limits
+from ui.services.limits import Limits
 
 
 def test_defaults_without_environment():

@@ -1,4 +1,4 @@
-"""ui.run: a training run advanced in slices, deterministic, bounded in memory."""
+"""ui.services.run: a training run advanced in slices, deterministic, bounded in memory."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 
 from rnn_core.tasks import load_task
 from rnn_core.train import Trainer
-from ui.limits import Limits
-from ui.run import MetricsLog, Thinned, TrainingRun
+from ui.services.limits import Limits
+from ui.services.run import MetricsLog, Thinned, TrainingRun
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +212,7 @@ def test_gradient_through_time_is_kept_per_step_for_the_lab():
 
 
 def test_a_slice_fills_what_is_left_of_the_redraw_period():
-    from ui.run import ROUND_TRIP, SLICE_MIN, slice_seconds
+    from ui.services.run import ROUND_TRIP, SLICE_MIN, slice_seconds
 
     limits = Limits()
     assert (limits.redraw_seconds, limits.slice_seconds) == (0.5, 0.4)
@@ -231,7 +231,7 @@ def test_a_pause_during_the_live_loop_stops_within_one_redraw(tiny):
     import threading
     import time
 
-    from ui.run import CHUNK_SECONDS, slice_seconds
+    from ui.services.run import CHUNK_SECONDS, slice_seconds
 
     run = make_run(tiny, steps=10**6)
     run.start()

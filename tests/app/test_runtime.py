@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_configure_process_sets_one_blas_thread_once():
     code = (
         "from threadpoolctl import threadpool_info;"
-        "from ui.runtime import configure_process; import numpy;"
+        "from ui.services.runtime import configure_process; import numpy;"
         "a = configure_process(); b = configure_process();"
         "blas = [p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'];"
         "print(a is b, a['blas_threads_1'], a['malloc_tuned'], blas)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from tests.app.conftest import run_app
-from ui.share import view_link
+from ui.glue.share import view_link
 
 
 def test_view_link_keeps_the_page_and_sets_the_query():

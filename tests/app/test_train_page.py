@@ -220,7 +220,7 @@ def test_a_corrupt_checkpoint_leaves_the_model_untouched():
 
 
 def test_a_saved_checkpoint_loads_back_and_continues():
-    from ui.transfer import checkpoint_bytes
+    from ui.services.transfer import checkpoint_bytes
 
     at = open_train(task="sentiment-tiny")
     for _ in range(3):
@@ -242,7 +242,7 @@ def test_a_saved_checkpoint_loads_back_and_continues():
 def test_a_finished_model_loads_back_and_resumes_with_its_scores():
     """Break 6: a model trained to its whole budget, saved and loaded, said "Finished:
     budget spent" on Resume with Start and Step disabled, and the sidebar showed "–"."""
-    from ui.transfer import checkpoint_bytes
+    from ui.services.transfer import checkpoint_bytes
 
     at = open_train(task="sentiment-tiny", steps="30")
     button(at, "Start").click().run()
@@ -265,7 +265,7 @@ def test_a_finished_model_loads_back_and_resumes_with_its_scores():
 
 
 def test_a_checkpoint_of_another_task_is_refused_with_a_clear_message():
-    from ui.transfer import checkpoint_bytes
+    from ui.services.transfer import checkpoint_bytes
 
     at = open_train(task="parity", hidden="8")
     button(at, "Step").click().run()
@@ -404,7 +404,7 @@ def test_a_reconnect_that_resends_the_csv_task_falls_back_with_a_note():
 def _task_callbacks_see():
     import streamlit as st
 
-    from ui.controls import valid_task
+    from ui.glue.controls import valid_task
 
     st.markdown(valid_task())
 

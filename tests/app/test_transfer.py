@@ -1,4 +1,5 @@
-"""ui/transfer.py: the Train page's checkpoint and CSV import/export, hostile uploads included."""
+"""ui/services/transfer.py: the Train page's checkpoint and CSV import/export,
+hostile uploads included."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from rnn_core.checkpoint import save_checkpoint
 from rnn_core.model import ModelConfig, RNNModel
 from rnn_core.tasks import load_task
 from rnn_core.train import Trainer
-from ui.limits import Limits
-from ui.run import TrainingRun
-from ui.transfer import (
+from ui.services.limits import Limits
+from ui.services.run import TrainingRun
+from ui.services.transfer import (
     UploadError,
     checkpoint_bytes,
     config_for,

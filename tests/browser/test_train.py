@@ -97,7 +97,9 @@ def test_forced_divergence_offers_fixes(train_page, server):
     open_train(page, server, "task=adding&lr=100&clip=none&optimizer=sgd")
     button(page, START).click()
     page.get_by_text("Training diverged").first.wait_for(timeout=30_000)
-    fixes = page.locator('[class*="st-key-fix_"] button')  # the one-click fixes (ui.diagnosis)
+    fixes = page.locator(
+        '[class*="st-key-fix_"] button'
+    )  # the one-click fixes (ui.views.diagnosis)
     labels = fixes.all_inner_texts()
     print(f"\ndiverged; fixes offered: {labels}")
     assert len(labels) >= 1, page.inner_text("body")[:2000]
@@ -111,7 +113,7 @@ def test_the_export_bundle_downloads_and_works_offline(train_page, server, tmp_p
     import io
     import zipfile
 
-    from ui.bundle import external_urls
+    from ui.views.bundle import external_urls
 
     page = train_page
     open_train(page, server, "task=sentiment-tiny")

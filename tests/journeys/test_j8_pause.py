@@ -22,8 +22,8 @@ from tests.journeys.conftest import (
     train_state,
     wait_progress,
 )
-from ui.limits import Limits
-from ui.run import CHUNK_SECONDS
+from ui.services.limits import Limits
+from ui.services.run import CHUNK_SECONDS
 
 # Runs in the page: at the moment the browser handles the Pause click (capture phase, before
 # Streamlit sees it), note the visible progress text and the hidden "step on screen" widget's

@@ -1,4 +1,4 @@
-"""The Explore page's pure chart builders (ui/charts.py) and HTML builders (ui/html.py).
+"""The Explore page's pure chart builders (ui/views/charts.py) and HTML builders (ui/views/html.py).
 
 Figures are checked as data: which arrays went into which trace, what the tick labels and
 hover templates say, and that the big arrays leave as base64 binary, decoded the way the
@@ -19,8 +19,8 @@ import plotly.io as pio
 import pytest
 
 from tests.plotly_spec import decode
-from ui import charts
-from ui.html import (
+from ui.views import charts
+from ui.views.html import (
     display_token,
     diverging_rgb,
     neuron_text_html,

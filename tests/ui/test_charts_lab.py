@@ -1,4 +1,4 @@
-"""The Gradient lab's pure chart builders (ui/charts_lab.py).
+"""The Gradient lab's pure chart builders (ui/views/charts_lab.py).
 
 Figures are checked as the browser gets them: serialised the way Streamlit does
 (``pio.to_json(fig, validate=False)``), with plotly 7's binary arrays decoded back to numpy.
@@ -18,8 +18,8 @@ import plotly.io as pio
 import pytest
 
 from tests.plotly_spec import decode, sent
-from ui import charts_lab as cl
-from ui.html import display_token
+from ui.views import charts_lab as cl
+from ui.views.html import display_token
 
 
 def traces(fig: go.Figure) -> dict[str, dict]:

@@ -1,4 +1,4 @@
-"""The Train page's pure chart builders (ui/charts_train.py).
+"""The Train page's pure chart builders (ui/views/charts_train.py).
 
 Figures are checked as the browser gets them: serialised the way Streamlit does
 (``pio.to_json(fig, validate=False)``), with the binary arrays decoded back to numpy.
@@ -17,7 +17,7 @@ import plotly.io as pio
 import pytest
 
 from tests.plotly_spec import decode, sent
-from ui import charts_train as ct
+from ui.views import charts_train as ct
 
 
 def traces(fig: go.Figure) -> dict[str, dict]:

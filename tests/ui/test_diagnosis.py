@@ -1,4 +1,5 @@
-"""ui.diagnosis: why a run diverged or blew up, in plain words, with fixes that fit a button."""
+"""ui.views.diagnosis: why a run diverged or blew up, in plain words, with fixes
+that fit a button."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import dataclasses
 import pytest
 
 from rnn_core.tasks import load_task
-from ui.diagnosis import LABEL_MAX, diagnose, health
-from ui.limits import Limits
-from ui.run import TrainingRun
+from ui.services.limits import Limits
+from ui.services.run import TrainingRun
+from ui.views.diagnosis import LABEL_MAX, diagnose, health
 
 BLOWUP_SGD = {"cell": "rnn", "activation": "relu", "optimizer": "sgd", "lr": 500.0, "clip": "none"}
 BLOWUP_GRU = {"cell": "gru", "optimizer": "adam", "lr": 500.0, "clip": "none", "eval_size": 256}

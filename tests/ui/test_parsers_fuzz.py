@@ -1,9 +1,9 @@
 """Hostile input, part 3: every parser of user input in ui/ fuzzed with Hypothesis.
 
-URL values (ui.controls.url_value_ok / url_number_ok), uploaded checkpoints
-(ui.transfer.read_checkpoint), uploaded CSV files (read_csv_task, short_filename), typed text
-(ui.inputs.read_text), the share link (ui.share.view_link) and the server's environment
-(ui.limits.Limits.from_env). Each either gives a usable value or says why not with its own
+URL values (ui.glue.controls.url_value_ok / url_number_ok), uploaded checkpoints
+(ui.services.transfer.read_checkpoint), uploaded CSVs (read_csv_task, short_filename), typed text
+(ui.views.inputs.read_text), the share link (ui.glue.share.view_link) and the server's environment
+(ui.services.limits.Limits.from_env). Each either gives a usable value or says why not with its own
 error type — never another exception — and never touches the model it was handed.
 (tests/app/test_transfer.py has the hand-written hostile files; these are the random ones.)
 """
@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 
 from rnn_core.tasks import load_task
 from tests.npz_files import npz_entries, npz_pack
-from ui.inputs import MAX_CHARS, MAX_TOKENS, read_text
-from ui.limits import Limits
-from ui.run import TrainingRun
-from ui.settings import (
+from ui.glue.share import view_link
+from ui.services.limits import Limits
+from ui.services.run import TrainingRun
+from ui.services.settings import (
     BY_KEY,
     COMPARE_KEYS,
     TRAIN_KEYS,
@@ -36,8 +36,7 @@ from ui.settings import (
     url_value_ok,
     widget_values,
 )
-from ui.share import view_link
-from ui.transfer import (
+from ui.services.transfer import (
     MAX_CHECKPOINT_BYTES,
     MAX_FILENAME_CHARS,
     UploadError,
@@ -46,6 +45,7 @@ from ui.transfer import (
     read_csv_task,
     short_filename,
 )
+from ui.views.inputs import MAX_CHARS, MAX_TOKENS, read_text
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,8 +13,8 @@ from rnn_core.init import INITIALISERS
 from rnn_core.optim import OPTIMIZERS
 from rnn_core.tasks import load_task
 from rnn_core.train import CLIPS, LIVE_SETTINGS, TrainConfig
-from ui.limits import Limits
-from ui.settings import (
+from ui.services.limits import Limits
+from ui.services.settings import (
     BY_KEY,
     COMPARE_KEYS,
     LIVE_KEYS,

@@ -1,5 +1,5 @@
 """Widgets shared by pages, bound to the URL and checked on the way in; drawn from the
-settings table (``ui/settings.py``).
+settings table (``ui/services/settings.py``).
 
 A bound widget ignores a URL value it cannot take (Streamlit drops it); these helpers look at
 the URL first so the page can say that it fell back to the default, without echoing the
@@ -13,8 +13,8 @@ import contextlib
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from ui import state
-from ui.settings import (
+from ui.glue import state
+from ui.services.settings import (
     BY_KEY,
     COMPARE_KEYS,
     SETTINGS,

@@ -9,7 +9,7 @@ so a reader finds every piece of session state in one place.
     current_task  the task the pages show; widgets keyed "task" set it
     kept          widget values that must survive a page change (see :func:`carry`)
 
-A session starts with each task's default model (trained once per server; see ui.models)
+A session starts with each task's default model (trained once per server; see ui.glue.models)
 and owns its copy: training here or uploading replaces the session's copy only.
 
 Widget keys are URL keys (``bind="query-params"``): Streamlit forgets a widget's value
@@ -27,7 +27,7 @@ import streamlit as st
 
 from rnn_core.model import RNNModel
 from rnn_core.tasks import Task
-from ui.models import SessionModel, default_models, task, task_names
+from ui.glue.models import SessionModel, default_models, task, task_names
 
 CSV_TASK = "csv_task"  # session key: the Task made from the user's uploaded CSV, if any
 

@@ -27,8 +27,8 @@ from rnn_core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, sa
 from rnn_core.tasks import TASKS, Task
 from rnn_core.tasks.csv_import import CsvError, import_csv
 from rnn_core.train import TrainConfig, Trainer
-from ui.limits import Limits
-from ui.run import MetricsLog, TrainingRun
+from ui.services.limits import Limits
+from ui.services.run import MetricsLog, TrainingRun
 
 APP_NAME = "RNN Explorer"
 MAX_CHECKPOINT_BYTES = 20_000_000

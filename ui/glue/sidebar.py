@@ -7,9 +7,9 @@ import math
 import streamlit as st
 
 from rnn_core.tasks import Task
-from ui.models import SessionModel
-from ui.share import ShareBox, share_box
-from ui.state import session_model
+from ui.glue.models import SessionModel
+from ui.glue.share import ShareBox, share_box
+from ui.glue.state import session_model
 
 CELL_NAMES = {"rnn": "vanilla RNN", "gru": "GRU", "lstm": "LSTM"}
 ORIGIN_NOTES = {

@@ -5,10 +5,10 @@ Pure (no streamlit); the page offers it as a lazy download:
     st.download_button("Everything (zip)", data=lambda: export_bundle(run, task, figures,
                        page="train", link=share_link), file_name=bundle_filename(run, task))
 
-The zip holds ``model.npz`` (:func:`ui.transfer.checkpoint_bytes`), ``metrics.csv``
-(:func:`ui.transfer.metrics_csv`), ``config.json`` (the TrainConfig, the task, the page, the
-share link, the app's version and the export time), ``charts/<name>.html`` for every figure
-and a ``README.txt`` describing them.
+The zip holds ``model.npz`` (:func:`ui.services.transfer.checkpoint_bytes`), ``metrics.csv``
+(:func:`ui.services.transfer.metrics_csv`), ``config.json`` (the TrainConfig, the task,
+the page, the share link, the app's version and the export time), ``charts/<name>.html``
+for every figure and a ``README.txt`` describing them.
 
 Every chart is a standalone HTML file that works offline: plotly.js is embedded (about 4.8 MB
 per file, 1.5 MB once zipped), MathJax is not referenced, and the plot config sends nothing
@@ -56,10 +56,10 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from rnn_core.tasks import Task
-from ui.run import TrainingRun
-from ui.transfer import APP_NAME, checkpoint_bytes, metrics_csv
+from ui.services.run import TrainingRun
+from ui.services.transfer import APP_NAME, checkpoint_bytes, metrics_csv
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # plotly.js config for the exported charts: nothing that points anywhere remote.
 CHART_CONFIG = {

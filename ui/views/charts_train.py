@@ -1,6 +1,6 @@
 """Pure chart builders for the live Train page: metric arrays in, ``go.Figure`` out.
 
-The house rules of :mod:`ui.charts` hold here too ("plotly_white", compact margins, a title,
+The house rules of :mod:`ui.views.charts` hold here too ("plotly_white", compact margins, a title,
 axis titles with units, hover text that names the value and its step, numbers sent as
 float32 / int32 numpy arrays so plotly 7 ships them as binary). On top of that, for charts
 redrawn while a run trains:
@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.charts import CLASS_COLOURS, LINE_COLOUR, TARGET_COLOUR, _esc, _f32, _figure
-from ui.html import POSITIVE_COLOUR
+from ui.views.charts import CLASS_COLOURS, LINE_COLOUR, TARGET_COLOUR, _esc, _f32, _figure
+from ui.views.html import POSITIVE_COLOUR
 
 HEIGHT = 300
 STEP_TITLE = "training step"
@@ -203,7 +203,7 @@ def _chart(
     yaxis: dict | None = None,
     shapes: list | None = None,
 ) -> go.Figure:
-    """The Train page's look: :func:`ui.charts._figure` with the step axis, compact margins
+    """The Train page's look: :func:`ui.views.charts._figure` with the step axis, compact margins
     and ``uirevision="keep"``. The legend: none for one trace, one row on top for up to
     TOP_LEGEND_MAX (2: a third entry wraps onto the title in a half-width column), under the
     x axis for up to 4, else a column right of the plot."""
@@ -684,7 +684,7 @@ def mark_events(fig: go.Figure, events: Iterable[tuple[float, str]]) -> go.Figur
 def _extend_layout(fig: go.Figure, name: str, items: list[dict]) -> None:
     """Append plain dicts to ``fig.layout[name]`` (a list of shapes or annotations) without
     plotly's per-object validation (≈ 0.2 ms a shape or annotation, 20 ms for 50 events), the
-    way :func:`ui.charts._apply_template` sets the template. The dicts are built here and
+    way :func:`ui.views.charts._apply_template` sets the template. The dicts are built here and
     checked by the tests, which re-validate every figure; plotly rebuilds (and validates) the
     objects if ``fig.layout[name]`` is read."""
     layout = fig.layout

@@ -5,9 +5,10 @@ reaching an early step shrinks or grows geometrically with the distance to the l
 Mikolov & Bengio, 2013). These figures make that visible: the gradient along the sequence, over
 training, the recurrent matrix's eigenvalues and singular values, clipping, and the "cliff".
 
-The house rules of :mod:`ui.charts` and :mod:`ui.charts_train` hold: numbers go out as float32 /
-int32 numpy arrays (binary), tokens through :func:`ui.html.display_token`, user strings escaped
-and never pasted into a hover template, "plotly_white", titles and axis titles with units.
+The house rules of :mod:`ui.views.charts` and :mod:`ui.views.charts_train` hold: numbers go
+out as float32 / int32 numpy arrays (binary), tokens through
+:func:`ui.views.html.display_token`, user strings escaped and never pasted into a hover
+template, "plotly_white", titles and axis titles with units.
 Nothing here crashes on NaN, ±inf or zeros: non-finite values (and, on a log axis, values ≤ 0)
 are sent as NaN and simply not drawn. Charts the page redraws while an experiment trains
 (:func:`gradient_flow`, :func:`flow_over_training`, :func:`spectrum_over_training`,
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.charts import (
+from ui.views.charts import (
     CLASS_COLOURS,
     LINE_COLOUR,
     TARGET_COLOUR,
@@ -34,7 +35,7 @@ from ui.charts import (
     _labels,
     _token_axis,
 )
-from ui.charts_train import (
+from ui.views.charts_train import (
     BATCH_COLOUR,
     LOG_AXIS,
     SIDE_LEGEND,
@@ -46,7 +47,7 @@ from ui.charts_train import (
     _values,
     _vline,
 )
-from ui.html import plotly_colorscale
+from ui.views.html import plotly_colorscale
 
 HEIGHT = 340
 FLOW_Y_TITLE = "‖∂L/∂h_t‖ (log scale)"
@@ -81,7 +82,7 @@ def _norms(values, what: str) -> np.ndarray:
 
 
 def _time_axis(T: int, tokens, x_title: str, token_x_title: str) -> tuple[dict, str]:
-    """(axes for :func:`ui.charts._figure`, x title) of a timestep axis 0..T-1: the display
+    """(axes for :func:`ui.views.charts._figure`, x title) of a timestep axis 0..T-1: the display
     tokens as tick labels (thinned beyond 25 steps, as on the Explore page) when given."""
     if tokens is not None and T > 0:
         return _token_axis(_labels(tokens, T)), token_x_title
@@ -153,7 +154,7 @@ def gradient_flow(
     norms: (T,) for t = 0..T−1 (the loss is read at the last step), or None when ``runs``
     is given: trace "‖∂L/∂h_t‖", blue lines+markers, log y ("‖∂L/∂h_t‖ (log scale)"). x =
     0..T−1 (int32); tokens: T strings shown as tick labels (display_token, thinned beyond 25
-    steps as in ui.charts). factor: the fitted factor per step back; adds the dashed trace
+    steps as in ui.views.charts). factor: the fitted factor per step back; adds the dashed trace
     "fit: ×0.62 per step back" with y = :func:`fit_line` (norms[-1]·factor^(T−1−t)); ignored
     without ``norms``. runs: name -> (T_i,) norms drawn as one line each (Okabe–Ito colours,
     after the main line's blue), e.g. RNN vs GRU vs LSTM. Non-finite and ≤ 0 values are gaps.
@@ -628,7 +629,7 @@ def runs_overlay(
     series: name -> (steps (n_i,), values (n_i,)), in order; colours follow the Okabe–Ito
     palette (the same run gets the same colour in every overlay built from the same mapping
     order). log_y: a log y axis (≤ 0 not drawn). x "training step"; ``uirevision="keep"``.
-    A short series is drawn with markers too (``ui.charts_train._line``'s rule): a run that
+    A short series is drawn with markers too (``ui.views.charts_train._line``'s rule): a run that
     died after a few evaluations (or one) still shows them — a line needs two points.
     """
     traces = []
@@ -683,7 +684,7 @@ def gradcheck_frame(report: Mapping[str, object]) -> pd.DataFrame:
 
 
 def run_overlays(views: Mapping[str, object], classifier: bool) -> dict[str, go.Figure]:
-    """Several runs' curves on shared axes, from their :class:`ui.run.RunView` s: "loss"
+    """Several runs' curves on shared axes, from their :class:`ui.services.run.RunView` s: "loss"
     (batch loss), "test" (test accuracy, or test MSE for regression), "grad" (gradient norm
     before clipping) and "rho" (ρ(W_hh) of layer 1)."""
     evals = {n: v.evals for n, v in views.items()}

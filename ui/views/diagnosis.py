@@ -33,8 +33,8 @@ import numpy as np
 
 from rnn_core.tasks import Task
 from rnn_core.train import TrainConfig
-from ui.run import RunView
-from ui.settings import snapped_config
+from ui.services.run import RunView
+from ui.services.settings import snapped_config
 
 LABEL_MAX = 32  # a fix's button label: longer ones are cut on a narrow column
 # learning rates at or above these are high for the optimizer; a fix goes to at most SAFE_LR

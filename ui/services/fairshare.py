@@ -11,7 +11,7 @@ waiting ones in arrival order, so:
 - a session that finishes a chunk and asks again queues behind the others (no barging), so
   no session's training starves another's; each of n sessions gets about 1/n of the slots.
 
-A chunk is at most ``ui.run.CHUNK_SECONDS`` (or one step) long, which bounds how long anyone
+A chunk is at most ``ui.services.run.CHUNK_SECONDS`` (or a step) long, which bounds how long anyone
 waits for a slot. ``benchmarks/fair_share.py`` measures the effect.
 """
 

@@ -5,7 +5,7 @@ In the spirit of TensorFlow Playground's ``State.PROPS``: one row per setting, w
 key (which is also its widget key), the :class:`~rnn_core.train.TrainConfig` field it sets,
 its widget and what that widget can show (options from ``rnn_core``'s own constants, or a
 numeric range), and whether it may change mid-run. Everything else is derived from the
-table; nothing here imports streamlit (``ui/controls.py`` draws the widgets).
+table; nothing here imports streamlit (``ui/glue/controls.py`` draws the widgets).
 
 Widget values are what the widget holds (and what a bound widget writes into the link):
 select boxes and sliders show strings or small ints, so the URL says ``lr=0.01``,

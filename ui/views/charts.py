@@ -5,14 +5,14 @@ House rules for every figure:
 
 - numbers go to plotly as numpy arrays (float32 for the big ones), so plotly 7 sends them as
   base64 binary ("bdata"), never as JSON lists; only strings (labels) travel as lists;
-- every token is shown through :func:`ui.html.display_token` (escaped for plotly's pseudo-HTML,
-  whitespace made visible); other user strings (titles, names) are escaped too;
+- every token is shown through :func:`ui.views.html.display_token` (escaped for plotly's
+  pseudo-HTML, whitespace made visible); other user strings (titles, names) are escaped too;
 - template "plotly_white", compact margins, a title, axis titles that say what and in which
   unit, hover text that says what a value is (on a token axis the hover's ``%{x}`` is the
   column's tick label: plotly.js substitutes the ticktext, so no per-cell strings are sent);
 - user strings (class names, sentences) reach hovers as data (``%{fullData.name}``,
   ``customdata``), never pasted into a template where "%{…}" would be evaluated;
-- one pair of colour scales, shared with the HTML views (``ui.html``): diverging ColorBrewer
+- one pair of colour scales, shared with the HTML views (``ui.views.html``): diverging ColorBrewer
   RdBu for signed values (blue negative, white 0, red positive), viridis for non-negative ones
   (gates, probabilities). Class colours come from the Okabe–Ito palette.
 
@@ -29,7 +29,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from ui.html import (
+from ui.views.html import (
     NEGATIVE_COLOUR,
     NEUTRAL_COLOUR,
     POSITIVE_COLOUR,

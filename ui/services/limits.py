@@ -4,7 +4,7 @@ variable: ``RNNX_MAX_HIDDEN=128 streamlit run app.py``.
 A session has at most one training run; a run stops at ``max_steps`` or after ``max_seconds``
 of training, and its memory is bounded by ``history_rows`` and ``snapshots`` however long it
 trains (older rows are thinned out, not dropped wholesale). Across sessions, at most
-``train_slots`` training chunks run at once, served in turn (``ui.fairshare``).
+``train_slots`` training chunks run at once, served in turn (``ui.services.fairshare``).
 """
 
 from __future__ import annotations

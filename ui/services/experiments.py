@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from rnn_core.tasks.memory import ADDING_CONFIG, VANISHING_CONFIG
 from rnn_core.train import TrainConfig
-from ui.run import TrainingRun
+from ui.services.run import TrainingRun
 
 EXPLODING_CONFIG = replace(
     VANISHING_CONFIG,

@@ -43,8 +43,8 @@ import numpy as np
 from rnn_core.model import RNNModel, Trace
 from rnn_core.tasks import Task
 from rnn_core.train import TrainConfig, Trainer
-from ui.fairshare import FairGate, shared_gate
-from ui.limits import Limits
+from ui.services.fairshare import FairGate, shared_gate
+from ui.services.limits import Limits
 
 STATES = ("ready", "running", "paused", "done", "diverged")
 CHUNK_SECONDS = 0.05  # the longest a Pause waits for training to stop
@@ -483,8 +483,8 @@ class TrainingRun:
         Streamlit may start a new script run (a click) while a live-update run is still in
         here: each chunk holds ``self.lock``, and a timed advance stops at the next chunk once
         the state is no longer "running" (Pause), so two runs never train at once. Each chunk
-        also waits its turn at the process's :class:`~ui.fairshare.FairGate` (the wait counts
-        against the slice), so many sessions training share the CPU in turn."""
+        also waits its turn at the process's :class:`~ui.services.fairshare.FairGate`
+        (the wait counts against the slice), so many sessions training share the CPU in turn."""
         if self.state not in ("running", "ready", "paused"):
             return 0
         if max_steps is not None:
