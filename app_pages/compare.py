@@ -16,6 +16,7 @@ from ui.glue.controls import (
     task_picker,
     valid_task,
 )
+from ui.glue.layout import how_to_read
 from ui.glue.share import share_box
 from ui.glue.state import get_task
 from ui.services.fairshare import shared_gate
@@ -211,11 +212,10 @@ def live() -> None:
 
 
 live()
-with st.expander("How to read this"):
-    st.markdown(
-        "Both runs start from the same seed — the same initial weights when the shapes "
-        "match — and see the same batches in the same order, so any gap between the curves "
-        "comes from the settings listed under *What differs*. The probe heatmaps show the "
-        "same sentence read by each model at its latest snapshot."
-    )
+how_to_read(
+    "Both runs start from the same seed — the same initial weights when the shapes "
+    "match — and see the same batches in the same order, so any gap between the curves "
+    "comes from the settings listed under *What differs*. The probe heatmaps show the "
+    "same sentence read by each model at its latest snapshot."
+)
 share.refresh()  # last: every widget above has put its value in the URL

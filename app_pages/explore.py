@@ -6,6 +6,7 @@ import streamlit as st
 
 from rnn_core import probes
 from ui.glue.controls import task_picker, url_bind
+from ui.glue.layout import how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, forget, get_task, seed, session_model, widget_value
 from ui.services.settings import url_number_ok
@@ -46,11 +47,6 @@ STATE_WORDS = {
     "z": "update",
     "n": "candidate",
 }
-
-
-def how_to_read(text: str) -> None:
-    with st.expander("How to read this"):
-        st.markdown(text)
 
 
 def on_task_change() -> None:

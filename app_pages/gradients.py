@@ -13,6 +13,7 @@ from rnn_core import lab, probes
 from rnn_core.gradcheck import check_model_gradients
 from rnn_core.model import recurrent_blocks
 from ui.glue import state
+from ui.glue.layout import how_to_read
 from ui.glue.models import SessionModel
 from ui.glue.share import share_box
 from ui.glue.sidebar import model_summary
@@ -28,11 +29,6 @@ BATCH = 32  # sequences in the batch the static views measure
 # widget keys, which are also the URL keys (bind="query-params"): ?inspect=GRU&measure=batch
 INSPECT, MEASURE = "inspect", "measure"
 MEASURES = ("batch", "one sequence")  # short labels: a bound widget writes its label to the URL
-
-
-def how_to_read(text: str) -> None:
-    with st.expander("How to read this"):
-        st.markdown(text)
 
 
 def start_experiment(key: str) -> None:

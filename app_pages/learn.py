@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.glue.controls import url_bind
+from ui.glue.layout import how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, current_task, forget, get_task, session_model, widget_value
 from ui.services.settings import url_number_ok
@@ -202,16 +203,15 @@ if fwd.probs is not None:
         f"Readout after “{tokens[i]}”: y_t = h_t W_hy + b_y → p = softmax(y_t): "
         f"**{names[best]}** with {100 * fwd.probs[i, best]:.1f}%."
     )
-with st.expander("How to read this"):
-    st.markdown(
-        "Follow a unit across steps with the slider: the h_{t−1} column at step t is the h_t "
-        "column of step t − 1. The columns add up exactly, with this model's numbers: "
-        + {
-            "rnn": f"a_t = x_t W_xh + h_{{t−1}} W_hh + b_h and h_t = {cfg.activation}(a_t).",
-            "gru": "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}.",
-            "lstm": "c_t = f ⊙ c_{t−1} + i ⊙ g and h_t = o ⊙ tanh(c_t).",
-        }[cfg.cell]
-    )
+how_to_read(
+    "Follow a unit across steps with the slider: the h_{t−1} column at step t is the h_t "
+    "column of step t − 1. The columns add up exactly, with this model's numbers: "
+    + {
+        "rnn": f"a_t = x_t W_xh + h_{{t−1}} W_hh + b_h and h_t = {cfg.activation}(a_t).",
+        "gru": "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}.",
+        "lstm": "c_t = f ⊙ c_{t−1} + i ⊙ g and h_t = o ⊙ tanh(c_t).",
+    }[cfg.cell]
+)
 
 bwd = backward_table(sm.model, seq, units)
 st.subheader(f"3 · Backward: the gradient arrives at h_t ({cfg.cell.upper()})")
@@ -245,11 +245,10 @@ st.markdown(
     "‖∂L/∂h_t‖ over all units, step by step: "
     + " · ".join(f"{tok} {n:.2g}" for tok, n in zip(tokens, bwd.norms, strict=True))
 )
-with st.expander("How to read this"):
-    st.markdown(
-        "At the last step the whole gradient comes from the output. At every earlier step it "
-        "comes only from the future, multiplied by one more Jacobian per step — which is why "
-        "it shrinks (vanishes) or grows (explodes) as it travels back. The Gradient lab shows "
-        "this over training."
-    )
+how_to_read(
+    "At the last step the whole gradient comes from the output. At every earlier step it "
+    "comes only from the future, multiplied by one more Jacobian per step — which is why "
+    "it shrinks (vanishes) or grows (explodes) as it travels back. The Gradient lab shows "
+    "this over training."
+)
 share.refresh()  # last: every widget above has put its value in the URL

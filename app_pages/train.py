@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui.glue import state
 from ui.glue.controls import seed_widgets, task_picker, train_settings, valid_task
+from ui.glue.layout import how_to_read
 from ui.glue.share import current_link
 from ui.glue.sidebar import model_summary
 from ui.glue.state import get_task, publish_run, session_model
@@ -586,18 +587,17 @@ model_summary(
 )
 
 with main:
-    with st.expander("How to read this"):
-        st.markdown(
-            "**Loss**: the batch loss each step (faint) and the loss on fixed train/test "
-            "subsets at each evaluation. A widening gap is overfitting. **Gradient norm**: "
-            "the size of the whole gradient before clipping, on a log scale; ✕ marks the "
-            "steps that were clipped. Spikes are the cliffs of Pascanu et al. (2013). "
-            "**Per parameter**: which weights get the gradient. **W_hh**: its spectral "
-            "radius ρ and largest singular value σ; while σ < 1/γ (γ the activation's "
-            "largest slope) gradients through time must vanish. **Probe**: the probe "
-            "sentence's prediction at each snapshot; drag the slider to replay its hidden "
-            "state at an earlier step. Dotted vertical lines mark settings you changed."
-        )
+    how_to_read(
+        "**Loss**: the batch loss each step (faint) and the loss on fixed train/test "
+        "subsets at each evaluation. A widening gap is overfitting. **Gradient norm**: "
+        "the size of the whole gradient before clipping, on a log scale; ✕ marks the "
+        "steps that were clipped. Spikes are the cliffs of Pascanu et al. (2013). "
+        "**Per parameter**: which weights get the gradient. **W_hh**: its spectral "
+        "radius ρ and largest singular value σ; while σ < 1/γ (γ the activation's "
+        "largest slope) gradients through time must vanish. **Probe**: the probe "
+        "sentence's prediction at each snapshot; drag the slider to replay its hidden "
+        "state at an earlier step. Dotted vertical lines mark settings you changed."
+    )
     if session_model(task_name).model is run.model:
         st.caption("Explore now shows this model: open Explore to read sentences with it.")
     else:

@@ -15,7 +15,7 @@ Targets: many-to-one — (B,) class ids or (B, O) values; many-to-many — (B, T
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -150,13 +150,21 @@ class Forward:
     outputs: np.ndarray  # (B, O) or (B, T, O) logits / values
 
 
-@dataclass
+@dataclass(frozen=True)
+class BackwardInfo:
+    """Side results of :meth:`RNNModel.backward`."""
+
+    dh_norm: list[np.ndarray]  # per layer, (B, T) ‖∂L/∂h_t‖
+    input_grad: np.ndarray | None = None  # (B, T, D) dL/dx of the first layer, on request
+
+
+@dataclass(frozen=True)
 class LossInfo:
-    """Side results of :meth:`RNNModel.loss_and_grads`."""
+    """Side results of :meth:`RNNModel.loss_and_grads`: the loss's and the backward's."""
 
     accuracy: float | None  # fraction of correct real predictions; None for regression
     n_predictions: int  # real predictions the loss averaged over
-    dh_norm: list[np.ndarray] = field(default_factory=list)  # per layer, (B, T) ‖∂L/∂h_t‖
+    dh_norm: list[np.ndarray]  # per layer, (B, T) ‖∂L/∂h_t‖
     input_grad: np.ndarray | None = None  # (B, T, D) dL/dx of the first layer, on request
 
 
@@ -315,15 +323,14 @@ class RNNModel:
         """
         fw = self.forward(inputs, mask)
         loss, dout, accuracy, n = self.loss(fw, targets)
-        grads, info = self.backward(fw, dout, truncate, input_grad)
-        info.accuracy, info.n_predictions = accuracy, n
-        return loss, grads, info
+        grads, back = self.backward(fw, dout, truncate, input_grad)
+        return loss, grads, LossInfo(accuracy, n, back.dh_norm, back.input_grad)
 
     def backward(self, fw: Forward, dout: np.ndarray, truncate=None, input_grad: bool = False):
         """Gradients of every parameter from dL/doutputs, flattened as :meth:`loss` returns it:
         (B, O) for many-to-one, (T·B, O) time-major (row t·B + b) for many-to-many.
 
-        Returns (grads keyed like the params, a :class:`LossInfo` with the per-layer
+        Returns (grads keyed like the params, a :class:`BackwardInfo` with the per-layer
         ‖∂L/∂h_t‖ and, if ``input_grad``, dL/dx of the first layer's input).
         """
         cfg = self.config
@@ -339,7 +346,6 @@ class RNNModel:
             dhs[np.arange(B), fw.last] = dtop  # only the last real state feeds the readout
         else:
             dhs = dtop.reshape(T, B, H).transpose(1, 0, 2)
-        info = LossInfo(accuracy=None, n_predictions=0)
         norms = []
         for layer in range(cfg.num_layers - 1, -1, -1):
             need_dx = layer > 0 or cfg.input_kind == "embedding" or input_grad
@@ -348,13 +354,11 @@ class RNNModel:
                 grads[f"l{layer}.{k}"] = v
             norms.append(fw.caches[layer].dh_norm)
             dhs = dx
-        info.dh_norm = norms[::-1]
         if cfg.input_kind == "embedding":
             dE = np.zeros_like(self.params["embed"])
             np.add.at(dE, fw.ids.reshape(-1), dhs.reshape(B * T, -1))
             grads["embed"] = dE
-        if input_grad:
-            info.input_grad = dhs
+        info = BackwardInfo(norms[::-1], dhs if input_grad else None)
         return {k: grads[k] for k in self.params}, info
 
     # --------------------------------------------------------------------- inference

@@ -37,6 +37,7 @@ IN_LINE_LOSS = 4.0  # loss ≤ this × max(the trainer's first loss, median of t
 IN_LINE_GRAD = 100.0  # gradient norm ≤ this × the median of the recent gradient norms
 IN_LINE_WINDOW = 50  # "recent": the last this many steps (discarded steps included)
 # Settings that may change between steps without resetting the model and optimizer state.
+SCORE_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")  # Trainer.evaluate's keys
 LIVE_SETTINGS = frozenset({"lr", "clip", "clip_value", "truncate", "batch_size", "steps"})
 
 
@@ -387,7 +388,8 @@ class Trainer:
         return {k: list(v) for k, v in self._spectrum.items()}
 
     def evaluate(self) -> dict:
-        """Train and test loss/accuracy on fixed subsets (at most ``eval_size`` sequences)."""
+        """Train and test loss/accuracy on fixed subsets (at most ``eval_size`` sequences),
+        keyed as :data:`SCORE_KEYS`."""
         per_step = self.data.output == "many_to_many"
         out = {}
         for name, split in (("train", self.data.train), ("test", self.data.test)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import zlib
 
@@ -107,6 +108,23 @@ def test_accuracy_counts_only_real_steps():
     _, _, info = model.loss_and_grads(inputs, targets, mask)
     assert info.accuracy == 1.0
     assert info.n_predictions == LENGTHS.sum()
+
+
+def test_loss_and_grads_returns_its_info_whole_and_frozen():
+    """The info is built once from what the loss and the backward computed, not patched
+    afterwards: backward's own info has no accuracy to fill in later."""
+    rng = np.random.default_rng(4)
+    model = make_model("gru", "tanh", 2, "many_to_one", "onehot", rng=rng)
+    inputs, targets, mask = make_batch(model, rng)
+    _, _, info = model.loss_and_grads(inputs, targets, mask, input_grad=True)
+    assert len(info.dh_norm) == 2 and info.dh_norm[0].shape == mask.shape
+    assert info.input_grad.shape[:2] == mask.shape  # (B, T, D): dL/dx of the one-hot inputs
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        info.accuracy = 0.5
+    fw = model.forward(inputs, mask)
+    _, dout, _, _ = model.loss(fw, targets)
+    _, back = model.backward(fw, dout)
+    assert not hasattr(back, "accuracy") and back.input_grad is None
 
 
 def test_trace_returns_states_gates_and_per_step_probabilities():

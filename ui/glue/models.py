@@ -23,9 +23,8 @@ import streamlit as st
 
 from rnn_core.model import RNNModel
 from rnn_core.tasks import TASKS, Task, load_task, train_to_goal
-from rnn_core.train import TrainConfig, Trainer
+from rnn_core.train import SCORE_KEYS, TrainConfig, Trainer
 
-SCORE_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
 ORIGINS = ("default", "trained here", "uploaded")
 
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from rnn_core.model import RNNModel, Trace
 from rnn_core.tasks import Task
-from rnn_core.train import TrainConfig, Trainer
+from rnn_core.train import SCORE_KEYS, TrainConfig, Trainer
 from ui.services.fairshare import FairGate, shared_gate
 from ui.services.limits import Limits
 
@@ -68,7 +68,6 @@ def slice_seconds(draw_seconds: float, limits: Limits) -> float:
 
 
 SHOWN_FRAMES = 8  # frames a Pause can come back to (a busy browser lags one or two)
-EVAL_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
 class Thinned:
@@ -138,7 +137,7 @@ class MetricsLog:
             ("step", "loss", "accuracy", "grad_norm", "clipped", "lr", *spectral, *grads),
             capacity,
         )
-        self.evals = Thinned(("step", *EVAL_KEYS), capacity)
+        self.evals = Thinned(("step", *SCORE_KEYS), capacity)
         self.events: list[tuple[int, str]] = []  # (step, what changed), the last 50
         self.last: dict | None = None  # the latest step's metrics as the trainer gave them
 
@@ -162,7 +161,7 @@ class MetricsLog:
             dh[: len(last)] = last
             self.dh.add([m["step"], *dh])
         if "test_loss" in m:
-            self.evals.add([m["step"], *(m[k] for k in EVAL_KEYS)])
+            self.evals.add([m["step"], *(m[k] for k in SCORE_KEYS)])
         self.last = m
 
     def rewind(self, step: int) -> None:
@@ -177,8 +176,8 @@ class MetricsLog:
 
     def latest_eval(self) -> dict[str, float]:
         if not len(self.evals):
-            return dict.fromkeys(EVAL_KEYS, math.nan)
-        return {k: float(self.evals.column(k)[-1]) for k in EVAL_KEYS}
+            return dict.fromkeys(SCORE_KEYS, math.nan)
+        return {k: float(self.evals.column(k)[-1]) for k in SCORE_KEYS}
 
     def table(self) -> dict[str, np.ndarray]:
         """Every kept step and every kept evaluation, one row per step (in step order), for
@@ -192,7 +191,7 @@ class MetricsLog:
             out[c] = np.full(len(steps), np.nan)
             out[c][at_step] = self.steps.column(c)
         at_eval = np.searchsorted(steps, eval_rows)
-        for k in EVAL_KEYS:
+        for k in SCORE_KEYS:
             out[k] = np.full(len(steps), np.nan)
             out[k][at_eval] = self.evals.column(k)
         return out
@@ -317,7 +316,7 @@ class TrainingRun:
         self.lock = threading.RLock()  # one chunk of training, or one read of the log
         if self.start_step:
             scores = self.trainer.evaluate()
-            self.log.evals.add([self.start_step, *(scores[k] for k in EVAL_KEYS)])
+            self.log.evals.add([self.start_step, *(scores[k] for k in SCORE_KEYS)])
             self._touched = True  # a loaded model is "paused": Resume goes on
         self._snap()
 
