@@ -26,9 +26,10 @@ from ui.services.limits import Limits
 from ui.services.run import CHUNK_SECONDS
 
 # Runs in the page: at the moment the browser handles the Pause click (capture phase, before
-# Streamlit sees it), note the visible progress text and the hidden "step on screen" widget's
-# value, which the click sends to the server. The test's own reading can be a frame or two
-# older than the click: Playwright's click waits behind the renderer's redraw work.
+# Streamlit sees it), note the visible progress text. The test's own reading can be a frame or
+# two older than the click: Playwright's click waits behind the renderer's redraw work. (The
+# hidden "step on screen" input's DOM value is no witness: it lags the widget state the click
+# sends, measured 477 in the DOM while the click sent, and the run paused at, 535.)
 JS_WATCH_CLICK = """
 (pause) => {
     window.__atClick = null;
@@ -37,9 +38,7 @@ JS_WATCH_CLICK = """
         if (!b || window.__atClick !== null || b.innerText.trim() !== pause) return;
         const visible = (x) => x.offsetParent !== null;
         const bar = [...document.querySelectorAll('[data-testid="stProgress"]')].find(visible);
-        const held = document.querySelector('.st-key-shown_step input');
-        window.__atClick = {progress: bar ? bar.innerText : null,
-                            held: held ? held.value : null};
+        window.__atClick = {progress: bar ? bar.innerText : null};
     }, true);
 }
 """
@@ -81,18 +80,16 @@ def test_pause_stops_where_the_screen_was(tab, journey_server, shoot, note):
     at_click = page.evaluate("() => window.__atClick")
     assert at_click is not None, "the page never saw the Pause click"
     shown = parse_step(at_click["progress"])
-    held = int(float(at_click["held"].replace(",", "")))
     overshoot = after - shown
     allowed = max(1, round(rate * SLACK_SECONDS))
     note(
-        f"test's last look {before}; on screen {shown} at the click (hidden widget {held}), "
+        f"test's last look {before}; on screen {shown} at the click, "
         f"paused at {after} (sidebar {model_step}); "
         f"overshoot {overshoot} steps = {overshoot / rate:.2f} s at {rate:.0f} steps/s "
         f"(allowed {allowed}); Resume shown {answered:.2f} s after the click"
     )
     shoot(page, "paused")
     assert model_step == after, f"the progress says {after}, the model has {model_step}"
-    assert held == shown, f"the click sent step {held}, the screen showed {shown}"
     assert 0 <= overshoot <= allowed, (
         f"paused at {after}, {overshoot} steps past the {shown} on screen at the "
         f"click ({overshoot / rate:.2f} s at {rate:.0f} steps/s; allowed {allowed})"
