@@ -2,7 +2,7 @@
 
     python -m benchmarks.core               # full run (a few minutes on 2 cores)
     python -m benchmarks.core --quick       # smoke test
-    python -m benchmarks.core --markdown    # tables as markdown, for the README
+    python -m benchmarks.core --markdown    # tables as markdown, for docs/DEVELOPING.md
     python -m benchmarks.core --save benchmarks/RESULTS.md
     python -m benchmarks.core --malloc-tuned  # glibc malloc thresholds raised first
 

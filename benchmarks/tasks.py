@@ -2,7 +2,7 @@
 
     python -m benchmarks.tasks                  # every task, seeds as each task needs
     python -m benchmarks.tasks sentiment chars  # some tasks
-    python -m benchmarks.tasks --markdown       # a table for the README
+    python -m benchmarks.tasks --markdown       # a table for docs/DEVELOPING.md
 
 Each task states a target (``task.goal``: a metric, a threshold and a time limit). This trains
 the task's ``default_config`` from scratch with the bare Trainer, checking the goal at every

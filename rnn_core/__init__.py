@@ -3,8 +3,8 @@
     import numpy as np
     from rnn_core import ModelConfig, RNNModel, Trainer, TrainConfig
 
-The cell functions follow ARCHITECTURE.md §2: batch first ``x: (B, T, D)``, row vectors,
-``mask: (B, T)`` True for real steps, dtype following the parameters.
+The cell functions follow docs/ARCHITECTURE.md, "Contracts": batch first ``x: (B, T, D)``,
+row vectors, ``mask: (B, T)`` True for real steps, dtype following the parameters.
 """
 
 from rnn_core.cells import (

@@ -1,6 +1,7 @@
 """Recurrent cells: vanilla RNN (tanh, relu), GRU and LSTM, forward and backward.
 
-Conventions (ARCHITECTURE.md §2): batch first, row vectors, weights multiply from the right.
+Conventions (docs/ARCHITECTURE.md, "Contracts"): batch first, row vectors, weights multiply
+from the right.
 
     x    : (B, T, D)  inputs
     mask : (B, T)     bool, True for real tokens; sequences are left-aligned

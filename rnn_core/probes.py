@@ -1,8 +1,8 @@
 """Measuring instruments: what the Explore page and the gradient lab draw.
 
 Every function here is pure: it reads a model (never changes it) or plain arrays and returns
-numpy arrays or small frozen dataclasses. Shapes follow ARCHITECTURE.md §2; one sequence is
-``tokens: (T,)`` int ids, or ``(T, D)`` features for a dense model.
+numpy arrays or small frozen dataclasses. Shapes follow docs/ARCHITECTURE.md, "Shapes"; one
+sequence is ``tokens: (T,)`` int ids, or ``(T, D)`` features for a dense model.
 
     saliency          (T,)       how much each input step matters to the final prediction
     hidden_states     (N, H)     every real step's state of a layer, over many sequences

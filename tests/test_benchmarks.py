@@ -1,4 +1,5 @@
-"""The benchmark script keeps working (its numbers are quoted in the README, not asserted)."""
+"""The benchmark script keeps working (its numbers are quoted in docs/DEVELOPING.md, not
+asserted)."""
 
 from __future__ import annotations
 

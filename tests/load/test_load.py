@@ -10,7 +10,7 @@ Checked: every session trains to its budget and every sentence is drawn; every p
 without an exception page; the health endpoint answers within a second every time; each
 session's metrics (downloaded as CSV from its own page) equal a solo run of the same config
 and seed bit for bit — no cross-talk; no request leaves 127.0.0.1 and the server tries no
-outbound connection. The figures are printed (README "A hosted demo under load").
+outbound connection. The figures are printed (docs/DEVELOPING.md, "A hosted demo under load").
 """
 
 from __future__ import annotations

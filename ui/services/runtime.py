@@ -1,10 +1,10 @@
 """Process-wide settings for the server: one BLAS thread and a calmer malloc.
 
 The server trains many small models on a 2-core machine. A second BLAS thread makes the core's
-small matmuls an order of magnitude slower under load (ARCHITECTURE.md §2), and glibc's
-default malloc returns freed memory to the system after every step, costing 0.4–0.5 ms of page
-faults per small training step (benchmarks/core.py --malloc-tuned). Both are fixed here, once
-per process, before any model runs.
+small matmuls an order of magnitude slower under load (docs/ARCHITECTURE.md, "One BLAS
+thread"), and glibc's default malloc returns freed memory to the system after every step,
+costing 0.4–0.5 ms of page faults per small training step (benchmarks/core.py --malloc-tuned).
+Both are fixed here, once per process, before any model runs.
 """
 
 from __future__ import annotations
