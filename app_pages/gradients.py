@@ -2,109 +2,30 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import numpy as np
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from rnn_core import lab, probes
 from rnn_core.gradcheck import check_model_gradients
 from rnn_core.model import recurrent_blocks
-from ui.glue import state
+from ui.glue import lab_controls, lab_panels, state
 from ui.glue.layout import how_to_read
 from ui.glue.models import SessionModel
 from ui.glue.share import share_box
 from ui.glue.sidebar import model_summary
 from ui.glue.state import current_task, get_task, session_model
-from ui.services.experiments import EXPERIMENTS, Experiment, lab_run
+from ui.services.experiments import EXPERIMENTS
 from ui.services.fairshare import shared_gate
 from ui.services.limits import Limits
 from ui.services.run import TrainingRun
 from ui.views import charts_lab
+from ui.views.lab_curves import fit_factor
+from ui.views.lab_verdicts import bound_verdict, clipping_verdict, flow_verdict
 
 LIMITS, _ = Limits.from_env()
 BATCH = 32  # sequences in the batch the static views measure
-# widget keys, which are also the URL keys (bind="query-params"): ?inspect=GRU&measure=batch
-INSPECT, MEASURE = "inspect", "measure"
-MEASURES = ("batch", "one sequence")  # short labels: a bound widget writes its label to the URL
-
-
-def start_experiment(key: str) -> None:
-    exp = EXPERIMENTS[key]
-    built = get_task(exp.task)
-    probe = built.data.test.inputs[0][built.data.test.mask[0]]
-    runs = {name: lab_run(built, cfg, probe, LIMITS) for name, cfg in exp.runs.items()}
-    for run in runs.values():
-        run.start()
-    state.LAB.set({"key": key, "runs": runs})
-    st.query_params["experiment"] = key
-
-
-def pick_experiment(key: str) -> None:
-    """An experiment button: start it, inspecting its first run."""
-    start_experiment(key)
-    state.seed(INSPECT, next(iter(EXPERIMENTS[key].runs)), overwrite=True)
-
-
-def stop_experiment() -> None:
-    state.LAB.pop()
-    st.query_params.pop("experiment", None)
-
-
-def test_batch(built, n: int = BATCH):
-    """The first n test sequences, cut to their longest: what the static views measure."""
-    per_step = built.data.output == "many_to_many"
-    inputs, targets, mask = built.data.test.batch(np.arange(min(n, len(built.data.test))), per_step)
-    width = int(mask.sum(axis=1).max())
-    targets = targets[:, :width] if per_step else targets
-    return inputs[:, :width], targets, mask[:, :width]
-
-
-def trend(s: dict) -> str:
-    """What a gradient-flow curve's fit says (growth_summary's "trend"), without a verdict."""
-    f, left, k = s["factor"], s["left_after"], s["horizon"]
-    if s["trend"] == "unknown":
-        return "not enough finite gradient values to fit a rate"
-    if s["trend"] == "vanishing":
-        left = f"{100 * left:.2g}%"
-        return f"×{f:.2f} per step back — after {k} steps only {left} of the signal is left"
-    if s["trend"] == "exploding":
-        return f"×{f:.2f} per step back — {left:,.3g}× larger after {k} steps"
-    return f"×{f:.2f} per step back — the gradient reaches far back in time"
-
-
-def verdict(norms: np.ndarray, diverged: bool = False, on: str = "this curve") -> str:
-    """The verdict on a gradient-flow curve in words. A curve that overflowed, or one of a run
-    that diverged, is exploding whatever its fit says (lab.growth_summary): zeros next to a
-    blow-up are saturated states, not a signal fading with distance. ``on``: what the curve
-    was measured on, for a blown-up run's sentence about the fit."""
-    s = lab.growth_summary(norms, diverged=diverged)
-    if not (s["overflow"] or s["diverged"]):
-        if s["kind"] == "unknown":
-            return "Not enough finite gradient values to fit a rate."
-        return f"**{s['kind'].capitalize()}**: {trend(s)}."
-    said = []
-    if s["overflow"]:
-        peak = s["peak"]
-        largest = f" (its largest finite value: {peak:.3g})" if peak > 0 else ""
-        said.append(f"the gradient overflowed to inf{largest}.")
-    if s["diverged"]:
-        said.append("the run blew up, and the NaN guard stopped it.")
-    zeros = bool((np.asarray(norms, np.float64) == 0).any())
-    if zeros and (s["overflow"] or s["trend"] in ("vanishing", "unknown")):
-        said.append(
-            "further back the gradient is 0: blown-up states are saturated, where tanh and "
-            "the gates are flat, and pass nothing back — not a signal fading with distance."
-        )
-    elif s["trend"] != "unknown":
-        said.append(f"on {on}: {trend(s)}.")
-    said = [said[0], *(t[0].upper() + t[1:] for t in said[1:])]  # sentences after the first
-    return "**Exploding**: " + " ".join(said)
-
-
-# ----------------------------------------------------------------------------- page
 
 st.title("Gradient lab")
 st.caption(
@@ -114,34 +35,8 @@ st.caption(
     "norm, or use gates."
 )
 
-asked = st.query_params.get("experiment")
-lab_state = state.LAB.get()
-if asked is not None:
-    if asked not in EXPERIMENTS:
-        st.info(
-            f"The link asked for an experiment this lab does not have: {', '.join(EXPERIMENTS)}."
-        )
-    elif lab_state is None or lab_state["key"] != asked:
-        start_experiment(asked)
-        lab_state = state.LAB.get()
-
-cols = st.columns(len(EXPERIMENTS) + 1)
-for col, exp in zip(cols, EXPERIMENTS.values(), strict=False):
-    col.button(
-        exp.title,
-        key=f"exp_{exp.key}",
-        on_click=pick_experiment,
-        args=(exp.key,),
-        width="stretch",
-        type="primary" if lab_state and lab_state["key"] == exp.key else "secondary",
-    )
-cols[-1].button(
-    "Your model",
-    on_click=stop_experiment,
-    width="stretch",
-    help="Back to the session's own model (from Explore or Train).",
-    type="primary" if lab_state is None else "secondary",
-)
+lab_state = lab_controls.experiment_from_link(LIMITS)
+lab_controls.experiment_buttons(lab_state, LIMITS)
 
 if lab_state is None:
     task_name = current_task()
@@ -153,7 +48,6 @@ if lab_state is None:
         f"{sm.model.config.hidden_size} units, {sm.steps:,} training steps "
         f"(change it on the Train page, or run an experiment above)."
     )
-    exp: Experiment | None = None
     runs: dict[str, TrainingRun] = {}
 else:
     exp = EXPERIMENTS[lab_state["key"]]
@@ -166,78 +60,16 @@ else:
 running = any(r.state == "running" for r in runs.values())
 
 
-def run_views(runs: dict[str, TrainingRun]) -> dict[str, object]:
-    return {name: r.view() for name, r in runs.items()}
-
-
-def draw_experiment(views: dict) -> None:
-    """Synchronised curves of every run, then the selected run's gradient over training."""
-    parts = []
-    for name, v in views.items():
-        done = f"{v.steps:,}/{v.budget:,} steps"
-        parts.append(f"{name}: {done}" + (f" — **{v.state}**" if v.state != "running" else ""))
-    total = sum(v.steps for v in views.values()) / max(1, sum(v.budget for v in views.values()))
-    st.progress(min(1.0, total), text=" · ".join(parts))
-    for name, v in views.items():
-        if v.state == "diverged":
-            st.error(f"{name} diverged: {v.reason}.")
-    figs = charts_lab.run_overlays(views, built.output_kind.startswith("class"))
-    for col, name in zip(st.columns(2), ("test", "grad"), strict=True):
-        col.plotly_chart(figs[name], key=f"overlay_{name}", width="stretch")
-    last = {n: flow_row(v) for n, v in views.items() if len(v.dh)}
-    if last:
-        st.plotly_chart(
-            charts_lab.gradient_flow(
-                None,
-                runs={n: norms for n, (norms, _) in last.items()},
-                title="Gradient reaching each step, last batch",
-            ),
-            key="flow_runs",
-            width="stretch",
-        )
-        for n, (norms, step) in last.items():
-            when = "" if step is None else f" (step {step:,}, its last batch before the blow-up)"
-            on = "this batch" if step is None else f"step {step:,}'s batch"
-            st.markdown(f"{n}{when}: {verdict(norms, views[n].state == 'diverged', on)}")
-
-
-def flow_row(v) -> tuple[np.ndarray, int | None]:
-    """A run's gradient through time to draw: its last batch's, or — when that blew up (the
-    run diverged, or the curve overflowed) — the last intact one before it and its step."""
-    last = v.dh[-1]
-    if v.state != "diverged" and np.isfinite(last[~np.isnan(last)]).all():
-        return last, None
-    i = lab.last_intact(v.dh)
-    if i is None or i == len(v.dh) - 1:
-        return last, None
-    return v.dh[i], int(v.dh_steps[i])
-
-
-def draw_flow_over_training(v, key: str = "flow_training") -> None:
-    if len(v.dh):
-        dh = v.dh.copy()
-        positive = dh[np.isfinite(dh) & (dh > 0)]
-        if positive.size:  # a gradient flushed to exactly 0 shows as the darkest colour
-            dh[np.isfinite(dh) & (dh <= 0)] = positive.min()
-        st.plotly_chart(charts_lab.flow_over_training(v.dh_steps, dh), key=key, width="stretch")
-        how_to_read(
-            "Each row is one training step, each column a timestep of the batch; colour is "
-            "log₁₀ ‖∂L/∂h_t‖. The loss is read at the right edge; moving left is going back "
-            "in time. A dark left side is vanishing: the early steps get no learning signal. "
-            "A bright band that spreads is an explosion."
-        )
-
-
 @st.fragment(run_every=LIMITS.redraw_seconds if running else None)
-def live(runs: dict[str, TrainingRun], chosen: str) -> None:
+def live(runs: dict[str, TrainingRun], chosen: str, classify: bool) -> None:
     """The experiment, redrawn while it trains. Its only control, the run to inspect, is
     drawn outside (it changes the sections below too): a change reruns the whole page."""
     # drawing is heavy pure Python: it takes its turn with the training chunks of every
     # session, so the server's event loop never competes with ten busy threads
     with shared_gate(LIMITS.train_slots).hold():
-        views = run_views(runs)
-        draw_experiment(views)
-        draw_flow_over_training(views[chosen])
+        views = {name: r.view() for name, r in runs.items()}
+        lab_panels.draw_experiment(views, classify)
+        lab_panels.draw_flow_over_training(views[chosen])
     active = [r for r in runs.values() if r.state == "running"]
     if active:
         turn = max(0.15, 0.6 / len(active))
@@ -247,39 +79,9 @@ def live(runs: dict[str, TrainingRun], chosen: str) -> None:
             st.rerun(scope="app")  # the views below measure the finished models
 
 
-def run_picker(names: list[str]) -> str:
-    """The "Run to inspect" control, bound to the URL (?inspect=GRU): a link's value that is
-    not one of the experiment's runs falls back to the first run, with a note."""
-    asked_run = st.query_params.get(INSPECT)
-    if state.widget_value(INSPECT) not in names:  # a new session, or another experiment's
-        if asked_run is not None and asked_run not in names:
-            st.info(
-                "The link's run to inspect is not one of this experiment's runs "
-                f"({', '.join(names)}); showing *{names[0]}*."
-            )
-        if asked_run not in names:
-            state.seed(INSPECT, names[0], overwrite=True)
-    picked = st.segmented_control(
-        "Run to inspect",
-        names,
-        required=True,
-        key=INSPECT,
-        bind="query-params",
-        help="The run whose gradient over training is drawn below, and whose model the "
-        "sections 1–6 measure.",
-    )
-    return picked if picked in names else names[0]
-
-
-names = list(runs)
-inspect_name = names[0] if names else None
-if len(names) > 1:
-    inspect_name = run_picker(names)
-else:  # nothing to pick: a link's ?inspect= means nothing here
-    with contextlib.suppress(StreamlitAPIException):  # still bound: Streamlit drops it
-        st.query_params.pop(INSPECT, None)
+inspect_name = lab_controls.run_to_inspect(list(runs))
 if runs:
-    live(runs, inspect_name)
+    live(runs, inspect_name, built.output_kind.startswith("class"))
 
 # ----------------------------------------------------------------------------- the model's views
 
@@ -302,9 +104,10 @@ else:
             f"Your model is the Train page's run ({subject_view.steps:,} steps, "
             f"{subject_view.state}): its history is drawn too."
         )
-        draw_flow_over_training(subject_view, key="flow_training_train")
+        lab_panels.draw_flow_over_training(subject_view, key="flow_training_train")
 
-inputs, targets, mask = test_batch(built)
+inputs, targets, mask = lab.measure_batch(built.data, BATCH)
+first = (inputs[:1], targets[:1], mask[:1])  # the first test sequence, a batch of one
 example = inputs[0][mask[0]]
 tokens = built.encoder.decode(example) if built.encoder is not None else None
 cfg = model.config
@@ -312,41 +115,25 @@ cfg = model.config
 st.subheader("1 · Gradient flow through time")
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
-    if state.widget_value(MEASURE) not in MEASURES:  # a new session: the link's, or the default
-        if st.query_params.get(MEASURE, MEASURES[0]) not in MEASURES:
-            st.info(
-                f"The link's “Measure on” is not one of {', '.join(MEASURES)}; measuring on "
-                "the batch."
-            )
-            state.seed(MEASURE, MEASURES[0], overwrite=True)
-        else:
-            state.seed(MEASURE, MEASURES[0])
-    on = st.segmented_control(
-        "Measure on", MEASURES, required=True, key=MEASURE, bind="query-params"
-    )
-    if on == "one sequence":
-        norms = lab.dh_profile(model, inputs[:1], targets[:1], mask[:1])[: len(example)]
+    if lab_controls.measure_picker() == "one sequence":
+        norms = lab.dh_profile(model, *first)[: len(example)]
         where, axis_tokens = "the first test sequence", tokens
     else:
         norms = lab.dh_profile(model, inputs, targets, mask)
         where, axis_tokens = f"{len(inputs)} test sequences (mean)", None
     diverged = subject_view is not None and subject_view.state == "diverged"
-    summary = lab.growth_summary(norms, diverged=diverged)
-    factor = summary["factor"]
-    if summary["overflow"] or (diverged and summary["trend"] == "vanishing"):
-        factor = None  # the fit of a blown-up curve (×0.00 past saturated states): no line
     st.plotly_chart(
         charts_lab.gradient_flow(
             norms,
             axis_tokens,
-            factor=None if factor is None or not np.isfinite(factor) else factor,
+            factor=fit_factor(lab.growth_summary(norms, diverged=diverged)),
             title=f"‖∂L/∂h_t‖ on {where}",
         ),
         key="flow",
         width="stretch",
     )
 with c2:
-    st.markdown(verdict(norms, diverged, "the model it was returned to" if diverged else ""))
+    st.markdown(flow_verdict(norms, diverged, "the model it was returned to" if diverged else ""))
     how_to_read(
         "The size of the gradient arriving at the hidden state of each step, averaged over a "
         "batch. The loss is read at the end (right); the gradient travels right to left, "
@@ -366,7 +153,6 @@ with c1:
         width="stretch",
     )
 with c2:
-    bound = lab.recurrent_jacobian_bound(model, 0)
     if subject_view is not None and len(subject_view.columns["step"]):
         st.plotly_chart(
             charts_lab.spectrum_over_training(
@@ -378,18 +164,7 @@ with c2:
             key="spectrum_training",
             width="stretch",
         )
-    if bound.get("vanishing_guaranteed") is True:
-        st.markdown(
-            f"σ_max(W_hh) = {bound['sigma_max']:.3f} < 1/γ = {1 / bound['gamma']:.0f}: "
-            "every Jacobian shrinks the gradient, so it **must** vanish through time."
-        )
-    elif bound.get("vanishing_guaranteed") is False:
-        st.markdown(
-            f"σ_max(W_hh) = {bound['sigma_max']:.3f} ≥ 1/γ: vanishing is not guaranteed — "
-            "the gradient can survive, or explode, depending on the states."
-        )
-    else:
-        st.markdown("Gated cells have no such simple bound: their gates scale each path.")
+    st.markdown(bound_verdict(lab.recurrent_jacobian_bound(model, 0)))
 how_to_read(
     "Eigenvalues of W_hh in the complex plane with the unit circle. For a vanilla RNN, "
     "‖∂h_t/∂h_{t−1}‖ ≤ σ_max(W_hh)·γ, with γ the activation's largest slope (1 for tanh): "
@@ -431,13 +206,7 @@ with c1:
         width="stretch",
     )
 with c2:
-    st.markdown(
-        f"On this batch the gradient's norm is {cmp.norm_none:.3g}. Global-norm clipping at "
-        f"{threshold:g} {'shrinks it' if cmp.clipped_global else 'leaves it alone'} and keeps "
-        f"its direction (cos {cmp.cos_global:.3f}); clipping each element at ±{threshold:g} "
-        f"changes {100 * cmp.fraction_clipped:.1f}% of the entries and turns the update "
-        f"(cos {cmp.cos_value:.3f})."
-    )
+    st.markdown(clipping_verdict(cmp, threshold))
     how_to_read(
         "The same gradient three ways. Global-norm clipping rescales the whole vector when "
         "its length exceeds the threshold: the step is shorter but points the same way. "
@@ -485,14 +254,7 @@ st.caption(
 if st.button("Check the gradients of this model"):
     with st.spinner("Finite differences on every parameter (sampled)…"):
         t0 = time.perf_counter()
-        report = check_model_gradients(
-            model,
-            inputs[:1],
-            targets[:1],
-            mask[:1],
-            max_entries=200,
-            rng=np.random.default_rng(0),
-        )
+        report = check_model_gradients(model, *first, max_entries=200, rng=np.random.default_rng(0))
         took = time.perf_counter() - t0
     st.dataframe(charts_lab.gradcheck_frame(report), hide_index=True)
     st.caption(f"Took {took:.1f} s.")

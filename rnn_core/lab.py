@@ -8,7 +8,8 @@ gradients it is given. The page (app_pages/gradients.py) only draws what these r
     losses = loss_slice(model, x, y, mask, alphas)          # W_hh scaled by each alpha
     step = update_direction(model, x, y, mask, lr=0.01)     # −lr · clipped gradient
     losses = loss_slice(model, x, y, mask, alphas, step)    # params + alpha · step
-    bound = recurrent_jacobian_bound(model)                 # σ_max(W_hh)·γ vs 1
+    bound = recurrent_jacobian_bound(model)                 # σ_max(W_hh)·γ vs 1: .verdict
+    x, y, mask = measure_batch(task.data, 32)               # the first 32 test sequences
     norms = dh_profile(model, x, y, mask)                   # (T,) mean ‖∂L/∂h_t‖, last layer
     growth_summary(norms)                                   # {"factor": 0.62, "kind": …}
     last_intact(rows)                                       # last (S, T) row not blown up
@@ -18,13 +19,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
+from rnn_core.data import Dataset
 from rnn_core.model import RNNModel, recurrent_blocks
 from rnn_core.optim import clip_by_global_norm, clip_by_value, global_norm
 from rnn_core.probes import growth_factor, spectrum
-from rnn_core.train import CLIPS
+from rnn_core.train import CLIPS, masked_step_mean
 
 Arrays = dict[str, np.ndarray]
 
@@ -174,20 +177,39 @@ def _inputs64(inputs):
 # ----------------------------------------------------------------------------- the bound
 
 
-def recurrent_jacobian_bound(model: RNNModel, layer: int = 0) -> dict:
+# JacobianBound.verdict: "must vanish" (a vanilla RNN with σ_max < 1/γ: every step back
+# shrinks the gradient), "not guaranteed" (a vanilla RNN with σ_max ≥ 1/γ, or a non-finite
+# W_hh: the gradient may survive or explode, the bound says nothing) or "no bound" (a gated
+# cell: its gates scale each path, there is no such simple bound).
+BoundVerdict = Literal["must vanish", "not guaranteed", "no bound"]
+
+
+@dataclass(frozen=True)
+class JacobianBound:
+    """How much one step back in time can at most multiply the gradient, for one layer
+    (:func:`recurrent_jacobian_bound`)."""
+
+    cell: str  # "rnn", "gru" or "lstm"
+    layer: int  # the layer measured, counted from 0 (a negative request resolved)
+    sigma_max: float  # σ_max of W_hh; gated: the largest over the gate blocks (NaN: not finite)
+    blocks: dict[str, float]  # each gate block's σ_max ({"h": σ_max} for a vanilla RNN)
+    gamma: float | None  # the activation's largest slope γ; None for a gated cell
+    bound: float | None  # σ_max·γ, the bound on ‖∂h_t/∂h_{t−1}‖; None for a gated cell
+    verdict: BoundVerdict  # what the bound says about vanishing (see BoundVerdict)
+
+
+def recurrent_jacobian_bound(model: RNNModel, layer: int = 0) -> JacobianBound:
     """How much one step back in time can at most multiply the gradient, for one layer.
 
     Vanilla RNN: ∂h_t/∂h_{t−1} = diag(act'(a_t))·W_hhᵀ, so its norm is at most σ_max(W_hh)·γ
     with γ the activation's largest slope (1 for tanh and relu). If σ_max < 1/γ every
-    step shrinks the gradient and it MUST vanish through time (Pascanu et al. 2013); above,
-    it may survive or explode — the bound says nothing. Returns
+    step shrinks the gradient and it MUST vanish through time (Pascanu et al. 2013):
+    verdict "must vanish"; above (or for a non-finite W_hh) it may survive or explode — the
+    bound says nothing: "not guaranteed".
 
-        {"cell": "rnn", "layer", "sigma_max", "gamma", "bound": σ_max·γ,
-         "vanishing_guaranteed": bool (False for a non-finite W_hh), "blocks": {"h": σ_max}}
-
-    Gated cells have no such simple bound (the gates scale each path): "blocks" holds each
-    gate block's σ_max (e.g. {"r", "z", "n"}), "sigma_max" the largest of them, and
-    "gamma", "bound" and "vanishing_guaranteed" are None.
+    Gated cells have no such simple bound (the gates scale each path): ``blocks`` holds each
+    gate block's σ_max (e.g. {"r", "z", "n"}), ``sigma_max`` the largest of them, ``gamma``
+    and ``bound`` are None and the verdict is "no bound".
     """
     cfg = model.config
     layer = range(cfg.num_layers)[layer]  # -1 -> the last layer; out of range raises
@@ -196,18 +218,23 @@ def recurrent_jacobian_bound(model: RNNModel, layer: int = 0) -> dict:
         for gate, W in recurrent_blocks(model.params, cfg.cell, layer).items()
     }
     sigma = max(blocks.values()) if not any(math.isnan(s) for s in blocks.values()) else math.nan
-    out = {"cell": cfg.cell, "layer": layer, "sigma_max": sigma, "blocks": blocks}
+    measured = {"cell": cfg.cell, "layer": layer, "sigma_max": sigma, "blocks": blocks}
     if cfg.cell != "rnn":
-        return out | {"gamma": None, "bound": None, "vanishing_guaranteed": None}
+        return JacobianBound(**measured, gamma=None, bound=None, verdict="no bound")
     gamma = ACTIVATION_SLOPE[cfg.activation]
-    return out | {
-        "gamma": gamma,
-        "bound": sigma * gamma,
-        "vanishing_guaranteed": bool(sigma < 1.0 / gamma),
-    }
+    verdict: BoundVerdict = "must vanish" if sigma < 1.0 / gamma else "not guaranteed"
+    return JacobianBound(**measured, gamma=gamma, bound=sigma * gamma, verdict=verdict)
 
 
 # ----------------------------------------------------------------------------- profiles
+
+
+def measure_batch(data: Dataset, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first ``n`` test sequences (all of them when fewer) as (inputs, targets, mask),
+    cut to their longest: the batch the lab's static views measure. Targets are per step
+    for a many-to-many task."""
+    idx = np.arange(min(n, len(data.test)))
+    return data.test.batch(idx, per_step=data.output == "many_to_many")
 
 
 def dh_profile(model: RNNModel, inputs, targets, mask=None) -> np.ndarray:
@@ -221,10 +248,7 @@ def dh_profile(model: RNNModel, inputs, targets, mask=None) -> np.ndarray:
     m = model.copy(np.float64)
     with np.errstate(all="ignore"):
         _, _, info = m.loss_and_grads(_inputs64(inputs), targets, mask)
-    dh = np.asarray(info.dh_norm[-1], np.float64)  # (B, T)
-    real = np.ones(dh.shape, bool) if mask is None else np.asarray(mask, bool)
-    counts = np.maximum(real.sum(axis=0), 1)
-    return np.where(real, dh, 0.0).sum(axis=0) / counts
+    return masked_step_mean(np.asarray(info.dh_norm[-1], np.float64), mask)  # (B, T) -> (T,)
 
 
 def _reached(norms) -> np.ndarray:

@@ -307,7 +307,7 @@ class Trainer:
             return self._diverge(f"parameter {bad[0]} overflowed to inf/NaN after the update")
         self.step_count += 1
         self._candidate = self._snapshot()
-        dh_mean = [_masked_mean(d, mask) for d in info.dh_norm]
+        dh_mean = [masked_step_mean(d, mask) for d in info.dh_norm]
         metrics = {
             "step": self.step_count,
             "epoch": self.epoch,
@@ -423,7 +423,12 @@ class Trainer:
 _NOT_BOOKMARKED = frozenset({"data", "model", "history", "_eval_idx"})
 
 
-def _masked_mean(dh_norm: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """(B, T) norms -> (T,) mean over the sequences that are real at each step."""
-    counts = np.maximum(mask.sum(axis=0), 1)
-    return (dh_norm * mask).sum(axis=0) / counts
+def masked_step_mean(values, mask=None) -> np.ndarray:
+    """(B, T) values -> (T,) their mean at each step over the sequences that are real there
+    (mask (B, T); None: every entry is real). A step no sequence reaches is 0, and padded
+    entries never count, even non-finite ones. The trainer's ``metrics["dh_norm"]`` and
+    :func:`rnn_core.lab.dh_profile` are this mean of the per-sequence ‖∂L/∂h_t‖."""
+    values = np.asarray(values)
+    real = np.ones(values.shape, bool) if mask is None else np.asarray(mask, bool)
+    counts = np.maximum(real.sum(axis=0), 1)
+    return np.where(real, values, 0.0).sum(axis=0) / counts

@@ -202,3 +202,19 @@ def test_another_experiment_inspects_its_own_first_run_without_a_note():
     no_exceptions(at)
     assert at.segmented_control(key="inspect").value == "no clipping"
     assert not any("run to inspect" in i.value for i in at.info)
+
+
+def test_an_experiments_runs_start_side_by_side_on_the_first_test_sequence():
+    from rnn_core.tasks import load_task
+    from ui.services.experiments import start_runs
+    from ui.services.limits import Limits
+
+    task = load_task("adding")
+    exp = EXPERIMENTS["gates"]
+    runs = start_runs(exp, task, Limits())
+    assert list(runs) == list(exp.runs)
+    first = task.data.test.inputs[0][task.data.test.mask[0]]
+    for name, run in runs.items():
+        assert run.state == "running" and run.keep_diverged_steps
+        assert run.config.cell == exp.runs[name].cell
+        np.testing.assert_array_equal(run.probe, first)

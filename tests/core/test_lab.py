@@ -8,18 +8,21 @@ checked in tests/core/test_task_memory.py; it is not repeated here.
 
 import math
 import warnings
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 
 import numpy as np
 import pytest
 
+from rnn_core.data import Dataset, SequenceData, pad_sequences
 from rnn_core.lab import (
     ClipComparison,
+    JacobianBound,
     compare_clipping,
     dh_profile,
     growth_summary,
     last_intact,
     loss_slice,
+    measure_batch,
     recurrent_jacobian_bound,
     update_direction,
 )
@@ -281,26 +284,35 @@ def test_bound_for_known_matrices():
     model = make_model()
     model.params["l0.W_hh"][...] = 0.5 * np.eye(6)
     bound = recurrent_jacobian_bound(model)
-    assert bound["cell"] == "rnn" and bound["layer"] == 0
-    assert bound["sigma_max"] == pytest.approx(0.5, rel=1e-12)
-    assert bound["gamma"] == 1.0 and bound["bound"] == pytest.approx(0.5, rel=1e-12)
-    assert bound["vanishing_guaranteed"] is True
+    assert isinstance(bound, JacobianBound)
+    assert bound.cell == "rnn" and bound.layer == 0
+    assert bound.sigma_max == pytest.approx(0.5, rel=1e-12)
+    assert bound.blocks == {"h": pytest.approx(0.5, rel=1e-12)}
+    assert bound.gamma == 1.0 and bound.bound == pytest.approx(0.5, rel=1e-12)
+    assert bound.verdict == "must vanish"
     model.params["l0.W_hh"][...] = 2.0 * orthogonal(6, 0)
     bound = recurrent_jacobian_bound(model)
-    assert bound["sigma_max"] == pytest.approx(2.0, rel=1e-12)
-    assert bound["vanishing_guaranteed"] is False
+    assert bound.sigma_max == pytest.approx(2.0, rel=1e-12)
+    assert bound.verdict == "not guaranteed"
     relu = make_model(activation="relu")
     relu.params["l0.W_hh"][...] = 0.99 * orthogonal(6, 1)
-    assert recurrent_jacobian_bound(relu)["vanishing_guaranteed"] is True
+    assert recurrent_jacobian_bound(relu).verdict == "must vanish"
     relu.params["l0.W_hh"][...] = np.nan
-    assert recurrent_jacobian_bound(relu)["vanishing_guaranteed"] is False
+    nan_bound = recurrent_jacobian_bound(relu)
+    assert math.isnan(nan_bound.sigma_max) and nan_bound.verdict == "not guaranteed"
+
+
+def test_bound_is_frozen():
+    bound = recurrent_jacobian_bound(make_model())
+    with pytest.raises(FrozenInstanceError):
+        bound.verdict = "must vanish"
 
 
 def test_bound_picks_the_layer():
     model = make_model(num_layers=2)
     model.params["l1.W_hh"][...] = 3.0 * orthogonal(6, 2)
-    assert recurrent_jacobian_bound(model, 1)["sigma_max"] == pytest.approx(3.0, rel=1e-12)
-    assert recurrent_jacobian_bound(model, -1)["layer"] == 1
+    assert recurrent_jacobian_bound(model, 1).sigma_max == pytest.approx(3.0, rel=1e-12)
+    assert recurrent_jacobian_bound(model, -1).layer == 1
     with pytest.raises(IndexError):
         recurrent_jacobian_bound(model, 2)
 
@@ -314,11 +326,12 @@ def test_bound_for_gated_cells_is_per_block(cell, gates):
         [scales[g] * orthogonal(H, k) for k, g in enumerate(gates)]
     )
     bound = recurrent_jacobian_bound(model)
-    assert bound["vanishing_guaranteed"] is None and bound["bound"] is None
-    assert list(bound["blocks"]) == list(gates)
+    assert bound.verdict == "no bound" and bound.bound is None and bound.gamma is None
+    assert bound.cell == cell
+    assert list(bound.blocks) == list(gates)
     for g in gates:
-        assert bound["blocks"][g] == pytest.approx(scales[g], rel=1e-12)
-    assert bound["sigma_max"] == pytest.approx(max(scales.values()), rel=1e-12)
+        assert bound.blocks[g] == pytest.approx(scales[g], rel=1e-12)
+    assert bound.sigma_max == pytest.approx(max(scales.values()), rel=1e-12)
 
 
 @pytest.mark.parametrize("sigma", [0.5, 0.9])
@@ -328,11 +341,11 @@ def test_the_bound_holds_for_the_jacobians(sigma, activation):
     W = np.random.default_rng(4).standard_normal((8, 8))
     model.params["l0.W_hh"][...] = sigma * W / np.linalg.norm(W, 2)  # σ_max exactly sigma
     bound = recurrent_jacobian_bound(model)
-    assert bound["vanishing_guaranteed"] is True
+    assert bound.verdict == "must vanish"
     tokens = np.random.default_rng(5).integers(0, 5, 20)
     norms = jacobian_norms(model, tokens)  # ‖∂h_{T−1}/∂h_k‖, k = 0 … T−1
     steps_back = np.arange(20)[::-1]
-    assert (norms <= bound["bound"] ** steps_back + 1e-12).all()
+    assert (norms <= bound.bound**steps_back + 1e-12).all()
     assert norms[0] < 0.9**19 + 1e-12  # so 19 steps back, at most 0.9**19 ≈ 13% is left
 
 
@@ -375,6 +388,35 @@ def test_dh_profile_matches_the_trainer_metric():
     x, y, m = task.data.train.batch(np.arange(32))  # the whole training set: one batch
     # The trainer's batch is a permutation of it; a mean over sequences does not care.
     np.testing.assert_allclose(dh_profile(model, x, y, m), metrics["dh_norm"][-1], rtol=1e-4)
+
+
+# --------------------------------------------------------------------------------------
+# measure_batch
+# --------------------------------------------------------------------------------------
+
+
+def test_measure_batch_is_the_first_test_sequences_cut_to_their_longest():
+    task = load_task("sentiment-tiny")  # many-to-one, sequences of different lengths
+    test = task.data.test
+    x, y, m = measure_batch(task.data, 5)
+    width = int(test.mask[:5].sum(axis=1).max())
+    assert width < test.mask.shape[1]  # there is padding to cut
+    assert m.shape == (5, width) and x.shape[:2] == (5, width)
+    np.testing.assert_array_equal(x, test.inputs[:5, :width])
+    np.testing.assert_array_equal(m, test.mask[:5, :width])
+    np.testing.assert_array_equal(y, test.targets[:5])  # one target per sequence: not cut
+    assert measure_batch(task.data, 10**6)[0].shape[0] == len(test)  # all of them, no more
+
+
+def test_measure_batch_cuts_per_step_targets():
+    """Many-to-many: the targets are per step, so they are cut with the inputs."""
+    ids, mask = pad_sequences([[1, 2], [3, 4, 1], [2], [1, 1, 1, 1, 1]])
+    split = SequenceData(ids, ids + 10, mask)  # one target per step
+    data = Dataset(split, split, 5, 15, output="many_to_many")
+    x, y, m = measure_batch(data, 3)  # the longest of the first three has 3 steps
+    np.testing.assert_array_equal(x, ids[:3, :3])
+    np.testing.assert_array_equal(y, ids[:3, :3] + 10)
+    np.testing.assert_array_equal(m, mask[:3, :3])
 
 
 # --------------------------------------------------------------------------------------

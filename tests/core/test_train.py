@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rnn_core.data import Dataset, SequenceData, pad_sequences
-from rnn_core.train import IN_LINE_LOSS, TrainConfig, Trainer
+from rnn_core.train import IN_LINE_LOSS, TrainConfig, Trainer, masked_step_mean
 
 
 def contains_three(n: int, rng: np.random.Generator) -> SequenceData:
@@ -345,3 +345,30 @@ def test_a_rewind_keeps_the_settings_changed_since_the_bookmark(token_task):
     t.rewind(mark)
     assert t.step_count == 2
     assert t.config.lr == 0.002 and t.optimizer.lr == 0.002
+
+
+def test_masked_step_mean_counts_only_the_real_sequences_at_each_step():
+    """The mean behind metrics["dh_norm"] (and rnn_core.lab.dh_profile): at each step over
+    the sequences that reach it; a step none reaches is 0; padding never counts, not even
+    an inf or NaN there."""
+    values = np.array([[1.0, 2.0, np.inf], [3.0, np.nan, 7.0], [5.0, 6.0, 9.0]])
+    mask = np.array([[1, 1, 0], [1, 0, 0], [1, 1, 0]], bool)
+    np.testing.assert_array_equal(masked_step_mean(values, mask), [3.0, 4.0, 0.0])
+    np.testing.assert_array_equal(masked_step_mean(values[2:], None), [5.0, 6.0, 9.0])
+    f32 = masked_step_mean(values.astype(np.float32)[:, :2], mask[:, :2])
+    np.testing.assert_allclose(f32, [3.0, 4.0])
+
+
+def test_the_trainers_dh_norm_is_the_masked_step_mean(token_task):
+    """The trainer reports, per layer, the masked step mean of the batch's ‖∂L/∂h_t‖: a
+    padded step is not averaged in (the mean over a shorter sequence is not diluted)."""
+    config = TrainConfig(cell="rnn", hidden_size=8, batch_size=16, steps=1, seed=3)
+    trainer = Trainer(config, token_task)
+    model = trainer.model.copy()
+    idx = trainer._order[:16]  # the first batch the trainer will draw
+    inputs, targets, mask = token_task.train.batch(idx)
+    _, _, info = model.loss_and_grads(inputs, targets, mask)
+    (metrics,) = trainer.step(1)
+    dh = info.dh_norm[-1]
+    by_hand = np.array([dh[mask[:, t], t].mean() for t in range(mask.shape[1])])
+    np.testing.assert_allclose(metrics["dh_norm"][-1], by_hand, rtol=1e-5)

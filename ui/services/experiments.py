@@ -1,5 +1,6 @@
 """The gradient lab's one-click experiments: configs, what to notice, and the run class that
-keeps an explosion on record (:func:`lab_run`). Pure (no streamlit).
+keeps an explosion on record (:func:`lab_run`, all of an experiment's: :func:`start_runs`).
+Pure (no streamlit).
 
 Each runs on the adding problem at lag 50 (``rnn_core.tasks.memory``), where the documented
 contrast holds on this machine: a tanh RNN never gets below the "recent number only" MSE of
@@ -120,3 +121,15 @@ def lab_run(task, config: TrainConfig, probe, limits) -> TrainingRun:
     thing to see here — the climbing loss and gradient norm, the gradient through time just
     before — and an experiment's run is never resumed."""
     return TrainingRun(task, config, probe, limits, keep_diverged_steps=True)
+
+
+def start_runs(exp: Experiment, task, limits) -> dict[str, TrainingRun]:
+    """Every run of ``exp`` on ``task`` (its :class:`~rnn_core.tasks.Task`), started side by
+    side: name -> :func:`lab_run`, each probed on the task's first test sequence (its real
+    steps)."""
+    test = task.data.test
+    probe = test.inputs[0][test.mask[0]]
+    runs = {name: lab_run(task, cfg, probe, limits) for name, cfg in exp.runs.items()}
+    for run in runs.values():
+        run.start()
+    return runs
