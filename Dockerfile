@@ -35,6 +35,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # ENV RNNX_HISTORY_ROWS=4000      metric rows kept per run (thinned beyond)
 # ENV RNNX_SNAPSHOTS=40           probe snapshots kept per run (thinned beyond)
 # ENV RNNX_TRAIN_SLOTS=1          training chunks running at once, all sessions (fair share)
+# ENV RNNX_MAX_CHECKPOINT_MB=20   largest model file (.npz) a user may load, in MB (above 20,
+#                                 raise STREAMLIT_SERVER_MAX_UPLOAD_SIZE with it)
+# ENV RNNX_MAX_CSV_MB=5           largest CSV file a user may train on, in MB (at most 5)
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
 

@@ -23,7 +23,7 @@ from ui.services.fairshare import shared_gate
 from ui.services.limits import Limits
 from ui.services.run import TrainingRun
 from ui.services.settings import BY_KEY, read_settings, snap
-from ui.views import charts, charts_lab
+from ui.views import charts_explore, charts_lab
 from ui.views.inputs import read_example, read_text
 
 PAIR = state.COMPARE  # {"task", "configs": (A, B), "runs": {"A": run, "B": run}}
@@ -194,7 +194,7 @@ def live() -> None:
         for col, (name, v) in zip((c1, c2), views.items(), strict=True):
             snap = v.snapshots[-1]
             col.plotly_chart(
-                charts.hidden_heatmap(
+                charts_explore.hidden_heatmap(
                     snap.hs[-1], probe_reading.tokens, title=f"{name}: probe at step {snap.step:,}"
                 ),
                 key=f"cmp_heat_{name}",

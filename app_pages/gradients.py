@@ -87,8 +87,7 @@ if runs:
 
 if runs:
     subject = runs[inspect_name]
-    with subject.lock:  # a consistent copy, even while the experiment trains
-        model, config = subject.model.copy(), subject.config
+    model, config = subject.model_copy()  # one moment, even while the experiment trains
     subject_view = subject.view()
     if running:
         st.caption(

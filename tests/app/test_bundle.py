@@ -19,7 +19,7 @@ from rnn_core.train import TrainConfig
 from ui.services.limits import Limits
 from ui.services.run import TrainingRun
 from ui.services.transfer import read_checkpoint
-from ui.views import charts, charts_train
+from ui.views import charts_explore, charts_train
 from ui.views.bundle import (
     CHART_CONFIG,
     app_version,
@@ -69,7 +69,7 @@ def figures(run, task):
         title="Loss of the tiny run",
     )
     snap = v.snapshots[-1]
-    heat = charts.hidden_heatmap(
+    heat = charts_explore.hidden_heatmap(
         snap.hs[-1], task.encoder.tokens(task.example), title=f"Probe at step {snap.step}"
     )
     return {"loss": loss, "hidden state": heat}
@@ -261,7 +261,7 @@ def test_bundle_urls_sees_remote_sources_in_the_figure_json():
 def test_hostile_text_in_a_chart_stays_text():
     """Probe sentences are user input: markup in tick labels must not become a tag."""
     hostile = '</script><img src="https://evil.example/x.png"><script>'
-    fig = charts.hidden_heatmap(np.zeros((2, 3)), ["ok", hostile], title=hostile)
+    fig = charts_explore.hidden_heatmap(np.zeros((2, 3)), ["ok", hostile], title=hostile)
     page = chart_html(fig)
     assert "</script><img" not in page
     assert "<title>&lt;/script&gt;&lt;img" in page

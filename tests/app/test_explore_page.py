@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnn_core import probes
 from rnn_core.model import ModelConfig, RNNModel
 from rnn_core.tasks import TASKS, load_task, tokenize
 from tests.app.conftest import figures, no_exceptions, run_app, titled
 from tests.plotly_spec import decode
 from ui.glue.models import SessionModel
+from ui.views import analysis, explore_figures, explore_text
 from ui.views.html import display_token
 from ui.views.inputs import MAX_TOKENS
 
@@ -41,7 +43,8 @@ def test_the_app_opens_on_explore_with_a_trained_default_model():
     assert heat_z(fig).shape == (H, len(tokenize(SENTENCE)))
     assert ticks(fig) == tokenize(SENTENCE)
     sidebar = " ".join(m.value for m in at.sidebar.markdown)
-    assert "Compositional sentiment" in sidebar or "sentiment" in sidebar.lower()
+    assert f"**{load_task('sentiment').title}**" in sidebar  # the sidebar names the task
+    assert f"{H} units" in sidebar  # and describes its model
     accuracy = [m for m in at.sidebar.metric if m.label == "Test accuracy"]
     assert accuracy and float(accuracy[0].value.rstrip("%")) >= 97.0
     # Every view is drawn: heatmap, prediction, unit changes, trajectory, saliency.
@@ -190,8 +193,8 @@ def test_compare_two_sentences():
     gap, "good" meets "good"), where it used to compare "not" with "good" and drop a token."""
     at = run_app(sentence="this is good", sentence_b="this is not good")
     no_exceptions(at)
-    diff = titled(at, "minus") or titled(at, "ifference")
-    assert diff, "a difference heatmap"
+    diff = titled(at, "Difference of hidden states (B − A)")
+    assert len(diff) == 1, "one difference heatmap"
     sm = at.session_state["models"]["sentiment"]
     task = load_task("sentiment")
     a = sm.model.trace(task.encoder.encode("this is good")).hs[-1]
@@ -291,3 +294,52 @@ def test_sentiment_keeps_its_hints():
     at = run_app()
     assert "this is not good" in at.text_input(key="sentence_b").placeholder
     assert any("“this is good” against “this is not good”" in c.value for c in at.caption)
+
+
+# ----------------------------------------------------------------------------- pure parts
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_every_state_a_cell_shows_has_a_title_and_a_link_word(cell):
+    """The heatmaps of ui/views/explore_figures.py: one per layer, titled from the words of
+    ui/views/explore_text.py, for every state the "Show" control offers."""
+    task = load_task("sentiment-tiny")
+    cfg = ModelConfig(
+        cell=cell, hidden_size=4, num_layers=2, input_size=len(task.encoder), output_size=2
+    )
+    model = RNNModel.create(cfg, np.random.default_rng(0))
+    tokens = task.encoder.tokens("the food is good")
+    trace = model.trace(task.encoder.encode(tokens))
+    views = analysis.state_views(cfg, trace, 0)
+    assert set(views) <= set(explore_text.STATE_NAMES)
+    assert set(views) <= set(explore_text.STATE_WORDS)
+    for shown in views:
+        figs = explore_figures.state_heatmaps(cfg, trace, shown, "final", tokens)
+        titles = [f.layout.title.text for f in figs]
+        assert titles == [f"Layer {i} · {explore_text.STATE_NAMES[shown]}" for i in (1, 2)]
+        values, _ = analysis.state_views(cfg, trace, 1)[shown]  # layer 2, rows in its order
+        order = probes.unit_order(trace.hs[1], "final")
+        np.testing.assert_allclose(np.asarray(figs[1].data[0].z), values.T[order], rtol=1e-6)
+
+
+def test_short_cuts_a_sentence_to_one_line():
+    assert explore_text.short(["not", "bad"]) == "not bad"
+    cut = explore_text.short(["word"] * 20)
+    assert len(cut) == 32 and cut.endswith("…") and cut.startswith("word word")
+
+
+def test_comparison_lines_the_sentences_up_in_one_unit_order():
+    task = load_task("sentiment-tiny")
+    cfg = ModelConfig(cell="gru", hidden_size=6, input_size=len(task.encoder), output_size=2)
+    model = RNNModel.create(cfg, np.random.default_rng(1))
+    a, b = ["the", "food", "is", "good"], ["the", "food", "is", "not", "good"]
+    ta, tb = (model.trace(task.encoder.encode(t)) for t in (a, b))
+    both = explore_figures.comparison(cfg, "final", (ta, a), (tb, b))
+    assert both.gaps == 1
+    rows = [list(h.layout.yaxis.ticktext) for h in both.heatmaps]
+    assert rows[0] == rows[1] == list(both.difference.layout.yaxis.ticktext)
+    assert [h.layout.title.text for h in both.heatmaps] == [
+        "h_t · “the food is good”",
+        "h_t · “the food is not good”",
+    ]
+    assert list(both.difference.layout.xaxis.ticktext)[3] == "— / not"

@@ -132,6 +132,49 @@ def test_state_map_and_readout_background(tiny):
     assert analysis.readout_background(sine_model, state_map, [path]) is None
 
 
+def test_changing_units_orders_by_range_then_index():
+    states = np.array(
+        [
+            [0.0, 0.0, 0.5, -1.0, 0.2],
+            [0.5, 1.0, 0.5, 1.0, 0.7],
+            [0.2, -0.0, 0.0, 0.0, 0.3],
+        ]
+    )  # ranges: 0.5, 1.0, 0.5, 2.0, 0.5
+    np.testing.assert_array_equal(analysis.changing_units(states, 5), [3, 1, 0, 2, 4])
+    np.testing.assert_array_equal(analysis.changing_units(states, 2), [3, 1])
+    np.testing.assert_array_equal(analysis.changing_units(states, 99), [3, 1, 0, 2, 4])
+    assert analysis.changing_units(states, 0).size == 0
+    with_nan = states.copy()
+    with_nan[:, 3] = np.nan  # a unit with no finite value sorts last
+    with_nan[0, 1] = np.nan  # NaNs are ignored: unit 1 now spans 1.0 − 0.0
+    np.testing.assert_array_equal(analysis.changing_units(with_nan, 5), [1, 0, 2, 4, 3])
+
+
+def test_unit_ranges_ignore_non_finite_values():
+    states = np.array([[0.0, np.nan, np.inf], [2.0, np.nan, 1.0], [-1.0, np.nan, 3.0]])
+    lo, hi, rng = analysis.unit_ranges(states)
+    np.testing.assert_array_equal(lo[[0, 2]], [-1.0, 1.0])
+    np.testing.assert_array_equal(hi[[0, 2]], [2.0, 3.0])
+    np.testing.assert_array_equal(rng[[0, 2]], [3.0, 2.0])
+    assert np.isnan(lo[1]) and np.isnan(hi[1]) and rng[1] == -np.inf  # no finite value
+    with pytest.raises(ValueError):
+        analysis.unit_ranges(np.zeros(3))
+
+
+def test_top_k_picks_the_largest_ties_to_lower_index():
+    probs = np.array([[0.1, 0.4, 0.2, 0.3], [0.25, 0.25, 0.4, 0.1]])
+    idx, val = analysis.top_k(probs, 3)
+    np.testing.assert_array_equal(idx, [[1, 3, 2], [2, 0, 1]])
+    np.testing.assert_allclose(val, [[0.4, 0.3, 0.2], [0.4, 0.25, 0.25]])
+    # the partition path (large vocabularies) agrees with a stable sort, ties included
+    g = np.random.default_rng(3)
+    for _ in range(30):
+        p = g.integers(0, 4, size=(int(g.integers(1, 9)), int(g.integers(65, 400)))) / 4.0
+        k = int(g.integers(1, 12))
+        expected = np.argsort(-p, axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(analysis.top_k(p, k)[0], expected)
+
+
 # ----------------------------------------------------------------------------- default models
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -304,6 +305,50 @@ def test_set_probe_replaces_the_snapshots_under_the_lock(tiny):
     np.testing.assert_array_equal(run.probe, other)
     assert [s.step for s in run.snapshots.items] == [30]
     assert run.snapshots.items[0].hs[0].shape[0] == len(other)
+
+
+def holding_the_lock(run: TrainingRun, call) -> tuple[bool, object]:
+    """Call ``call()`` in a thread while this thread holds the run's lock: (whether it was
+    still waiting when the lock was let go, what it returned)."""
+    result = []
+    with run.lock:
+        worker = threading.Thread(target=lambda: result.append(call()))
+        worker.start()
+        worker.join(0.2)
+        waited = worker.is_alive()
+    worker.join(5)
+    return waited, result[0] if result else None
+
+
+def test_use_probe_compares_and_replaces_the_probe_under_the_lock(tiny):
+    """The page hands the run its probe on every script run: the same probe keeps the
+    snapshots, another one starts them again, and both the comparison and the replacement
+    wait for a chunk of training in progress (the lock)."""
+    run = make_run(tiny, steps=100)
+    run.advance(0, max_steps=30)
+    kept = list(run.snapshots.items)
+    same = tiny.encoder.encode(tiny.example)
+    waited, changed = holding_the_lock(run, lambda: run.use_probe(same.copy()))
+    assert waited and changed is False  # even reading the probe waits for the chunk
+    assert run.snapshots.items == kept
+    other = tiny.encoder.encode("the food is bad")
+    waited, changed = holding_the_lock(run, lambda: run.use_probe(other))
+    assert waited and changed is True
+    np.testing.assert_array_equal(run.probe, other)
+    assert [s.step for s in run.snapshots.items] == [30]
+    longer = tiny.encoder.encode("the food is bad and the service is slow")
+    assert run.use_probe(longer) and run.snapshots.items[0].hs[0].shape[0] == len(longer)
+
+
+def test_model_copy_is_one_moment_of_the_run_taken_under_the_lock(tiny):
+    run = make_run(tiny, steps=100)
+    run.advance(0, max_steps=3)
+    waited, (model, config) = holding_the_lock(run, run.model_copy)
+    assert waited and config == run.config and model is not run.model
+    for name, value in run.model.params.items():
+        np.testing.assert_array_equal(model.params[name], value)
+    run.advance(0, max_steps=1)
+    assert any(not np.array_equal(model.params[n], v) for n, v in run.model.params.items())
 
 
 # ----------------------------------------------------------------------------- issue 6

@@ -63,18 +63,24 @@ def test_the_url_sets_the_controls():
 
 
 def test_start_trains_and_metrics_grow_then_pause_holds_and_reset_clears():
-    at = open_train(task="sentiment-tiny")
+    # a budget no two slices can spend: the run is certainly still running at the Pause
+    at = open_train(task="sentiment-tiny", steps="20000")
     button(at, "Start").click().run()
     no_exceptions(at)
     run = run_of(at)
     first = run.steps
-    assert first > 0 and run.state in ("running", "done")
+    assert first > 0 and run.state == "running"
     at.run()  # the live fragment draws what there is, then trains another slice
     assert titled(at, "Loss") and titled(at, "Gradient norm")
-    assert run_of(at).steps >= first
-    if run_of(at).state == "running":
-        button(at, "Pause").click().run()
-        assert run_of(at).state == "paused"
+    assert run_of(at).steps > first and run_of(at).state == "running"
+    on_screen = at.number_input(key="train_shown_step").value  # the frame the browser shows
+    assert on_screen < run_of(at).steps  # the slice after that frame trained on
+    button(at, "Pause").click().run()
+    no_exceptions(at)
+    assert run_of(at) is run and run.state == "paused"
+    assert run.steps == on_screen  # back to the frame on screen at the click
+    assert any(b.label == "▶ Resume" for b in at.button)
+    assert not [b for b in at.button if b.label.endswith("Pause")]
     held = run_of(at).steps
     at.run()
     at.run()
@@ -501,3 +507,29 @@ def test_a_language_model_is_trained_against_its_loss_target():
     assert target["y0"] == target["y1"] == pytest.approx(threshold)
     sidebar = [m.label for m in at.sidebar.metric]
     assert "Perplexity" in sidebar and "Train accuracy" not in sidebar
+
+
+def test_the_upload_widgets_take_their_sizes_from_the_limits(monkeypatch):
+    """The limits live in ui/services/limits.py: the widgets' sizes follow them, and so do
+    the checks behind them (a file over the server's limit is refused, naming it)."""
+    from ui.services.limits import Limits, upload_mb
+
+    at = open_train(task="sentiment-tiny")
+    sizes = {u.key: u.proto.max_upload_size_mb for u in at.file_uploader}
+    assert sizes == {
+        "model_upload": upload_mb(Limits().checkpoint_bytes),
+        "csv_upload": upload_mb(Limits().csv_bytes),
+    }
+    monkeypatch.setenv("RNNX_MAX_CHECKPOINT_MB", "1")
+    monkeypatch.setenv("RNNX_MAX_CSV_MB", "1")
+    at = open_train(task="sentiment-tiny")
+    assert {u.key: u.proto.max_upload_size_mb for u in at.file_uploader} == {
+        "model_upload": 1,
+        "csv_upload": 1,
+    }
+    run = run_of(at)
+    uploader(at, "model_upload").set_value(("big.npz", b"\0" * 1_000_001, "application/zip"))
+    at.run()
+    assert any("the limit is 1 MB" in e.value for e in at.error) and run_of(at) is run
+    uploader(at, "csv_upload").set_value(("big.csv", b"a,b\n" * 250_001, "text/csv")).run()
+    assert any("the limit is 1 MB" in e.value for e in at.error) and run_of(at) is run

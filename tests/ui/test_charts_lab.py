@@ -7,6 +7,7 @@ Figures are checked as the browser gets them: serialised the way Streamlit does
 from __future__ import annotations
 
 import ast
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
+from rnn_core.tasks import load_task
 from tests.plotly_spec import decode, sent
+from ui.services.limits import Limits
+from ui.services.run import RunView, TrainingRun
 from ui.views import charts_lab as cl
 from ui.views.html import display_token
 
@@ -465,33 +469,42 @@ def test_module_never_imports_streamlit():
     assert "streamlit" not in imported
 
 
+def run_views() -> dict[str, RunView]:
+    """Two short real runs (20 steps, evaluated every 10) as the Compare page draws them:
+    their :class:`ui.services.run.RunView` s, so a renamed series breaks the test."""
+    task = load_task("sentiment-tiny")
+    views = {}
+    for name, lr in (("A", 0.05), ("B", 0.01)):
+        config = dataclasses.replace(task.default_config, steps=20, eval_every=10, lr=lr)
+        run = TrainingRun(task, config, task.encoder.encode(task.example), Limits())
+        run.advance(0, max_steps=20)
+        views[name] = run.view()
+    return views
+
+
 def test_run_overlays_draw_every_run_on_shared_axes():
-    from types import SimpleNamespace
-
-    def view(offset):
-        steps = np.arange(1.0, 6.0)
-        return SimpleNamespace(
-            columns={
-                "step": steps,
-                "loss": 1 / steps + offset,
-                "grad_norm": steps + offset,
-                "rho0": np.full(5, 0.9 + offset),
-            },
-            evals={
-                "step": np.array([5.0]),
-                "test_acc": np.array([0.5 + offset]),
-                "test_loss": np.array([0.2 + offset]),
-            },
-        )
-
-    views = {"A": view(0.0), "B": view(0.1)}
+    views = run_views()
     figs = cl.run_overlays(views, classifier=True)
     assert set(figs) == {"loss", "test", "grad", "rho"}
-    for fig in figs.values():
-        assert [t.name for t in fig.data] == ["A", "B"]
-    np.testing.assert_allclose(decode(sent(figs["test"])["data"][1]["y"]), [0.6], rtol=1e-6)
+    series = {
+        "loss": lambda v: (v.columns["step"], v.columns["loss"]),
+        "test": lambda v: (v.evals["step"], v.evals["test_acc"]),
+        "grad": lambda v: (v.columns["step"], v.columns["grad_norm"]),
+        "rho": lambda v: (v.columns["step"], v.columns["rho0"]),
+    }
+    for name, fig in figs.items():
+        got = traces(fig)
+        assert list(got) == ["A", "B"], name
+        for run, view in views.items():
+            x, y = series[name](view)
+            assert x.size and np.isfinite(y).all(), (name, run)
+            np.testing.assert_array_equal(got[run]["x"], x)
+            same(got[run]["y"], y)
+    assert figs["test"].layout.yaxis.title.text == "test accuracy"
     regression = cl.run_overlays(views, classifier=False)
     assert regression["test"].layout.yaxis.type == "log"
+    for run, view in views.items():
+        same(traces(regression["test"])[run]["y"], view.evals["test_loss"])
 
 
 def test_runs_overlay_marks_a_short_series_so_a_lone_point_shows():

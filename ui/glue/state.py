@@ -171,8 +171,8 @@ TRAIN_PENDING = Slot("train_pending", "(task, config) for the widgets, set befor
 TRAIN_NOTICE = Slot("train_notice", "a message the Train page shows once after a rerun")
 TRAIN_URL_NOTES = Slot("train_url_notes", "the link's training settings that could not be used")
 TRAIN_PAGE_STATE = Slot("train_page_state", "the run's state when the Train page was drawn")
-TRAIN_SAVES = Slot("train_saves", "((run id, version, steps), metrics CSV, model .npz)")
-TRAIN_BUNDLE = Slot("train_bundle", "((run id, version, steps), file name, zip bytes)")
+TRAIN_SAVES = Slot("train_saves", "transfer.RunFiles: (run key, metrics CSV, model .npz)")
+TRAIN_BUNDLE = Slot("train_bundle", "bundle.BundleFile: (run key, file name, zip bytes)")
 TRAIN_START = Slot("train_start", "a one-click reset asks the Train page to start its new run")
 LOADED_UPLOADS = Slot("loaded_uploads", "upload widget key -> the file id already read")
 

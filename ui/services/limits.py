@@ -5,6 +5,14 @@ A session has at most one training run; a run stops at ``max_steps`` or after ``
 of training, and its memory is bounded by ``history_rows`` and ``snapshots`` however long it
 trains (older rows are thinned out, not dropped wholesale). Across sessions, at most
 ``train_slots`` training chunks run at once, served in turn (``ui.services.fairshare``).
+
+Uploads: a model file is refused above ``max_checkpoint_mb`` MB and a CSV file above
+``max_csv_mb`` MB (never above the CSV importer's own ceiling, ``csv_import.MAX_BYTES``); the
+Train page's upload widgets and ``ui.services.transfer`` both take their sizes from here.
+Streamlit's ``server.maxUploadSize`` (``.streamlit/config.toml``) is the server's cap on any
+upload, checked before the app sees the file; it equals :func:`upload_mb` of the largest
+default (tests/app/test_limits.py), so a server that raises ``RNNX_MAX_CHECKPOINT_MB`` above
+it raises ``STREAMLIT_SERVER_MAX_UPLOAD_SIZE`` too.
 """
 
 from __future__ import annotations
@@ -13,6 +21,10 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+
+from rnn_core.tasks.csv_import import MAX_BYTES as CSV_IMPORT_MAX_BYTES
+
+MB = 1_000_000  # upload limits are decimal megabytes: a message says "the limit is 20 MB"
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,19 @@ class Limits:
     history_rows: int = 4000  # RNNX_HISTORY_ROWS: metric rows kept per run (thinned beyond)
     snapshots: int = 40  # RNNX_SNAPSHOTS: probe snapshots kept per run (thinned beyond)
     train_slots: int = 1  # RNNX_TRAIN_SLOTS: training chunks running at once, all sessions
+    max_checkpoint_mb: int = 20  # RNNX_MAX_CHECKPOINT_MB: largest model file a user may load
+    max_csv_mb: int = 5  # RNNX_MAX_CSV_MB: largest CSV a user may train on (at most 5)
+
+    @property
+    def checkpoint_bytes(self) -> int:
+        """The largest model file (.npz) accepted, in bytes."""
+        return self.max_checkpoint_mb * MB
+
+    @property
+    def csv_bytes(self) -> int:
+        """The largest CSV file accepted, in bytes: ``max_csv_mb``, but never more than the
+        CSV importer reads (``rnn_core.tasks.csv_import.MAX_BYTES``)."""
+        return min(self.max_csv_mb * MB, CSV_IMPORT_MAX_BYTES)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> tuple[Limits, list[str]]:
@@ -53,6 +78,14 @@ class Limits:
                 continue
             values[f.name] = value
         return cls(**values), notes
+
+
+def upload_mb(nbytes: int) -> int:
+    """A file uploader's ``max_upload_size`` (and ``server.maxUploadSize``) for a limit of
+    ``nbytes`` bytes: whole megabytes, at least 1, never below the limit. (Streamlit's
+    megabytes are MiB: the widget lets a file slightly over the limit through, and the app's
+    own check refuses it naming the exact limit.)"""
+    return max(1, math.ceil(nbytes / MB))
 
 
 def _cut(raw: str, limit: int = 40) -> str:

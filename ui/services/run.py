@@ -451,6 +451,25 @@ class TrainingRun:
             self.snapshots.items.clear()
             self._snap()
 
+    def use_probe(self, probe: np.ndarray) -> bool:
+        """The probe the page reads now: when it differs from the run's (another sentence),
+        it becomes the run's probe and its snapshots start again (:meth:`set_probe`); the
+        same probe changes nothing. Compared and replaced under one hold of the lock, so a
+        slice training in another script run sees either probe whole. Returns whether it
+        changed."""
+        probe = np.asarray(probe)
+        with self.lock:
+            if probe.shape == self.probe.shape and np.array_equal(probe, self.probe):
+                return False
+            self.set_probe(probe)
+            return True
+
+    def model_copy(self) -> tuple[RNNModel, TrainConfig]:
+        """A copy of the model and its config, taken together under the lock: one moment of
+        a run that may be training in another script run."""
+        with self.lock:
+            return self.model.copy(), self.config
+
     def retune(self, **changes) -> list[str]:
         """Apply live settings from the next step; returns what changed, for the log."""
         with self.lock:

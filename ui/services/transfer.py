@@ -2,11 +2,12 @@
 
     st.download_button("Metrics (CSV)", metrics_csv(run.log), "metrics.csv")
     st.download_button("Checkpoint", checkpoint_bytes(run, task), "model.npz")
+    files = run_files(run, task, cached=files)   # both, made again only once the run moved
     try:
         ckpt = read_checkpoint(upload.getvalue(), task, limits)
         run = TrainingRun(task, config_for(ckpt, task), probe, limits, model=ckpt.model,
                           optimizer_state=ckpt.optimizer_state, start_step=ckpt.step)
-        csv_task = read_csv_task(upload.getvalue(), upload.name)
+        csv_task = read_csv_task(upload.getvalue(), upload.name, max_bytes=limits.csv_bytes)
     except UploadError as e:
         st.error(str(e))          # plain text: the message may quote the file
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,8 +33,9 @@ from ui.services.limits import Limits
 from ui.services.run import MetricsLog, TrainingRun
 
 APP_NAME = "RNN Explorer"
-MAX_CHECKPOINT_BYTES = 20_000_000
-MAX_CSV_BYTES = 5_000_000
+# The default upload limits (a server's own are its Limits: limits.checkpoint_bytes, csv_bytes)
+MAX_CHECKPOINT_BYTES = Limits().checkpoint_bytes
+MAX_CSV_BYTES = Limits().csv_bytes
 MAX_FILENAME_CHARS = 40
 MAX_QUOTED_CHARS = 40  # untrusted names quoted in a message are cut to this length
 
@@ -95,23 +98,50 @@ def checkpoint_bytes(run: TrainingRun, task: Task, origin: str | None = None) ->
     return buf.getvalue()
 
 
+class RunFiles(NamedTuple):
+    """A run's files for download, made at one moment of the run (``key``)."""
+
+    key: tuple[int, int, int]  # run_key(run) when they were made
+    metrics: bytes  # metrics_csv(run.log)
+    model: bytes  # checkpoint_bytes(run, task)
+
+
+def run_key(run: TrainingRun) -> tuple[int, int, int]:
+    """Which run, at which moment: (id, weights version, steps). Files made from a run are
+    its files for as long as its key stays the same."""
+    return (id(run), run.version, run.steps)
+
+
+def run_files(run: TrainingRun, task: Task, cached: RunFiles | None = None) -> RunFiles:
+    """The run's metrics CSV and model file, made under the run's lock (one consistent
+    moment) — or ``cached`` itself when it was made for the run as it is now (the page makes
+    them once per run version and hands the bytes to its download buttons)."""
+    with run.lock:
+        key = run_key(run)
+        if cached is not None and cached.key == key:
+            return cached
+        return RunFiles(key, metrics_csv(run.log), checkpoint_bytes(run, task))
+
+
 # --------------------------------------------------------------------------------------
 # Import
 # --------------------------------------------------------------------------------------
 
 
 def read_checkpoint(
-    data: bytes, task: Task, limits: Limits, max_bytes: int = MAX_CHECKPOINT_BYTES
+    data: bytes, task: Task, limits: Limits, max_bytes: int | None = None
 ) -> Checkpoint:
     """An uploaded checkpoint, checked as a file and against the current ``task``.
 
     Raises :class:`UploadError` for anything that cannot be loaded into a run on ``task``:
-    a file too large, empty or not a valid checkpoint, a model of another task, another
+    a file larger than ``max_bytes`` (default: ``limits.checkpoint_bytes``), empty or not a
+    valid checkpoint, a model of another task, another
     vocabulary, another input/output shape, or larger than ``limits`` allow. A checkpoint
     that passes can be trained on with ``Trainer(config_for(ckpt, task), task.data,
     ckpt.model)``.
     """
     data = _as_bytes(data)
+    max_bytes = limits.checkpoint_bytes if max_bytes is None else max_bytes
     _check_size(data, max_bytes, "Upload a smaller checkpoint.")
     try:
         ckpt = load_checkpoint(data)
@@ -152,7 +182,8 @@ def read_csv_task(
 ) -> Task:
     """A task (named "csv") from an uploaded ``text,label`` CSV file; its title names the file.
 
-    Raises :class:`UploadError` for a file too large or one :func:`import_csv` refuses.
+    Raises :class:`UploadError` for a file larger than ``max_bytes`` (the page passes its
+    ``limits.csv_bytes``) or one :func:`import_csv` refuses.
     """
     data = _as_bytes(data)
     _check_size(data, max_bytes, "Upload a sample of your data.")

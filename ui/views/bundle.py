@@ -1,9 +1,12 @@
 """The export bundle: one zip with everything needed to keep, share or reproduce a run.
 
-Pure (no streamlit); the page offers it as a lazy download:
+Pure (no streamlit); the page makes it on a click and offers the bytes themselves (a lazy
+download, ``data=callable``, is deleted by Streamlit 1.67 once two script runs end anywhere
+on the server):
 
-    st.download_button("Everything (zip)", data=lambda: export_bundle(run, task, figures,
-                       page="train", link=share_link), file_name=bundle_filename(run, task))
+    made = make_bundle(run, task, figures, page="train", link=share_link)   # on a click
+    made = current_bundle(made, run)     # None once the run has moved on: make it again
+    st.download_button("Everything (.zip)", data=made.data, file_name=made.name)
 
 The zip holds ``model.npz`` (:func:`ui.services.transfer.checkpoint_bytes`), ``metrics.csv``
 (:func:`ui.services.transfer.metrics_csv`), ``config.json`` (the TrainConfig, the task,
@@ -50,6 +53,7 @@ from collections.abc import Mapping
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import plotly.io as pio
@@ -57,7 +61,7 @@ from plotly.offline import get_plotlyjs
 
 from rnn_core.tasks import Task
 from ui.services.run import TrainingRun
-from ui.services.transfer import APP_NAME, checkpoint_bytes, metrics_csv
+from ui.services.transfer import APP_NAME, checkpoint_bytes, metrics_csv, run_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -147,6 +151,34 @@ def export_bundle(
             # level 1: 1.7 MB instead of 1.5 MB per chart, but 5x faster (0.06 s, not 0.3 s)
             put(f"charts/{file}.html", pages[file], level=1)
     return buf.getvalue()
+
+
+class BundleFile(NamedTuple):
+    """An export bundle made at one moment of a run (``key``), ready to download."""
+
+    key: tuple[int, int, int]  # ui.services.transfer.run_key(run) when it was made
+    name: str  # bundle_filename(run, task)
+    data: bytes  # the zip
+
+
+def make_bundle(
+    run: TrainingRun,
+    task: Task,
+    figures: Mapping[str, object],
+    page: str = "train",
+    link: str | None = None,
+) -> BundleFile:
+    """The run's export bundle (:func:`export_bundle`), its file name and the moment it was
+    made, all under the run's lock."""
+    with run.lock:
+        data = export_bundle(run, task, figures, page=page, link=link)
+        return BundleFile(run_key(run), bundle_filename(run, task), data)
+
+
+def current_bundle(made: BundleFile | None, run: TrainingRun) -> BundleFile | None:
+    """``made`` while it is still the run's bundle as the run is now; None when there is
+    none or the run has moved on since (another step, another run): make it again."""
+    return made if made is not None and made.key == run_key(run) else None
 
 
 def bundle_filename(run: TrainingRun, task: Task) -> str:

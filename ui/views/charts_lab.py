@@ -5,12 +5,9 @@ reaching an early step shrinks or grows geometrically with the distance to the l
 Mikolov & Bengio, 2013). These figures make that visible: the gradient along the sequence, over
 training, the recurrent matrix's eigenvalues and singular values, clipping, and the "cliff".
 
-The house rules of :mod:`ui.views.charts` and :mod:`ui.views.charts_train` hold: numbers go
-out as float32 / int32 numpy arrays (binary), tokens through
-:func:`ui.views.html.display_token`, user strings escaped and never pasted into a hover
-template, "plotly_white", titles and axis titles with units.
-Nothing here crashes on NaN, ±inf or zeros: non-finite values (and, on a log axis, values ≤ 0)
-are sent as NaN and simply not drawn. Charts the page redraws while an experiment trains
+Built with :mod:`ui.views.figure_kit` and its house rules. Nothing here crashes on NaN, ±inf
+or zeros: values go through :func:`ui.views.figure_kit.as_values` (non-finite values, and on
+a log axis values ≤ 0, are not drawn). Charts the page redraws while an experiment trains
 (:func:`gradient_flow`, :func:`flow_over_training`, :func:`spectrum_over_training`,
 :func:`runs_overlay`) keep zoom and legend clicks with ``uirevision="keep"``.
 
@@ -25,27 +22,25 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.views.charts import (
+from ui.views.figure_kit import (
+    BATCH_COLOUR,
     CLASS_COLOURS,
     LINE_COLOUR,
-    TARGET_COLOUR,
-    _esc,
-    _f32,
-    _figure,
-    _labels,
-    _token_axis,
-)
-from ui.views.charts_train import (
-    BATCH_COLOUR,
     LOG_AXIS,
-    SIDE_LEGEND,
-    _chart,
-    _finite,
-    _hline,
-    _line,
-    _steps,
-    _values,
-    _vline,
+    TARGET_COLOUR,
+    as_steps,
+    as_values,
+    esc,
+    f32,
+    figure,
+    finite_or_none,
+    hline,
+    legend_for,
+    step_chart,
+    step_line,
+    token_axis,
+    token_labels,
+    vline,
 )
 from ui.views.html import plotly_colorscale
 
@@ -75,43 +70,18 @@ VERDICT_OK, VERDICT_CHECK = 1e-5, 1e-3  # relative error thresholds of gradcheck
 
 def _norms(values, what: str) -> np.ndarray:
     """A 1-D series for a log axis: float32, non-finite and ≤ 0 as NaN."""
-    v = _values(values, what=what, log=True)
+    v = as_values(values, what=what, log=True)
     if v.ndim != 1:
         v = v.reshape(-1)
     return v
 
 
 def _time_axis(T: int, tokens, x_title: str, token_x_title: str) -> tuple[dict, str]:
-    """(axes for :func:`ui.views.charts._figure`, x title) of a timestep axis 0..T-1: the display
-    tokens as tick labels (thinned beyond 25 steps, as on the Explore page) when given."""
+    """(axes for :func:`ui.views.figure_kit.figure`, x title) of a timestep axis 0..T-1: the
+    display tokens as tick labels (:func:`ui.views.figure_kit.token_axis`) when given."""
     if tokens is not None and T > 0:
-        return _token_axis(_labels(tokens, T)), token_x_title
+        return token_axis(token_labels(tokens, T)), token_x_title
     return {"xaxis": {"range": [-0.5, max(T, 1) - 0.5], "zeroline": False}}, x_title
-
-
-def _place_legend(fig: go.Figure, n: int, bottom_margin: float) -> None:
-    """The legend the way the Train page places it: none for one trace, a row on top for two
-    (done by ``_figure``), a row at the foot of the figure for three or four, a column right
-    of the plot beyond."""
-    if n > 4:
-        fig.update_layout(showlegend=True, legend=SIDE_LEGEND)
-    elif n > 2:
-        fig.update_layout(
-            showlegend=True,
-            legend={
-                "orientation": "h",
-                "x": 0.0,
-                "xanchor": "left",
-                "y": 0.0,
-                "yanchor": "bottom",
-                "yref": "container",
-            },
-            margin={"b": int(bottom_margin) + 40},
-        )
-
-
-def _legend(n: int) -> str | None:
-    return "top" if n == 2 else None
 
 
 def _fmt(x: float, spec: str = ".3f") -> str:
@@ -131,7 +101,7 @@ def fit_line(norms, factor: float) -> np.ndarray:
     n = np.asarray(norms, dtype=np.float64).reshape(-1)
     T = n.shape[0]
     out = np.full(T, np.nan)
-    f = _finite(factor)
+    f = finite_or_none(factor)
     usable = np.flatnonzero(np.isfinite(n) & (n > 0))
     if f is None or f <= 0 or usable.size == 0:
         return out
@@ -153,8 +123,8 @@ def gradient_flow(
 
     norms: (T,) for t = 0..T−1 (the loss is read at the last step), or None when ``runs``
     is given: trace "‖∂L/∂h_t‖", blue lines+markers, log y ("‖∂L/∂h_t‖ (log scale)"). x =
-    0..T−1 (int32); tokens: T strings shown as tick labels (display_token, thinned beyond 25
-    steps as in ui.views.charts). factor: the fitted factor per step back; adds the dashed trace
+    0..T−1 (int32); tokens: T strings shown as tick labels (a token axis, as on the Explore
+    page). factor: the fitted factor per step back; adds the dashed trace
     "fit: ×0.62 per step back" with y = :func:`fit_line` (norms[-1]·factor^(T−1−t)); ignored
     without ``norms``. runs: name -> (T_i,) norms drawn as one line each (Okabe–Ito colours,
     after the main line's blue), e.g. RNN vs GRU vs LSTM. Non-finite and ≤ 0 values are gaps.
@@ -184,7 +154,7 @@ def gradient_flow(
             x=np.arange(y.size, dtype=np.int32),
             y=y,
             mode="lines+markers" if markers else "lines",
-            name=_esc(name),
+            name=esc(name),
             line=style,
             marker={"size": 6 if y.size <= 60 else 3, "color": colour},
             hovertemplate=hover,
@@ -192,16 +162,16 @@ def gradient_flow(
 
     if main is not None:
         traces.append(line(main, "‖∂L/∂h_t‖", LINE_COLOUR))
-        f = _finite(factor)
+        f = finite_or_none(factor)
         if f is not None and f > 0:
-            fit = _values(fit_line(norms, f), log=True)
+            fit = as_values(fit_line(norms, f), log=True)
             traces.append(
                 line(fit, f"fit: ×{f:.2f} per step back", FIT_COLOUR, "dash", markers=False)
             )
     first = 1 if main is not None else 0
     for i, (name, y) in enumerate(series.items()):
         traces.append(line(y, name, CLASS_COLOURS[(first + i) % len(CLASS_COLOURS)]))
-    fig = _figure(
+    return figure(
         traces,
         title=title,
         height=HEIGHT,
@@ -209,11 +179,9 @@ def gradient_flow(
         y_title=FLOW_Y_TITLE,
         yaxis=dict(LOG_AXIS),
         axes=axes,
-        legend=_legend(len(traces)),
+        legend=legend_for(len(traces)),
+        uirevision="keep",
     )
-    _place_legend(fig, len(traces), fig.layout.margin.b)
-    fig.layout.uirevision = "keep"
-    return fig
 
 
 # ----------------------------------------------------------------------------- 2. over training
@@ -230,14 +198,14 @@ def flow_over_training(
     explosion bright; zmin/zmax span the finite values. Colour bar "log₁₀ ‖∂L/∂h_t‖"; hover
     "training step 1,200 / timestep 7 / ‖∂L/∂h_t‖ 10^-3.21".
     """
-    y = _steps(steps)
-    v = _values(norms, y.size, what="norms", log=True)
+    y = as_steps(steps)
+    v = as_values(norms, y.size, what="norms", log=True)
     if v.ndim == 1:
         v = v.reshape(y.size, -1)
     if v.ndim != 2:
         raise ValueError(f"norms must be (S, T); got shape {v.shape}")
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = _f32(np.log10(v))
+        z = f32(np.log10(v))
     finite = z[np.isfinite(z)]
     zmin = zmax = None
     if finite.size:
@@ -262,7 +230,7 @@ def flow_over_training(
             "outlinewidth": 0,
         },
     )
-    fig = _figure(
+    return figure(
         [heat],
         title=title,
         height=HEIGHT,
@@ -270,9 +238,8 @@ def flow_over_training(
         y_title="training step",
         xaxis={"range": [-0.5, max(T, 1) - 0.5], "showgrid": False, "zeroline": False},
         yaxis={"showgrid": False, "zeroline": False},
+        uirevision="keep",
     )
-    fig.layout.uirevision = "keep"
-    return fig
 
 
 # ----------------------------------------------------------------------------- 3. eigenvalues
@@ -321,8 +288,8 @@ def eigen_plane(
     theta[-1] = 0.0  # closed exactly
     traces = [
         go.Scatter(
-            x=_f32(np.cos(theta)),
-            y=_f32(np.sin(theta)),
+            x=f32(np.cos(theta)),
+            y=f32(np.sin(theta)),
             mode="lines",
             name="unit circle |λ| = 1",
             line={"color": "#999999", "width": 1.5, "dash": "dash"},
@@ -347,11 +314,11 @@ def eigen_plane(
         colour = CLASS_COLOURS[i % len(CLASS_COLOURS)]
         traces.append(
             go.Scatter(
-                x=_values(re),
-                y=_values(im),
+                x=as_values(re),
+                y=as_values(im),
                 mode="markers",
-                name=_esc(name),
-                customdata=_values(mag),
+                name=esc(name),
+                customdata=as_values(mag),
                 marker={"size": 8, "color": colour, "opacity": 0.8, "line": {"width": 0}},
                 hovertemplate=(
                     "%{fullData.name}<br>λ = %{x:.3f} %{y:+.3f}i<br>|λ| %{customdata:.3f}"
@@ -359,14 +326,14 @@ def eigen_plane(
                 ),
             )
         )
-    rho = _finite(radius)
+    rho = finite_or_none(radius)
     if rho is None:
         finite = [r for r in radii if np.isfinite(r)]
         rho = max(finite) if finite else None
     shown = f"{title} · ρ = {rho:.3f}" if rho is not None else f"{title} · ρ not finite"
     lim = 1.12 * extent
     axis = {"range": [-lim, lim], "zeroline": True, "zerolinecolor": "#cccccc"}
-    fig = _figure(
+    return figure(
         traces,
         title=shown,
         height=440,
@@ -374,11 +341,8 @@ def eigen_plane(
         y_title="Im λ",
         xaxis={**axis, "constrain": "domain"},
         yaxis={**axis, "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
-        legend="top" if len(traces) <= 3 else None,
+        legend="top" if len(traces) <= 3 else "side",
     )
-    if len(traces) > 3:
-        fig.update_layout(showlegend=True, legend=SIDE_LEGEND)
-    return fig
 
 
 # ----------------------------------------------------------------------------- 4. spectrum
@@ -399,11 +363,11 @@ def spectrum_over_training(
     activation's largest slope, 1 for tanh) labelled "1/γ (σ_max below this ⇒ gradients
     must vanish)"; none when γ is not finite and > 0. Step axis, ``uirevision="keep"``.
     """
-    x = _steps(steps)
+    x = as_steps(steps)
     traces = [
-        _line(
+        step_line(
             x,
-            _values(radius, x.size, what="radius").reshape(-1),
+            as_values(radius, x.size, what="radius").reshape(-1),
             "ρ (spectral radius)",
             "%{y:.4g}",
             colour=CLASS_COLOURS[0],
@@ -411,9 +375,9 @@ def spectrum_over_training(
     ]
     if sigma is not None:
         traces.append(
-            _line(
+            step_line(
                 x,
-                _values(sigma, x.size, what="sigma").reshape(-1),
+                as_values(sigma, x.size, what="sigma").reshape(-1),
                 "σ_max",
                 "%{y:.4g}",
                 colour=CLASS_COLOURS[1],
@@ -421,10 +385,10 @@ def spectrum_over_training(
             )
         )
     shapes = []
-    g = _finite(gamma)
+    g = finite_or_none(gamma)
     if g is not None and g > 0:
-        shapes.append(_hline(1.0 / g, "1/γ (σ_max below this ⇒ gradients must vanish)"))
-    return _chart(
+        shapes.append(hline(1.0 / g, "1/γ (σ_max below this ⇒ gradients must vanish)"))
+    return step_chart(
         traces,
         title=title,
         y_title="magnitude (ρ, σ_max)",
@@ -458,7 +422,7 @@ def jacobian_chart(
     traces = []
     margin = None
     if saturation is not None:
-        sat = _values(saturation, what="saturation").reshape(-1)
+        sat = as_values(saturation, what="saturation").reshape(-1)
         if sat.size != T:
             raise ValueError(f"saturation has {sat.size} values for {T} steps")
         traces.append(
@@ -495,7 +459,7 @@ def jacobian_chart(
             hovertemplate=f"{step_hover}: ‖∂h_{{T−1}}/∂h_k‖ %{{y:.4g}}<extra></extra>",
         )
     )
-    return _figure(
+    return figure(
         traces,
         title=title,
         height=HEIGHT,
@@ -503,7 +467,7 @@ def jacobian_chart(
         y_title="‖∂h_{T−1}/∂h_k‖ (log scale)",
         yaxis=dict(LOG_AXIS),
         axes=axes,
-        legend=_legend(len(traces)),
+        legend=legend_for(len(traces)),
         margin=margin,
     )
 
@@ -534,7 +498,7 @@ def clipping_bars(
     cosines = np.array([1.0, cos_global, cos_value], dtype=np.float64)
     positive = values[np.isfinite(values) & (values > 0)]
     log = positive.size > 1 and positive.max() > 30.0 * positive.min()
-    y = _values(values, log=log)
+    y = as_values(values, log=log)
     text = [f"cos {_fmt(c)}" for c in cosines]
     bar = go.Bar(
         x=list(CLIP_LABELS),
@@ -548,15 +512,15 @@ def clipping_bars(
         ),
     )
     shapes = []
-    limit = _finite(threshold)
+    limit = finite_or_none(threshold)
     if limit is not None and limit > 0:
-        shapes.append(_hline(limit, f"threshold {limit:g}"))
+        shapes.append(hline(limit, f"threshold {limit:g}"))
     yaxis = dict(LOG_AXIS) if log else {"rangemode": "tozero"}
     finite = y[np.isfinite(y)]
     if not log and finite.size:  # room for the labels above the tallest bar
         top = max(float(finite.max()), limit or 0.0)
         yaxis["range"] = [0.0, 1.18 * top if top > 0 else 1.0]
-    return _figure(
+    return figure(
         [bar],
         title=title,
         height=HEIGHT,
@@ -584,8 +548,8 @@ def cliff_chart(
     NaN and ≤ 0 as gaps. marks: (alpha, label) pairs, each a dotted vertical layout shape at
     x = alpha over the plot's height, labelled at its top (non-finite alphas skipped).
     """
-    x = _values(alphas, what="alphas").reshape(-1)
-    y = _values(losses, x.size, what="losses", log=True).reshape(-1)
+    x = as_values(alphas, what="alphas").reshape(-1)
+    y = as_values(losses, x.size, what="losses", log=True).reshape(-1)
     trace = go.Scatter(
         x=x,
         y=y,
@@ -597,12 +561,12 @@ def cliff_chart(
     )
     shapes = []
     for alpha, label in marks or ():
-        a = _finite(alpha)
+        a = finite_or_none(alpha)
         if a is not None:
-            mark = _vline(a, str(label), dash="dot", colour=TARGET_COLOUR)
+            mark = vline(a, str(label), dash="dot", colour=TARGET_COLOUR)
             mark["layer"] = "above"  # not hidden by a gridline at the same x (1 = now)
             shapes.append(mark)
-    return _figure(
+    return figure(
         [trace],
         title=title,
         height=HEIGHT,
@@ -629,17 +593,17 @@ def runs_overlay(
     series: name -> (steps (n_i,), values (n_i,)), in order; colours follow the Okabe–Ito
     palette (the same run gets the same colour in every overlay built from the same mapping
     order). log_y: a log y axis (≤ 0 not drawn). x "training step"; ``uirevision="keep"``.
-    A short series is drawn with markers too (``ui.views.charts_train._line``'s rule): a run that
-    died after a few evaluations (or one) still shows them — a line needs two points.
+    A short series is drawn with markers too (:func:`ui.views.figure_kit.step_line`): a run
+    that died after a few evaluations (or one) still shows them — a line needs two points.
     """
     traces = []
     for i, (name, (steps, values)) in enumerate(series.items()):
-        x = _steps(steps)
-        y = _values(values, x.size, what=f"series[{name!r}]", log=log_y).reshape(-1)
+        x = as_steps(steps)
+        y = as_values(values, x.size, what=f"series[{name!r}]", log=log_y).reshape(-1)
         traces.append(
-            _line(x, y, str(name), "%{y:.5g}", colour=CLASS_COLOURS[i % len(CLASS_COLOURS)])
+            step_line(x, y, str(name), "%{y:.5g}", colour=CLASS_COLOURS[i % len(CLASS_COLOURS)])
         )
-    return _chart(
+    return step_chart(
         traces,
         title=title,
         y_title=y_title,

@@ -8,8 +8,8 @@ builder:
 - whitespace tokens are shown visibly, with :func:`display_token`'s mapping.
 
 The colour scales live here too, as lists of stops, so that the plotly heatmaps
-(``ui.views.charts``) and the coloured text (:func:`neuron_text_html`) draw the same value in
-the same colour: both interpolate linearly in RGB between the same stops.
+(``ui.views.charts_explore``) and the coloured text (:func:`neuron_text_html`) draw the same
+value in the same colour: both interpolate linearly in RGB between the same stops.
 
 The builders return one line of HTML without newline characters, safe for
 ``st.markdown(..., unsafe_allow_html=True)`` (a newline inside would end markdown's HTML block)

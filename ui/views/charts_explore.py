@@ -1,34 +1,33 @@
-"""Pure chart builders: numpy arrays in, ``plotly.graph_objects.Figure`` out.
+"""The Explore page's charts: numpy arrays in, ``plotly.graph_objects.Figure`` out.
 
-No streamlit here, and no state: a page computes arrays with ``rnn_core`` and hands them over.
-House rules for every figure:
-
-- numbers go to plotly as numpy arrays (float32 for the big ones), so plotly 7 sends them as
-  base64 binary ("bdata"), never as JSON lists; only strings (labels) travel as lists;
-- every token is shown through :func:`ui.views.html.display_token` (escaped for plotly's
-  pseudo-HTML, whitespace made visible); other user strings (titles, names) are escaped too;
-- template "plotly_white", compact margins, a title, axis titles that say what and in which
-  unit, hover text that says what a value is (on a token axis the hover's ``%{x}`` is the
-  column's tick label: plotly.js substitutes the ticktext, so no per-cell strings are sent);
-- user strings (class names, sentences) reach hovers as data (``%{fullData.name}``,
-  ``customdata``), never pasted into a template where "%{…}" would be evaluated;
-- one pair of colour scales, shared with the HTML views (``ui.views.html``): diverging ColorBrewer
-  RdBu for signed values (blue negative, white 0, red positive), viridis for non-negative ones
-  (gates, probabilities). Class colours come from the Okabe–Ito palette.
+No streamlit here, and no state: a page computes arrays with ``rnn_core`` (and
+:mod:`ui.views.analysis`) and hands them over. Built with :mod:`ui.views.figure_kit` and its
+house rules; most charts have one column per token read (:func:`ui.views.figure_kit.token_axis`).
 
 Shapes: T steps, H hidden units, C classes, V vocabulary entries.
 """
 
 from __future__ import annotations
 
-import html
-import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-import plotly.io as pio
 
+from ui.views.analysis import changing_units, top_k, unit_ranges
+from ui.views.figure_kit import (
+    CLASS_COLOURS,
+    LINE_COLOUR,
+    PROB_AXIS,
+    TARGET_COLOUR,
+    clamp,
+    esc,
+    f32,
+    figure,
+    heatmap_height,
+    token_axis,
+    token_labels,
+)
 from ui.views.html import (
     NEGATIVE_COLOUR,
     NEUTRAL_COLOUR,
@@ -38,198 +37,13 @@ from ui.views.html import (
     plotly_colorscale,
 )
 
-TEMPLATE = "plotly_white"
-MARGIN = {"l": 60, "r": 20, "t": 50, "b": 60}
-FONT_SIZE = 13
-TITLE_SIZE = 16
-# Okabe–Ito: colour-blind safe. Class 0 blue, class 1 vermillion (the diverging scale's ends).
-CLASS_COLOURS = (
-    "#0072B2",
-    "#D55E00",
-    "#009E73",
-    "#E69F00",
-    "#CC79A7",
-    "#56B4E9",
-    "#F0E442",
-    "#000000",
-)
 PATH_COLOURS = ("#111111", "#009E73")  # sentence A, sentence B: clear of the blue/red regions
-LINE_COLOUR = "#0072B2"
-TARGET_COLOUR = "#444444"
 UNSIGNED_COLOUR = "rgb(49,104,142)"  # a viridis blue-green: magnitudes, not signs
 SCATTERGL_ABOVE = 3000  # more cloud points than this: WebGL
+GAP_COLOUR = "#e6e6e6"  # behind a token only one of two compared sentences has
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _esc(text) -> str:
-    """A non-token string (title, class name, label) made safe for plotly's pseudo-HTML."""
-    return html.escape(str(text), quote=False)
-
-
-def _f32(a) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float32)
-
-
-def _labels(tokens: Sequence, T: int, what: str = "tokens") -> list[str]:
-    """display_token of each token, checking there is one per step."""
-    labels = [display_token(t) for t in tokens]
-    if len(labels) != T:
-        raise ValueError(f"{len(labels)} {what} for {T} steps")
-    return labels
-
-
-MAX_TICK_LABELS = 25  # more steps than this: only every k-th label is shown
-
-
-def _text_px(text: str, size: float) -> float:
-    """A rough rendered width of a label in px (wide characters and emoji count double)."""
-    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
-    return size * (0.62 * (len(text) - wide) + 1.15 * wide)
-
-
-def _token_axis(labels: list[str]) -> dict:
-    """Layout for a step axis labelled with (display) tokens: {"xaxis": …} plus, for long
-    sentences, "annotations" and "margin_b".
-
-    ``xaxis`` always has one tick per step, ``tickvals`` 0..T-1 and ``ticktext`` = all the
-    labels: the contract, and what the hover's ``%{x}`` reads (plotly.js shows the ticktext
-    of the column there). Up to MAX_TICK_LABELS steps they are drawn (plotly rotates them when
-    they collide). Beyond that the axis keeps its ticks but hides its labels, and every k-th
-    label (k = ceil(T / MAX_TICK_LABELS)) is drawn as an annotation under its column, rotated
-    -90°, so a 200-token sentence stays legible even in a narrow column. (An overlaid twin
-    axis would be neater, but plotly does not draw an axis that no trace uses.)
-    """
-    T = len(labels)
-    xaxis = {
-        "tickmode": "array",
-        "tickvals": np.arange(T),
-        "ticktext": list(labels),
-        "tickfont": {"size": 12 if T <= 24 else 11},
-        "range": [-0.5, T - 0.5],
-        "showgrid": False,
-    }
-    if T <= MAX_TICK_LABELS:
-        return {"xaxis": xaxis}
-    step = -(-T // MAX_TICK_LABELS)
-    size = 10
-    shown = range(0, T, step)
-    longest = max(_text_px(labels[t], size) for t in shown)
-    xaxis.update(showticklabels=False, ticks="outside", ticklen=4, tickcolor="#bbbbbb")
-    xaxis["title_standoff"] = int(longest) + 10
-    annotations = [
-        {
-            "x": t,
-            "xref": "x",
-            "y": 0.0,
-            "yref": "paper",
-            "yshift": -6,
-            "yanchor": "top",
-            "xanchor": "center",
-            "textangle": -90,
-            "text": labels[t],
-            "showarrow": False,
-            "font": {"size": size},
-        }
-        for t in shown
-    ]
-    return {"xaxis": xaxis, "annotations": annotations, "margin_b": _clamp(longest + 50, 60, 200)}
-
-
-def _apply_template(fig: go.Figure) -> None:
-    """Set the "plotly_white" template the way plotly sets its default one: without
-    re-validating (and deep-copying) the registered template, which costs ≈ 13 ms a figure."""
-    template = pio.templates[TEMPLATE]
-    layout = fig.layout
-    previous = getattr(layout, "_validate", None)
-    if previous is None:  # a plotly without this switch: the slow, validated way
-        fig.update_layout(template=TEMPLATE)
-        return
-    try:
-        layout._validate = False
-        layout.template = template
-    finally:
-        layout._validate = previous
-
-
-def _figure(
-    traces: list,
-    *,
-    title: str,
-    height: float,
-    x_title: str,
-    y_title: str,
-    xaxis: dict | None = None,
-    yaxis: dict | None = None,
-    legend: str | None = None,
-    margin: dict | None = None,
-    shapes: list | None = None,
-    axes: dict | None = None,
-) -> go.Figure:
-    """The shared look, built in one go (one validation pass, ≈ 3× faster than updates):
-    template, title, fonts, margins, axis titles, legend placement.
-
-    legend: None (hidden), "top" (one row under the title) or "bottom" (under the x axis).
-    axes: the output of :func:`_token_axis` (layout axes merged over ``xaxis``, plus
-    "annotations" and "margin_b" for long sentences)."""
-    m = dict(MARGIN)
-    m.update(margin or {})
-    layout = {
-        "title": {
-            "text": _esc(title),
-            "x": 0.0,
-            "xref": "paper",
-            "xanchor": "left",
-            "y": 1.0,
-            "yref": "container",
-            "yanchor": "top",
-            "pad": {"t": 12},
-            "font": {"size": TITLE_SIZE},
-        },
-        "height": int(height),
-        "margin": m,
-        "font": {"size": FONT_SIZE},
-        "hoverlabel": {"font": {"size": FONT_SIZE}},
-        "showlegend": legend is not None,
-        "xaxis": dict(xaxis or {}),
-        "yaxis": {**(yaxis or {}), "title": {"text": _esc(y_title)}},
-    }
-    axes = dict(axes or {})
-    annotations = axes.pop("annotations", None)
-    margin_b = axes.pop("margin_b", None)
-    for name, axis in axes.items():
-        layout[name] = {**layout.get(name, {}), **axis}
-    standoff = layout["xaxis"].pop("title_standoff", None)
-    layout["xaxis"]["title"] = {"text": _esc(x_title)}
-    if standoff is not None:
-        layout["xaxis"]["title"]["standoff"] = standoff
-    if annotations:
-        layout["annotations"] = annotations
-    if margin_b is not None:
-        m["b"] = max(m["b"], margin_b)
-    if legend == "top":
-        layout["legend"] = {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.01}
-        layout["legend"]["yanchor"] = "bottom"
-        m["t"] = max(m["t"], 80)
-    elif legend == "bottom":
-        layout["legend"] = {"orientation": "h", "x": 0.0, "xanchor": "left", "y": -0.16}
-        layout["legend"]["yanchor"] = "top"
-    if shapes:
-        layout["shapes"] = shapes
-    fig = go.Figure(data=traces, layout=layout)
-    _apply_template(fig)
-    return fig
-
-
-def _clamp(value: float, lo: float, hi: float) -> int:
-    return int(min(max(value, lo), hi))
-
-
-def heatmap_height(rows: int) -> int:
-    """Height of a units × steps heatmap: 14 px per row plus room for title and ticks,
-    clamped to 260…700 px."""
-    return _clamp(130 + 14 * rows, 260, 700)
 
 
 def _unit_rows(order, H: int) -> np.ndarray:
@@ -259,21 +73,25 @@ def _unit_heatmap(
     x_title: str,
     hover_step: str,
 ) -> go.Figure:
-    """values (T, H) -> a heatmap with one row per unit (z = values.T, rows in ``order``) and
-    one column per step, x ticks ``ticktext``.
+    """values (T, H) -> units × steps: the one heatmap layout of :func:`hidden_heatmap` and
+    :func:`state_difference`.
 
-    Hover: "step t · <hover_step>", "unit u", "<value_name> v". The unit comes from
-    ``customdata`` (R, T), the unit index of each cell (numeric: it travels as binary). The
-    column's token comes from ``%{x}``: in a hovertemplate plotly.js replaces an unformatted
-    ``%{x}`` by the axis' hover label, which for an axis in tickmode "array" is the ticktext
-    at that tick value (``Axes.tickText``) — so the hover shows the very label under the
-    column, right even when tokens repeat, without an (R, T) array of strings (which would
-    double the payload and take ≈ 10 ms to serialise for 64 × 200). ``%{x:d}`` is the step.
+    The single trace is a ``go.Heatmap`` with ``z`` (R, T) float32 = ``values.T[order]``
+    (R rows, :func:`_unit_rows`), ``x`` = 0..T-1, ``y`` = 0..R-1 (reversed axis: the first
+    row on top). x: a token axis of ``ticktext`` (:func:`ui.views.figure_kit.token_axis`).
+    y ticks "u12" (or ``unit_labels[u]``), every row up to 48 rows, then every k-th. Colours:
+    diverging RdBu with white at 0 (zmid 0) when zmin < 0, viridis when zmin ≥ 0 (gates).
+    Height: :func:`ui.views.figure_kit.heatmap_height` of R.
+
+    Hover "step 3 · <hover_step> / unit 12 / <value_name> 0.734": the step is ``%{x:d}``, the
+    column's label ``%{x}`` (the token axis' contract: no (R, T) array of strings, which
+    would double the payload and take ≈ 10 ms to serialise for 64 × 200), the unit
+    ``customdata`` (R, T) int, the unit index of each cell (numeric: it travels as binary).
     """
     T, H = values.shape
     rows = _unit_rows(order, H)
     R = rows.size
-    z = _f32(values[:, rows].T)  # (R, T)
+    z = f32(values[:, rows].T)  # (R, T)
     customdata = np.repeat(rows[:, None], T, axis=1)  # (R, T) unit index of each cell
     if unit_labels is None:
         names = [f"u{u}" for u in rows]
@@ -281,7 +99,7 @@ def _unit_heatmap(
         unit_labels = list(unit_labels)
         if len(unit_labels) != H:
             raise ValueError(f"{len(unit_labels)} unit labels for {H} units")
-        names = [_esc(unit_labels[u]) for u in rows]
+        names = [esc(unit_labels[u]) for u in rows]
     diverging = is_diverging(zmin, zmax)
     heat = go.Heatmap(
         z=z,
@@ -294,11 +112,11 @@ def _unit_heatmap(
         customdata=customdata,
         hovertemplate=(
             f"step %{{x:d}} · {hover_step}<br>unit %{{customdata}}<br>"
-            f"{_esc(value_name)} %{{z:.3f}}<extra></extra>"
+            f"{esc(value_name)} %{{z:.3f}}<extra></extra>"
         ),
         xgap=1 if T <= 60 else 0,
         ygap=1 if R <= 48 else 0,
-        colorbar={"title": {"text": _esc(value_name)}, "thickness": 14, "outlinewidth": 0},
+        colorbar={"title": {"text": esc(value_name)}, "thickness": 14, "outlinewidth": 0},
     )
     # every row labelled up to 48 rows; beyond that every k-th (hover names each cell's unit)
     step = max(1, int(np.ceil(R / 48)))
@@ -310,13 +128,13 @@ def _unit_heatmap(
         "autorange": "reversed",
         "showgrid": False,
     }
-    return _figure(
+    return figure(
         [heat],
         title=title,
         height=heatmap_height(R),
         x_title=x_title,
         y_title="hidden unit",
-        axes=_token_axis(ticktext),
+        axes=token_axis(ticktext),
         yaxis=yaxis,
     )
 
@@ -335,25 +153,14 @@ def hidden_heatmap(
     unit_labels: Sequence[str] | None = None,
     x_title: str = "token just read (step →)",
 ) -> go.Figure:
-    """The hidden state (or a gate) after every step: units × steps.
+    """The hidden state (or a gate) after every step: units × steps, laid out, coloured and
+    hovered as :func:`_unit_heatmap` says, one column per token.
 
-    states: (T, H) floats, row t = the state after reading tokens[t]. tokens: T strings.
-    order: (R,) unit indices, the unit shown in each row top to bottom (usually a permutation
-    of 0..H-1, e.g. ``probes.unit_order``); None = 0..H-1.
-
-    The single trace is a ``go.Heatmap`` with ``z`` (R, T) float32 = ``states.T[order]``,
-    ``x`` = 0..T-1, ``y`` = 0..R-1 (reversed axis: the first row on top). x ticks:
-    ``tickvals`` 0..T-1, ``ticktext`` = ``[display_token(t) for t in tokens]`` (all of them;
-    beyond 25 steps they are hidden and every k-th is drawn as an annotation, see
-    ``_token_axis``). y ticks "u12"
-    (or ``unit_labels[u]``), every row up to 48 rows, then every k-th.
-
-    Hover "step 3 · token 'bad' / unit 12 / activation 0.734": the step is ``%{x:d}``, the
-    token ``%{x}`` (plotly.js shows the column's ticktext there, see ``_unit_heatmap``), the
-    unit ``customdata`` (R, T) int = the unit index of each cell, i.e. ``order`` repeated.
-
-    zrange = (zmin, zmax): diverging RdBu when zmin < 0 (white at 0, zmid 0), viridis when
-    zmin ≥ 0 (gates). Height 14 px per row, clamped to 260…700 px.
+    states: (T, H) floats, row t = the state after reading tokens[t]. tokens: T strings (the
+    x tick labels, display_token each). order: (R,) unit indices, the unit shown in each row
+    top to bottom (usually a permutation of 0..H-1, e.g. ``probes.unit_order``); None =
+    0..H-1. zrange = (zmin, zmax), zmin < zmax: the colour range. Hover "step 3 · token
+    'bad' / unit 12 / activation 0.734" (``value_name``).
     """
     states = np.asarray(states)
     if states.ndim != 2:
@@ -366,7 +173,7 @@ def hidden_heatmap(
         raise ValueError(f"zrange must be (low, high) with low < high; got {zrange}")
     return _unit_heatmap(
         states,
-        _labels(tokens, T),
+        token_labels(tokens, T),
         order=order,
         zmin=zmin,
         zmax=zmax,
@@ -402,14 +209,14 @@ def prediction_lines(
     T, C = probs.shape
     if T == 0:
         raise ValueError("no steps to draw")
-    labels = _labels(tokens, T)
+    labels = token_labels(tokens, T)
     names = [str(n) for n in class_names][:C]
     names += [f"class {c}" for c in range(len(names), C)]
     text = np.asarray(labels, dtype=object)
     steps = np.arange(T)
     traces = []
     for c in range(C):
-        name = _esc(names[c])
+        name = esc(names[c])
         traces.append(
             go.Scatter(
                 x=steps,
@@ -437,14 +244,14 @@ def prediction_lines(
                 "line": {"dash": "dash", "color": "#888888", "width": 1.5},
             }
         )
-    return _figure(
+    return figure(
         traces,
         title=title,
         height=360,
         x_title="after reading this token",
         y_title="probability",
-        axes=_token_axis(labels),
-        yaxis={"range": [-0.03, 1.03], "tickvals": np.array([0.0, 0.25, 0.5, 0.75, 1.0])},
+        axes=token_axis(labels),
+        yaxis=PROB_AXIS,
         legend="top",
         shapes=shapes,
     )
@@ -456,32 +263,6 @@ def _ordinal(n: int) -> str:
     else:
         suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def top_k(probs, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k largest entries of each row of probs (T, V): (indices (T, k) int64, values
-    (T, k)), best first, ties to the lower index (as a stable sort would give).
-
-    Uses a partition, not a full sort: ≈ 10× faster for a word-level vocabulary."""
-    probs = np.asarray(probs, dtype=np.float64)
-    T, V = probs.shape
-    k = max(0, min(int(k), V))
-    if k == 0 or k == V or V <= 64:
-        idx = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-        return idx.astype(np.int64), np.take_along_axis(probs, idx, axis=1)
-    p = np.where(np.isnan(probs), -np.inf, probs)
-    kth = -np.partition(-p, k - 1, axis=1)[:, k - 1 : k]  # (T, 1) the k-th largest value
-    above = p > kth
-    need = k - above.sum(axis=1, keepdims=True)  # how many entries equal to kth to take
-    tied = p == kth
-    if (tied.sum(axis=1, keepdims=True) > need).any():  # more ties than places: lowest first
-        tied &= np.cumsum(tied, axis=1) <= need
-    chosen = above | tied  # exactly k per row
-    idx = np.nonzero(chosen)[1].reshape(T, k)  # ascending index within each row
-    vals = np.take_along_axis(p, idx, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")  # by value; equal values keep index order
-    idx = np.take_along_axis(idx, order, axis=1).astype(np.int64)
-    return idx, np.take_along_axis(probs, idx, axis=1)
 
 
 def top_next_tokens(
@@ -515,7 +296,7 @@ def top_next_tokens(
     vocab = [str(v) for v in vocab]
     if len(vocab) != V:
         raise ValueError(f"{len(vocab)} vocabulary entries for {V} probabilities")
-    labels = _labels(tokens, T)
+    labels = token_labels(tokens, T)
     idx, top = top_k(probs, k)  # (T, k)
     k = idx.shape[1]
     uniq, inverse = np.unique(idx, return_inverse=True)
@@ -530,7 +311,7 @@ def top_next_tokens(
     ranks = [_ordinal(r + 1) for r in range(k)]
     annotate = annotate_up_to >= T
     heat = go.Heatmap(
-        z=_f32(top.T),
+        z=f32(top.T),
         x=np.arange(T),
         y=np.arange(k),
         zmin=0.0,
@@ -539,7 +320,7 @@ def top_next_tokens(
         text=guess,
         texttemplate="%{text}<br>%{z:.0%}" if annotate else None,
         textfont={"size": 13 if T <= 10 else 11 if T <= 20 else 9 if T <= 40 else 8},
-        # %{x} and %{y} are the tick labels under/beside the cell (see _unit_heatmap)
+        # %{x} and %{y} are the tick labels under/beside the cell (see token_axis)
         hovertemplate=(
             "after '%{x}' · %{y} guess '%{text}'<br>probability %{z:.1%}<extra></extra>"
         ),
@@ -578,13 +359,13 @@ def top_next_tokens(
         "autorange": "reversed",
         "showgrid": False,
     }
-    return _figure(
+    return figure(
         traces,
         title=title or f"Top-{k} guesses for the next token",
-        height=_clamp(130 + 48 * k, 260, 700),
+        height=clamp(130 + 48 * k, 260, 700),
         x_title="after reading this token",
         y_title="guess",
-        axes=_token_axis(labels),
+        axes=token_axis(labels),
         yaxis=yaxis,
         legend="top" if t_hit.size else None,
     )
@@ -610,7 +391,7 @@ def regression_trace(
     if T == 0:
         raise ValueError("no steps to draw")
     steps = np.arange(T)
-    labels = _labels(tokens, T) if tokens is not None else None
+    labels = token_labels(tokens, T) if tokens is not None else None
     line = {"color": LINE_COLOUR, "width": 3}
     marker = {"size": 6 if T <= 60 else 3}
     if labels is not None:
@@ -664,46 +445,19 @@ def regression_trace(
                     hovertemplate="step %{x:d}: target %{y:.3f}<extra></extra>",
                 )
             )
-    return _figure(
+    return figure(
         traces,
         title=title,
         height=340,
         x_title="after reading this input" if labels is not None else "step",
         y_title=y_title,
         xaxis=None if labels is not None else {"range": [-0.5, T - 0.5]},
-        axes=_token_axis(labels) if labels is not None else None,
+        axes=token_axis(labels) if labels is not None else None,
         legend="top" if truth is not None else None,
     )
 
 
 # ----------------------------------------------------------------------------- 5. units
-
-
-def unit_ranges(states) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(min, max, range) of each unit over time, ignoring non-finite values. states: (T, H).
-    A unit with no finite value has min = max = NaN and range -inf (it sorts last)."""
-    s = np.asarray(states, dtype=np.float64)
-    if s.ndim != 2:
-        raise ValueError(f"states must be (T, H); got shape {s.shape}")
-    finite = np.isfinite(s)
-    lo = np.where(finite, s, np.inf).min(axis=0, initial=np.inf)
-    hi = np.where(finite, s, -np.inf).max(axis=0, initial=-np.inf)
-    empty = ~finite.any(axis=0)
-    rng = np.where(empty, -np.inf, hi - lo)
-    lo, hi = np.where(empty, np.nan, lo), np.where(empty, np.nan, hi)
-    return lo, hi, rng
-
-
-def changing_units(states, top: int) -> np.ndarray:
-    """Indices of the ``top`` units whose value changes most over the sequence.
-
-    states: (T, H). Sorted by range (max − min over time) descending, ties by unit index
-    ascending. Returns (min(top, H),) int64.
-    """
-    _, _, rng = unit_ranges(states)
-    H = rng.shape[0]
-    order = np.lexsort((np.arange(H), -rng))
-    return order[: max(0, min(int(top), H))].astype(np.int64)
 
 
 def unit_change_bar(
@@ -742,12 +496,12 @@ def unit_change_bar(
         "ticktext": [f"u{u}" for u in units],
         "autorange": "reversed",
     }
-    return _figure(
+    return figure(
         [bar],
         title=title,
         xaxis={"range": [0.0, 1.18 * max(top_x, 1e-6)]},
         yaxis=yaxis,
-        height=_clamp(110 + 26 * n, 240, 600),
+        height=clamp(110 + 26 * n, 240, 600),
         x_title="range over the sentence (max − min)",
         y_title="hidden unit",
         margin={"r": 30},
@@ -796,13 +550,13 @@ def trajectory(
 
     if background is not None:
         xs, ys, p = background
-        xs, ys, p = np.asarray(xs, np.float64), np.asarray(ys, np.float64), _f32(p)
+        xs, ys, p = np.asarray(xs, np.float64), np.asarray(ys, np.float64), f32(p)
         if p.shape != (ys.shape[0], xs.shape[0]):
             raise ValueError(f"background p must be (gy, gx) = {(ys.size, xs.size)}")
         if background_title is None:
             target = names[1] if len(names) > 1 else "class 1"
             background_title = f"readout's P({target})"
-        bt = _esc(background_title)
+        bt = esc(background_title)
         traces.append(
             go.Contour(
                 x=xs,
@@ -838,7 +592,7 @@ def trajectory(
             ids = None if ids is None else np.asarray(ids).reshape(-1)
         else:
             points, ids = cloud, None
-        points = _f32(points)
+        points = f32(points)
         if points.ndim != 2 or points.shape[1] != 2:
             raise ValueError(f"cloud points must be (N, 2); got shape {points.shape}")
         if ids is not None and ids.shape[0] != points.shape[0]:
@@ -853,7 +607,7 @@ def trajectory(
             else:
                 c = int(c)
                 cname = names[c] if 0 <= c < len(names) else f"class {c}"
-                name, colour = f"training ends: {_esc(cname)}", CLASS_COLOURS[c % 8]
+                name, colour = f"training ends: {esc(cname)}", CLASS_COLOURS[c % 8]
             traces.append(
                 kind(
                     x=pts[:, 0],
@@ -871,9 +625,9 @@ def trajectory(
         T = path.shape[0]
         if T == 0:
             continue
-        shown = np.asarray(_labels(toks, T), dtype=object)
+        shown = np.asarray(token_labels(toks, T), dtype=object)
         colour = PATH_COLOURS[i % len(PATH_COLOURS)]
-        name = _esc(label)
+        name = esc(label)
         traces.append(
             go.Scatter(
                 x=path[:, 0],
@@ -920,7 +674,7 @@ def trajectory(
     yaxis = {"zeroline": False}
     if equal_aspect:
         yaxis.update(scaleanchor="x", scaleratio=1)
-    return _figure(
+    return figure(
         traces,
         title=title,
         xaxis={"zeroline": False},
@@ -934,9 +688,6 @@ def trajectory(
 
 
 # ----------------------------------------------------------------------------- 7. difference
-
-
-GAP_COLOUR = "#e6e6e6"  # behind a token only one of two compared sentences has
 
 
 def state_difference(
@@ -957,17 +708,17 @@ def state_difference(
     or (None, j) is a gap, a token only one sentence has. None = position by position,
     (k, k), with the longer sentence's extra tokens as gaps at the end: no token is dropped.
 
-    The single ``go.Heatmap`` has ``z`` (R, n) float32, n = len(pairs): column k is
-    ``b[j] − a[i]`` (rows in ``order``), NaN (drawn empty) for a gap; diverging and
+    A :func:`_unit_heatmap` with one column per pair, n = len(pairs): column k is
+    ``b[j] − a[i]``, NaN (drawn empty, on a light grey band) for a gap; diverging and
     symmetric: zmin = −m, zmax = m, m = max |b − a| over the pairs (at least 1e-6). x tick
     labels "tokA / tokB" (display_token each), "—" on a gap's missing side; hover "step 3 ·
-    tokens (A / B) good / bad / unit 12 / B − A 0.412" (``customdata``: the unit index of each
-    cell, as in hidden_heatmap).
+    tokens (A / B) good / bad / unit 12 / B − A 0.412".
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"a and b must be (T, H) with the same H; got {a.shape}, {b.shape}")
-    la, lb = _labels(tokens_a, a.shape[0], "tokens_a"), _labels(tokens_b, b.shape[0], "tokens_b")
+    la = token_labels(tokens_a, a.shape[0], "tokens_a")
+    lb = token_labels(tokens_b, b.shape[0], "tokens_b")
     Ta, Tb = a.shape[0], b.shape[0]
     if pairs is None:
         pairs = [(k if k < Ta else None, k if k < Tb else None) for k in range(max(Ta, Tb))]
@@ -1025,7 +776,7 @@ def saliency_bars(
     T = scores.shape[0]
     if T == 0:
         raise ValueError("no steps to draw")
-    labels = _labels(tokens, T)
+    labels = token_labels(tokens, T)
     if signed:
         colours = np.where(
             scores > 0, POSITIVE_COLOUR, np.where(scores < 0, NEGATIVE_COLOUR, NEUTRAL_COLOUR)
@@ -1037,14 +788,14 @@ def saliency_bars(
         y=scores,
         marker={"color": colours},
         customdata=np.asarray(labels, dtype=object),
-        hovertemplate=f"'%{{customdata}}': {_esc(value_title)} %{{y:.4g}}<extra></extra>",
+        hovertemplate=f"'%{{customdata}}': {esc(value_title)} %{{y:.4g}}<extra></extra>",
     )
-    return _figure(
+    return figure(
         [bar],
         title=title,
         height=340,
         x_title="token",
         y_title=value_title,
-        axes=_token_axis(labels),
+        axes=token_axis(labels),
         yaxis={"zeroline": True, "zerolinecolor": "#888888", "zerolinewidth": 1.5},
     )

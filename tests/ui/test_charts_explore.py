@@ -1,8 +1,9 @@
-"""The Explore page's pure chart builders (ui/views/charts.py) and HTML builders (ui/views/html.py).
+"""The Explore page's pure chart builders (ui/views/charts_explore.py) and the HTML builders
+(ui/views/html.py) that share their colour scales.
 
 Figures are checked as data: which arrays went into which trace, what the tick labels and
 hover templates say, and that the big arrays leave as base64 binary, decoded the way the
-browser (and STREAMLIT-NOTES.md) does.
+browser does (tests/plotly_spec.py; docs/DEVELOPING.md, "Browser tests").
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ import plotly.io as pio
 import pytest
 
 from tests.plotly_spec import decode
-from ui.views import charts
+from ui.views import charts_explore as ce
+from ui.views.analysis import changing_units
+from ui.views.figure_kit import MAX_TICK_LABELS
 from ui.views.html import (
+    NEGATIVE_COLOUR,
+    NEUTRAL_COLOUR,
+    POSITIVE_COLOUR,
     display_token,
     diverging_rgb,
     neuron_text_html,
@@ -102,7 +108,7 @@ def test_display_token_escapes_and_shows_whitespace():
 
 def test_hidden_heatmap_z_is_states_transposed():
     states = rng().uniform(-1, 1, size=(7, 5))
-    fig = charts.hidden_heatmap(states, [f"t{i}" for i in range(7)])
+    fig = ce.hidden_heatmap(states, [f"t{i}" for i in range(7)])
     assert len(fig.data) == 1
     heat = fig.data[0]
     assert isinstance(heat, go.Heatmap)
@@ -120,22 +126,22 @@ def test_hidden_heatmap_z_is_states_transposed():
 def test_hidden_heatmap_rows_follow_order():
     states = rng(1).uniform(-1, 1, size=(4, 6))
     order = np.array([3, 0, 5, 1, 4, 2])
-    fig = charts.hidden_heatmap(states, list("abcd"), order=order)
+    fig = ce.hidden_heatmap(states, list("abcd"), order=order)
     heat = fig.data[0]
     np.testing.assert_allclose(np.asarray(heat.z), states.T[order], rtol=1e-6)
     # row r shows unit order[r]: in the labels and in every cell's hover unit
     assert list(fig.layout.yaxis.ticktext) == [f"u{u}" for u in order]
     np.testing.assert_array_equal(heat.customdata, np.repeat(order[:, None], 4, axis=1))
     # a subset of units is allowed too
-    sub = charts.hidden_heatmap(states, list("abcd"), order=[5, 1])
+    sub = ce.hidden_heatmap(states, list("abcd"), order=[5, 1])
     np.testing.assert_allclose(np.asarray(sub.data[0].z), states.T[[5, 1]], rtol=1e-6)
     with pytest.raises(ValueError):
-        charts.hidden_heatmap(states, list("abcd"), order=[0, 6])
+        ce.hidden_heatmap(states, list("abcd"), order=[0, 6])
 
 
 def test_hidden_heatmap_tick_labels_are_the_tokens_exactly():
     T = len(NASTY)
-    fig = charts.hidden_heatmap(rng().uniform(-1, 1, (T, 3)), NASTY)
+    fig = ce.hidden_heatmap(rng().uniform(-1, 1, (T, 3)), NASTY)
     ax = fig.layout.xaxis
     assert ax.tickmode == "array"
     np.testing.assert_array_equal(ax.tickvals, np.arange(T))
@@ -151,7 +157,7 @@ def test_hidden_heatmap_hover_maps_each_cell_to_its_token_and_unit():
     tokens = ["not", "bad", "not", "good", "<i>"]
     states = rng(2).uniform(-1, 1, size=(5, 4))
     order = np.array([2, 0, 3, 1])
-    fig = charts.hidden_heatmap(states, tokens, order=order, value_name="activation")
+    fig = ce.hidden_heatmap(states, tokens, order=order, value_name="activation")
     heat, ax = fig.data[0], fig.layout.xaxis
     template = heat.hovertemplate
     # step number, the column's token (plotly.js shows the ticktext at x for an unformatted
@@ -169,22 +175,22 @@ def test_hidden_heatmap_hover_maps_each_cell_to_its_token_and_unit():
 
 def test_hidden_heatmap_colour_range():
     states = rng().uniform(-1, 1, (3, 2))
-    fig = charts.hidden_heatmap(states, list("abc"), zrange=(-1.0, 1.0), value_name="h")
+    fig = ce.hidden_heatmap(states, list("abc"), zrange=(-1.0, 1.0), value_name="h")
     heat = fig.data[0]
     assert (heat.zmin, heat.zmax, heat.zmid) == (-1.0, 1.0, 0.0)
     assert heat.colorbar.title.text == "h"
     assert heat.colorscale[0][1] == "rgb(5,48,97)"  # blue at the bottom
     assert heat.colorscale[-1][1] == "rgb(103,0,31)"  # red at the top
-    gates = charts.hidden_heatmap(states, list("abc"), zrange=(0.0, 1.0), value_name="z")
+    gates = ce.hidden_heatmap(states, list("abc"), zrange=(0.0, 1.0), value_name="z")
     g = gates.data[0]
     assert (g.zmin, g.zmax, g.zmid) == (0.0, 1.0, None)
     assert g.colorscale[0][1] == "rgb(68,1,84)"  # viridis: sequential
     with pytest.raises(ValueError):
-        charts.hidden_heatmap(states, list("abc"), zrange=(1.0, 1.0))
+        ce.hidden_heatmap(states, list("abc"), zrange=(1.0, 1.0))
 
 
 def test_lopsided_range_keeps_white_at_zero():
-    fig = charts.hidden_heatmap(rng().uniform(-0.5, 2, (3, 2)), list("abc"), zrange=(-0.5, 2.0))
+    fig = ce.hidden_heatmap(rng().uniform(-0.5, 2, (3, 2)), list("abc"), zrange=(-0.5, 2.0))
     scale = fig.data[0].colorscale
     white = [p for p, c in scale if c == "rgb(247,247,247)"]
     assert white == [pytest.approx(0.2)]  # (0 − (−0.5)) / 2.5
@@ -210,14 +216,14 @@ def test_sequential_scale_agrees_with_sequential_rgb():
 
 @pytest.mark.parametrize(("H", "height"), [(1, 260), (8, 260), (20, 410), (40, 690), (64, 700)])
 def test_heatmap_height_scales_with_units_and_is_clamped(H, height):
-    fig = charts.hidden_heatmap(np.zeros((3, H)), list("abc"))
+    fig = ce.hidden_heatmap(np.zeros((3, H)), list("abc"))
     assert fig.layout.height == height
 
 
 def test_many_units_label_every_kth_row_but_hover_names_every_unit():
     H = 128
     order = rng().permutation(H)
-    fig = charts.hidden_heatmap(np.zeros((4, H)), list("abcd"), order=order)
+    fig = ce.hidden_heatmap(np.zeros((4, H)), list("abcd"), order=order)
     y = fig.layout.yaxis
     step = int(np.ceil(H / 48))
     np.testing.assert_array_equal(y.tickvals, np.arange(0, H, step))
@@ -228,25 +234,25 @@ def test_many_units_label_every_kth_row_but_hover_names_every_unit():
 def test_long_sentence_keeps_every_tick_but_shows_every_kth():
     T = 200
     tokens = [f"w{i % 17}" for i in range(T)]
-    fig = charts.hidden_heatmap(rng().uniform(-1, 1, (T, 64)), tokens)
+    fig = ce.hidden_heatmap(rng().uniform(-1, 1, (T, 64)), tokens)
     ax = fig.layout.xaxis
     assert list(ax.ticktext) == tokens  # the full contract, for hover
     np.testing.assert_array_equal(ax.tickvals, np.arange(T))
     assert ax.showticklabels is False
-    step = int(np.ceil(T / charts.MAX_TICK_LABELS))
+    step = int(np.ceil(T / MAX_TICK_LABELS))
     notes = fig.layout.annotations
     assert [a.text for a in notes] == tokens[::step]
     assert [a.x for a in notes] == list(range(0, T, step))
     assert all(a.xref == "x" and a.textangle == -90 for a in notes)
     assert fig.layout.margin.b > 60
-    short = charts.hidden_heatmap(np.zeros((charts.MAX_TICK_LABELS, 2)), ["x"] * 25)
+    short = ce.hidden_heatmap(np.zeros((MAX_TICK_LABELS, 2)), ["x"] * 25)
     assert not short.layout.annotations and short.layout.xaxis.showticklabels is not False
 
 
 def test_heatmap_serialises_as_binary():
     states = rng().uniform(-1, 1, (16, 7))
     order = rng().permutation(7)
-    fig = charts.hidden_heatmap(states, [f"t{i}" for i in range(16)], order=order)
+    fig = ce.hidden_heatmap(states, [f"t{i}" for i in range(16)], order=order)
     for text in (fig.to_json(), pio.to_json(fig, engine="orjson")):
         out = json.loads(text)
         trace = out["data"][0]
@@ -264,11 +270,11 @@ def test_heatmap_serialises_as_binary():
 
 def test_heatmap_rejects_bad_input():
     with pytest.raises(ValueError):
-        charts.hidden_heatmap(np.zeros((3, 2)), ["a", "b"])  # one token short
+        ce.hidden_heatmap(np.zeros((3, 2)), ["a", "b"])  # one token short
     with pytest.raises(ValueError):
-        charts.hidden_heatmap(np.zeros(3), ["a", "b", "c"])
+        ce.hidden_heatmap(np.zeros(3), ["a", "b", "c"])
     with pytest.raises(ValueError):
-        charts.hidden_heatmap(np.zeros((0, 2)), [])
+        ce.hidden_heatmap(np.zeros((0, 2)), [])
 
 
 # ----------------------------------------------------------------------------- prediction
@@ -277,7 +283,7 @@ def test_heatmap_rejects_bad_input():
 def test_prediction_lines():
     probs = np.array([[0.7, 0.3], [0.4, 0.6], [0.88, 0.12]])
     tokens = ["not", "bad", "<not>"]
-    fig = charts.prediction_lines(probs, tokens, ["negative", "positive"])
+    fig = ce.prediction_lines(probs, tokens, ["negative", "positive"])
     assert len(fig.data) == 2
     for c, name in enumerate(["negative", "positive"]):
         line = fig.data[c]
@@ -293,24 +299,10 @@ def test_prediction_lines():
     assert fig.layout.yaxis.title.text == "probability"
     (shape,) = fig.layout.shapes
     assert shape.y0 == shape.y1 == 0.5 and shape.line.dash == "dash"
-    three = charts.prediction_lines(np.full((2, 3), 1 / 3), ["a", "b"], ["x", "y"])
+    three = ce.prediction_lines(np.full((2, 3), 1 / 3), ["a", "b"], ["x", "y"])
     assert len(three.data) == 3 and not three.layout.shapes
     assert three.data[2].name == "class 2"  # a missing name
     assert numeric_lists(as_json(fig)["data"]) == []
-
-
-def test_top_k_picks_the_largest_ties_to_lower_index():
-    probs = np.array([[0.1, 0.4, 0.2, 0.3], [0.25, 0.25, 0.4, 0.1]])
-    idx, val = charts.top_k(probs, 3)
-    np.testing.assert_array_equal(idx, [[1, 3, 2], [2, 0, 1]])
-    np.testing.assert_allclose(val, [[0.4, 0.3, 0.2], [0.4, 0.25, 0.25]])
-    # the partition path (large vocabularies) agrees with a stable sort, ties included
-    g = rng(3)
-    for _ in range(30):
-        p = g.integers(0, 4, size=(int(g.integers(1, 9)), int(g.integers(65, 400)))) / 4.0
-        k = int(g.integers(1, 12))
-        expected = np.argsort(-p, axis=1, kind="stable")[:, :k]
-        np.testing.assert_array_equal(charts.top_k(p, k)[0], expected)
 
 
 def test_top_next_tokens():
@@ -323,7 +315,7 @@ def test_top_next_tokens():
         ]
     )
     tokens = ["the", "cat", "sat"]
-    fig = charts.top_next_tokens(probs, tokens, vocab, k=3)
+    fig = ce.top_next_tokens(probs, tokens, vocab, k=3)
     heat = fig.data[0]
     z = np.asarray(heat.z)
     assert z.shape == (3, 3)
@@ -343,28 +335,28 @@ def test_top_next_tokens():
     np.testing.assert_allclose(marks.y, np.array([0, 0]) - 0.28)
     assert list(marks.customdata) == ["cat", "sat"]
     # k larger than the vocabulary; default title names k
-    small = charts.top_next_tokens(probs[:, :4], tokens, vocab[:4], k=9)
+    small = ce.top_next_tokens(probs[:, :4], tokens, vocab[:4], k=9)
     assert np.asarray(small.data[0].z).shape == (4, 3)
     assert "Top-4" in small.layout.title.text
     with pytest.raises(ValueError):
-        charts.top_next_tokens(probs, tokens, vocab[:5])
+        ce.top_next_tokens(probs, tokens, vocab[:5])
 
 
 def test_top_next_tokens_without_hits_has_one_trace():
     probs = np.array([[0.9, 0.1], [0.9, 0.1]])
-    fig = charts.top_next_tokens(probs, ["b", "b"], ["a", "b"], k=1)
+    fig = ce.top_next_tokens(probs, ["b", "b"], ["a", "b"], k=1)
     assert len(fig.data) == 1 and fig.layout.showlegend is False
 
 
 def test_regression_trace():
     pred = np.array([0.1, 0.5, 0.9, 1.2])
-    only = charts.regression_trace(pred)
+    only = ce.regression_trace(pred)
     assert len(only.data) == 1
     np.testing.assert_allclose(only.data[0].y, pred)
     assert only.layout.xaxis.title.text == "step"
     assert only.layout.xaxis.ticktext is None
 
-    scalar = charts.regression_trace(pred, truth=1.0, tokens=["0.5", "◆0.3", "0.1", "<x>"])
+    scalar = ce.regression_trace(pred, truth=1.0, tokens=["0.5", "◆0.3", "0.1", "<x>"])
     target = scalar.data[1]
     assert target.name == "target" and target.line.dash == "dash"
     np.testing.assert_allclose(target.y, [1.0, 1.0])
@@ -372,39 +364,21 @@ def test_regression_trace():
     assert list(scalar.layout.xaxis.ticktext) == ["0.5", "◆0.3", "0.1", "&lt;x&gt;"]
 
     truth = np.array([0.0, 0.4, 0.8, 1.2])
-    series = charts.regression_trace(pred, truth=truth, y_title="sum")
+    series = ce.regression_trace(pred, truth=truth, y_title="sum")
     np.testing.assert_allclose(series.data[1].y, truth)
     assert series.data[1].name == "target"
     assert series.layout.yaxis.title.text == "sum"
     with pytest.raises(ValueError):
-        charts.regression_trace(pred, truth=truth[:3])
+        ce.regression_trace(pred, truth=truth[:3])
 
 
 # ----------------------------------------------------------------------------- units
 
 
-def test_changing_units_orders_by_range_then_index():
-    states = np.array(
-        [
-            [0.0, 0.0, 0.5, -1.0, 0.2],
-            [0.5, 1.0, 0.5, 1.0, 0.7],
-            [0.2, -0.0, 0.0, 0.0, 0.3],
-        ]
-    )  # ranges: 0.5, 1.0, 0.5, 2.0, 0.5
-    np.testing.assert_array_equal(charts.changing_units(states, 5), [3, 1, 0, 2, 4])
-    np.testing.assert_array_equal(charts.changing_units(states, 2), [3, 1])
-    np.testing.assert_array_equal(charts.changing_units(states, 99), [3, 1, 0, 2, 4])
-    assert charts.changing_units(states, 0).size == 0
-    with_nan = states.copy()
-    with_nan[:, 3] = np.nan  # a unit with no finite value sorts last
-    with_nan[0, 1] = np.nan  # NaNs are ignored: unit 1 now spans 1.0 − 0.0
-    np.testing.assert_array_equal(charts.changing_units(with_nan, 5), [1, 0, 2, 4, 3])
-
-
 def test_unit_change_bar():
     states = rng(4).uniform(-1, 1, (9, 12))
-    fig = charts.unit_change_bar(states, top=5)
-    units = charts.changing_units(states, 5)
+    fig = ce.unit_change_bar(states, top=5)
+    units = changing_units(states, 5)
     bar = fig.data[0]
     assert bar.orientation == "h"
     ranges = states.max(axis=0) - states.min(axis=0)
@@ -425,7 +399,7 @@ def test_unit_change_bar():
 def test_trajectory_one_path():
     path = np.array([[0.0, 0.0], [1.0, 0.5], [2.0, -0.5]])
     tokens = ["not", "<b>", " "]
-    fig = charts.trajectory([path], ["not bad"], [tokens])
+    fig = ce.trajectory([path], ["not bad"], [tokens])
     assert len(fig.data) == 3  # path, start, end
     line, start, end = fig.data
     np.testing.assert_allclose(line.x, path[:, 0])
@@ -446,7 +420,7 @@ def test_trajectory_two_paths_cloud_and_background():
     points, ids = g.normal(size=(50, 2)), np.repeat([0, 1], 25)
     xs, ys = np.linspace(-3, 3, 11), np.linspace(-2, 2, 7)
     p = 1 / (1 + np.exp(-xs[None, :] - 0 * ys[:, None]))
-    fig = charts.trajectory(
+    fig = ce.trajectory(
         paths,
         ["A <1>", "B"],
         tokens,
@@ -475,12 +449,12 @@ def test_trajectory_two_paths_cloud_and_background():
 
 def test_trajectory_cloud_without_ids_and_a_big_cloud():
     path = np.zeros((2, 2))
-    plain = charts.trajectory([path], ["s"], [["a", "b"]], cloud=np.ones((10, 2)))
+    plain = ce.trajectory([path], ["s"], [["a", "b"]], cloud=np.ones((10, 2)))
     assert len(plain.data) == 4 and isinstance(plain.data[0], go.Scatter)
-    big = charts.trajectory([path], ["s"], [["a", "b"]], cloud=np.ones((5000, 2)))
+    big = ce.trajectory([path], ["s"], [["a", "b"]], cloud=np.ones((5000, 2)))
     assert isinstance(big.data[0], go.Scattergl)
     with pytest.raises(ValueError):
-        charts.trajectory([path], ["s"], [["a"]])
+        ce.trajectory([path], ["s"], [["a"]])
 
 
 # ----------------------------------------------------------------------------- difference
@@ -491,7 +465,7 @@ def test_state_difference():
     a, b = g.uniform(-1, 1, (5, 4)), g.uniform(-1, 1, (3, 4))
     order = np.array([1, 3, 0, 2])
     pairs = [(0, 0), (1, 1), (2, 2)]
-    fig = charts.state_difference(a, b, list("abcde"), ["x", "<y>", " "], pairs=pairs, order=order)
+    fig = ce.state_difference(a, b, list("abcde"), ["x", "<y>", " "], pairs=pairs, order=order)
     heat = fig.data[0]
     diff = b[:3] - a[:3]
     np.testing.assert_allclose(np.asarray(heat.z), diff.T[order], rtol=1e-6)
@@ -500,10 +474,10 @@ def test_state_difference():
     assert list(fig.layout.xaxis.ticktext) == ["a / x", "b / &lt;y&gt;", "c / ␣"]
     assert "%{x}" in heat.hovertemplate and "B − A %{z:.3f}" in heat.hovertemplate
     np.testing.assert_array_equal(np.asarray(heat.customdata)[:, 0], order)
-    same = charts.state_difference(a, a, list("abcde"), list("abcde"))
+    same = ce.state_difference(a, a, list("abcde"), list("abcde"))
     assert (same.data[0].zmin, same.data[0].zmax) == (-1e-6, 1e-6)
     with pytest.raises(ValueError):
-        charts.state_difference(a, np.zeros((3, 5)), list("abcde"), list("xyz"))
+        ce.state_difference(a, np.zeros((3, 5)), list("abcde"), list("xyz"))
 
 
 def test_state_difference_shows_gaps_and_drops_no_token():
@@ -511,7 +485,7 @@ def test_state_difference_shows_gaps_and_drops_no_token():
     g = rng(8)
     a, b = g.uniform(-1, 1, (3, 4)), g.uniform(-1, 1, (4, 4))
     pairs = [(0, 0), (1, 1), (None, 2), (2, 3)]
-    fig = charts.state_difference(
+    fig = ce.state_difference(
         a, b, ["this", "is", "good"], ["this", "is", "not", "good"], pairs=pairs
     )
     z = np.asarray(fig.data[0].z, dtype=float)
@@ -520,13 +494,13 @@ def test_state_difference_shows_gaps_and_drops_no_token():
     np.testing.assert_allclose(z[:, 3], b[3] - a[2], rtol=1e-6)
     assert list(fig.layout.xaxis.ticktext) == ["this / this", "is / is", "— / not", "good / good"]
     assert [(r.x0, r.x1) for r in fig.layout.shapes] == [(1.5, 2.5)]  # grey behind the gap
-    plain = charts.state_difference(a, b, list("abc"), list("wxyz"))
+    plain = ce.state_difference(a, b, list("abc"), list("wxyz"))
     assert list(plain.layout.xaxis.ticktext) == ["a / w", "b / x", "c / y", "— / z"]
     assert np.isnan(np.asarray(plain.data[0].z, dtype=float)[:, 3]).all()
     with pytest.raises(ValueError):
-        charts.state_difference(a, b, list("abc"), list("wxyz"), pairs=[(None, None)])
+        ce.state_difference(a, b, list("abc"), list("wxyz"), pairs=[(None, None)])
     with pytest.raises(ValueError):
-        charts.state_difference(a, b, list("abc"), list("wxyz"), pairs=[(3, 0)])
+        ce.state_difference(a, b, list("abc"), list("wxyz"), pairs=[(3, 0)])
 
 
 # ----------------------------------------------------------------------------- saliency
@@ -535,17 +509,17 @@ def test_state_difference_shows_gaps_and_drops_no_token():
 def test_saliency_bars_colour_by_sign():
     scores = np.array([0.5, -0.25, 0.0, 1e-3])
     tokens = ["not", "bad", "<br>", "!"]
-    fig = charts.saliency_bars(scores, tokens)
+    fig = ce.saliency_bars(scores, tokens)
     bar = fig.data[0]
     np.testing.assert_allclose(bar.y, scores)
     colours = list(bar.marker.color)
-    assert colours[0] == colours[3] == charts.POSITIVE_COLOUR
-    assert colours[1] == charts.NEGATIVE_COLOUR
-    assert colours[2] == charts.NEUTRAL_COLOUR
+    assert colours[0] == colours[3] == POSITIVE_COLOUR
+    assert colours[1] == NEGATIVE_COLOUR
+    assert colours[2] == NEUTRAL_COLOUR
     assert list(bar.customdata) == ["not", "bad", "&lt;br&gt;", "!"]
     assert "%{y:.4g}" in bar.hovertemplate
     assert list(fig.layout.xaxis.ticktext) == [display_token(t) for t in tokens]
-    unsigned = charts.saliency_bars(np.abs(scores), tokens, signed=False, value_title="size")
+    unsigned = ce.saliency_bars(np.abs(scores), tokens, signed=False, value_title="size")
     assert isinstance(unsigned.data[0].marker.color, str)
     assert unsigned.layout.yaxis.title.text == "size"
 
@@ -560,20 +534,20 @@ def all_figures() -> dict[str, go.Figure]:
     states = g.uniform(-1, 1, (T, H))
     probs = g.dirichlet(np.ones(3), size=T)
     return {
-        "heatmap": charts.hidden_heatmap(states, toks),
-        "prediction": charts.prediction_lines(probs, toks, ["x", "y", "z"]),
-        "top_next": charts.top_next_tokens(probs, toks, ["a", "b", "<c>"], k=2),
-        "regression": charts.regression_trace(states[:, 0], states[:, 1], toks),
-        "units": charts.unit_change_bar(states, top=3),
-        "trajectory": charts.trajectory(
+        "heatmap": ce.hidden_heatmap(states, toks),
+        "prediction": ce.prediction_lines(probs, toks, ["x", "y", "z"]),
+        "top_next": ce.top_next_tokens(probs, toks, ["a", "b", "<c>"], k=2),
+        "regression": ce.regression_trace(states[:, 0], states[:, 1], toks),
+        "units": ce.unit_change_bar(states, top=3),
+        "trajectory": ce.trajectory(
             [states[:, :2]],
             ["s"],
             [toks],
             cloud=(g.normal(size=(20, 2)), g.integers(0, 2, 20)),
             background=(np.arange(3.0), np.arange(2.0), np.full((2, 3), 0.5)),
         ),
-        "difference": charts.state_difference(states, states[::-1], toks, toks),
-        "saliency": charts.saliency_bars(states[:, 0], toks),
+        "difference": ce.state_difference(states, states[::-1], toks, toks),
+        "saliency": ce.saliency_bars(states[:, 0], toks),
     }
 
 
@@ -594,8 +568,8 @@ def test_every_figure_has_the_house_look(name):
             assert trace.hovertemplate, f"{name}: a trace without hover text"
 
 
-def test_charts_module_never_imports_streamlit():
-    source = Path(charts.__file__).read_text(encoding="utf-8")
+def test_charts_explore_module_never_imports_streamlit():
+    source = Path(ce.__file__).read_text(encoding="utf-8")
     imported = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -700,8 +674,8 @@ def test_user_strings_never_become_hover_templates():
     """A class name or sentence like "%{y}" must be shown, not evaluated by plotly."""
     sneaky = "%{y} <b>"
     figs = [
-        charts.prediction_lines(np.full((2, 2), 0.5), ["a", "b"], [sneaky, "pos"]),
-        charts.trajectory(
+        ce.prediction_lines(np.full((2, 2), 0.5), ["a", "b"], [sneaky, "pos"]),
+        ce.trajectory(
             [np.zeros((2, 2))],
             [sneaky],
             [["a", "b"]],

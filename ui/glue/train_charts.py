@@ -1,0 +1,61 @@
+"""The Train page's charts on screen: two to a row (:func:`place`), and the slower panel —
+the per-parameter gradients and the probe sentence replayed at a snapshot of training
+(:func:`details_panel`). The figures themselves come from ``ui.views.train_figures``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rnn_core.tasks import Task
+from ui.glue import state
+from ui.services.run import RunView
+from ui.views.inputs import Reading
+from ui.views.train_figures import detail_figures, pick_snapshot
+
+FOLLOW = "snapshot_follow"  # widget key: the replay follows the newest snapshot
+REPLAY = "snapshot"  # widget key: the step of the snapshot the replay shows
+
+
+def place(figs: dict, names: list[str]):
+    """Charts ``names`` two to a row; returns the last row's columns."""
+    cols = st.columns(2)
+    for j, name in enumerate(names):
+        if j and j % 2 == 0:
+            cols = st.columns(2)
+        cols[j % 2].plotly_chart(figs[name], key=name, width="stretch")
+    return cols
+
+
+def details_panel(view: RunView, built: Task, probe: Reading) -> None:
+    """The slower charts (per-parameter gradients, the probe over training and its hidden
+    state at a snapshot): a redraw costs the browser about 50 ms of drawing per chart, so
+    these follow the run about once a second while the fast ones follow every redraw."""
+    if not len(view.columns["step"]):
+        return
+    snaps = view.snapshots
+    # the replay follows the newest snapshot unless the user turns "follow" off and picks one
+    # (a flag of its own: the slider's options grow at every redraw, so its own events are
+    # not a reliable sign that the user moved it)
+    follow = state.widget_value(FOLLOW, True)
+    snap = pick_snapshot(snaps, follow, None if follow else state.widget_value(REPLAY))
+    figs = detail_figures(view, built, probe, snap)
+    right_col = place(figs, ["param_grads"])[1]
+    with right_col:
+        if len(snaps) > 1:
+            state.seed(REPLAY, snap.step, overwrite=True)  # before the widget is drawn
+            st.select_slider(
+                "Replay the probe at training step",
+                [s.step for s in snaps],
+                key=REPLAY,
+                format_func=lambda s: f"{s:,}",
+                disabled=follow,
+            )
+            st.toggle(
+                "Follow the newest snapshot",
+                value=True,
+                key=FOLLOW,
+                help="Turn off to replay the probe's hidden state at an earlier step.",
+            )
+        if "probe" in figs:
+            st.plotly_chart(figs["probe"], key="probe", width="stretch")
+    st.plotly_chart(figs["probe_hidden_state"], key="snapshot_heatmap", width="stretch")
