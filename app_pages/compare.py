@@ -21,7 +21,7 @@ from ui.glue.share import share_box
 from ui.glue.state import get_task
 from ui.services.fairshare import shared_gate
 from ui.services.limits import Limits
-from ui.services.run import TrainingRun
+from ui.services.run import RunView, TrainingRun
 from ui.services.settings import BY_KEY, read_settings, snap
 from ui.views import charts_explore, charts_lab
 from ui.views.inputs import read_example, read_text
@@ -69,13 +69,14 @@ def differences(a, b) -> list[str]:
     ]
 
 
-def outcome(name: str, run: TrainingRun, metric: str) -> str:
-    ev = run.log.latest_eval()
-    value = ev.get(metric, math.nan)
-    text = f"**{name}**: {run.steps:,} steps"
+def outcome(name: str, v: RunView, metric: str) -> str:
+    """One run's line, from the same view as its charts (taken under the run's lock)."""
+    column = v.evals.get(metric, ())
+    value = float(column[-1]) if len(column) else math.nan
+    text = f"**{name}**: {v.steps:,} steps"
     if math.isfinite(value):
         text += f", {metric.replace('_', ' ')} {value:.4g}"
-    if run.state == "diverged":
+    if v.state == "diverged":
         text += " — **diverged**"
     return text
 
@@ -183,7 +184,7 @@ def live() -> None:
         views = {n: r.view() for n, r in runs.items()}
         classifier = built.output_kind.startswith("class")
         metric = "test_acc" if classifier else "test_loss"
-        st.markdown(" · ".join(outcome(n, r, metric) for n, r in runs.items()))
+        st.markdown(" · ".join(outcome(n, v, metric) for n, v in views.items()))
         total = sum(v.steps for v in views.values()) / max(1, sum(v.budget for v in views.values()))
         st.progress(min(1.0, total))
         figs = charts_lab.run_overlays(views, classifier)

@@ -53,6 +53,11 @@ def test_the_link_sets_both_sides_and_the_difference_is_stated():
     assert titled(at, "Loss") and titled(at, "Gradient norm") and titled(at, "Spectral radius")
     assert titled(at, "A: probe") and titled(at, "B: probe")
     assert not np.array_equal(a.log.steps.column("loss"), b.log.steps.column("loss"))
+    # the outcome line reads each run's view: its steps and its latest test accuracy
+    said = " ".join(m.value for m in at.markdown)
+    for name, run in runs.items():
+        acc = run.view().evals["test_acc"][-1]
+        assert f"**{name}**: 40 steps, test acc {acc:.4g}" in said
 
 
 def test_identical_settings_give_identical_curves():
