@@ -153,8 +153,9 @@ def publish_run(task_name: str, run) -> SessionModel:
     if sm is None or sm.model is not run.model:
         sm = SessionModel(task_name, run.model, run.config, "trained here", 0, {})
         models[task_name] = sm
-    sm.config, sm.steps, sm.version = run.config, run.steps, run.version
-    sm.scores = run.log.latest_eval()
+    with run.lock:  # one moment of a run that may be training in another script run
+        sm.config, sm.steps, sm.version = run.config, run.steps, run.version
+        sm.scores = run.log.latest_eval()
     return sm
 
 
