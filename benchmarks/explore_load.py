@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.browser.server import (
+from benchmarks.browser import (
     DRAWN,
     browser_unavailable,
     enter_sentence,

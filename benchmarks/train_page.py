@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.browser.server import (
+from benchmarks.browser import (
     EXCEPTION,
     ROOT,
     browser_unavailable,

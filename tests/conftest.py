@@ -2,13 +2,24 @@
 
 One BLAS thread for the whole run: the core's matmuls are small, and on a shared 2-core machine
 a second BLAS thread makes training an order of magnitude slower under load (as the server
-runs it too; see ARCHITECTURE.md §2).
+runs it too; see docs/ARCHITECTURE.md, "One BLAS thread").
+
+No test writes into the repository's tracked files: the plugin ``tests/tree_guard.py`` records
+every file ``git ls-files`` lists when the session starts and fails the session at its end
+(exit status 1, the changed files listed in the summary) if any of them was modified, deleted
+or created, even when every test passed. Tests write into ``tmp_path``; the README's
+screenshots are remade by ``python -m benchmarks.screenshots``, not by a test.
+
+Set ``RNNX_ALLOW_TREE_CHANGES=1`` to turn that check off for a run during which you (or your
+editor) change files on purpose; ``.ci/run`` never sets it.
 """
 
 from __future__ import annotations
 
 import pytest
 from threadpoolctl import threadpool_limits
+
+pytest_plugins = ["tests.tree_guard"]
 
 _BLAS = threadpool_limits(1, user_api="blas")
 

@@ -8,7 +8,6 @@ Playwright-downloaded browser.
 from __future__ import annotations
 
 import contextlib
-import math
 from pathlib import Path
 
 import pytest
@@ -51,12 +50,12 @@ def server(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def timings():
-    """Measured seconds, filled by the tests and printed at the end of the session."""
+    """Measured seconds, filled by the tests and printed at the end of the session (never
+    asserted: speed is measured by benchmarks/)."""
     found: dict[str, float] = {}
     yield found
     if found:
         print("\nexplore page timings (s): " + ", ".join(f"{k}={v:.2f}" for k, v in found.items()))
-    assert all(math.isfinite(v) for v in found.values()), found
 
 
 @pytest.fixture

@@ -1,18 +1,14 @@
 """A shared Compare link in a real Chromium: both runs train and draw side by side
-(docs/compare.png, looked at)."""
+(a screenshot into pytest's temporary folder; ``python -m benchmarks.screenshots`` remakes
+docs/compare.png)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.browser.server import DRAWN, ROOT, assert_no_exception
-from tests.browser.test_explore import save_screenshot
+from tests.browser.server import DRAWN, assert_no_exception, save_screenshot
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOT = ROOT / "docs" / "compare.png"
 
 
 def test_a_compare_link_trains_both_side_by_side(explore_page, server, tmp_path):
@@ -28,5 +24,4 @@ def test_a_compare_link_trains_both_side_by_side(explore_page, server, tmp_path)
     )
     page.get_by_text("300 steps").first.wait_for(timeout=90_000)  # A or B has finished
     assert_no_exception(page)
-    save_screenshot(page, SCREENSHOT)
-    shutil.copy(SCREENSHOT, tmp_path / SCREENSHOT.name)
+    save_screenshot(page, tmp_path / "compare.png")
