@@ -5,6 +5,7 @@ the code under test.
 """
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -112,9 +113,24 @@ def test_clip_by_value_not_clipped():
     np.testing.assert_array_equal(grads["a"], [0.5, -1.0])
 
 
-def test_clip_by_value_docstring_flags_experiment():
-    doc = clip_by_value.__doc__.lower()
-    assert "experiment" in doc and "direction" in doc and "global-norm" in doc
+def test_clip_by_value_hides_how_big_an_explosion_was():
+    """Value clipping makes a gradient a million times too big indistinguishable from one
+    slightly too big (and turns it); global-norm clipping keeps its direction."""
+    huge = {"a": np.array([3e6, 4e6]), "b": np.array([0.5])}
+    slight = {"a": np.array([3.0, 4.0]), "b": np.array([0.5])}
+    norm_huge, _ = clip_by_value(huge, limit=1.0)
+    norm_slight, _ = clip_by_value(slight, limit=1.0)
+    np.testing.assert_array_equal(huge["a"], [1.0, 1.0])  # 3:4 became 1:1
+    np.testing.assert_array_equal(huge["a"], slight["a"])
+    np.testing.assert_array_equal(huge["b"], slight["b"])
+    # only the returned norm (taken before clipping) still tells them apart
+    assert norm_huge == pytest.approx(math.sqrt(25e12 + 0.25), rel=1e-12)
+    assert norm_slight == pytest.approx(math.sqrt(25.25), rel=1e-12)
+
+    by_norm = {"a": np.array([3e6, 4e6]), "b": np.array([0.5])}
+    clip_by_global_norm(by_norm, max_norm=1.0)  # × 1/‖g‖ ≈ 1/(5·10⁶)
+    np.testing.assert_allclose(by_norm["a"], [0.6, 0.8], rtol=1e-12)
+    np.testing.assert_allclose(by_norm["b"], [1e-7], rtol=1e-12)
 
 
 @pytest.mark.parametrize("fn", [clip_by_global_norm, clip_by_value])
@@ -355,15 +371,88 @@ def test_changing_lr_applies_from_next_update():
     assert params["w"][0] == pytest.approx(1.0 - 0.1 - 0.5)
 
 
-def test_state_buffers_are_reused_not_reallocated():
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_a_step_allocates_no_parameter_sized_arrays(name):
+    """After the first update has built the buffers, updates (and an lr change between them)
+    allocate nothing the size of the parameters: numpy reports its array memory to
+    tracemalloc, and one temporary of W alone would be 2 MB."""
+    params = {"W": np.zeros((500, 500)), "b": np.zeros(500)}
+    grads = {k: np.full_like(v, 0.5) for k, v in params.items()}
+    opt = make_optimizer(name, 0.01)
+    opt.update(params, grads)
+    tracemalloc.start()
+    try:
+        for lr in (0.01, 0.02, 0.005):
+            opt.lr = lr
+            opt.update(params, grads)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000, f"{name}: {peak:,} bytes allocated during three updates"
+    assert opt.steps == 4
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam", "rmsprop"])
+def test_state_dict_is_a_snapshot(name):
+    """The state_dict taken at step 3 stays as it was while the optimizer goes on, and
+    editing it does not reach the optimizer."""
     params = _params()
-    opt = Adam(0.01)
-    _run(opt, params, 1, seed=1)
-    m_before = opt._state["m"]["W_hh"]
+    opt = make_optimizer(name, 0.05)
+    _run(opt, params, 3, seed=1)
+    state = opt.state_dict()
+    kept = copy_arrays(state)
     _run(opt, params, 2, seed=2)
-    opt.lr = 0.001
-    _run(opt, params, 1, seed=3)
-    assert opt._state["m"]["W_hh"] is m_before
+    for key in kept:
+        np.testing.assert_array_equal(state[key], kept[key])
+
+    live = opt.state_dict()
+    for key, value in opt.state_dict().items():
+        if key != "step":
+            value[...] = 1e6  # vandalise a fresh snapshot
+    for key, value in opt.state_dict().items():
+        np.testing.assert_array_equal(value, live[key])
+
+
+def test_loaded_state_is_copied_in():
+    """Editing the dict after loading it does not change what the optimizer does next."""
+    params = {"w": np.array([1.0, -2.0])}
+    opt = Momentum(lr=0.1, beta=0.5)
+    source = {"v/w": np.array([1.0, -2.0]), "step": np.array(7)}
+    opt.load_state_dict(source)
+    source["v/w"][...] = 100.0
+    opt.update(params, {"w": np.array([1.0, 1.0])})
+    # v = 0.5·[1, −2] + [1, 1] = [1.5, 0];  p = p − 0.1·v
+    np.testing.assert_allclose(params["w"], [1.0 - 0.15, -2.0], rtol=1e-15)
+    assert opt.steps == 8
+
+
+def test_adam_resumes_its_bias_correction_from_a_loaded_state():
+    """Adam loaded with the state after one step (m = 0.05, v = 0.00025, step 1) takes the
+    same second step as the Adam that took the first (test_adam_two_steps_by_hand); loaded
+    with the same moments at step 100, its bias correction is nearly gone and the step
+    differs: the step count round-trips and is used."""
+    lr, b1, b2, eps = 0.1, 0.9, 0.999, 1e-8
+    m1, v1, g2 = 0.05, 0.00025, 1.0
+    m2, v2 = 0.9 * m1 + 0.1 * g2, 0.999 * v1 + 0.001 * g2 * g2  # 0.145, 0.00124975
+    taken = {}
+    for step in (1, 100):
+        opt = Adam(lr=lr, beta1=b1, beta2=b2, eps=eps)
+        opt.load_state_dict({"m/w": np.array([m1]), "v/w": np.array([v1]), "step": np.array(step)})
+        params = {"w": np.array([0.5])}
+        opt.update(params, {"w": np.array([g2])})
+        t = step + 1
+        m_hat, v_hat = m2 / (1 - b1**t), v2 / (1 - b2**t)
+        expected = 0.5 - lr * m_hat / (math.sqrt(v_hat) + eps)
+        assert params["w"][0] == pytest.approx(expected, rel=1e-12), step
+        taken[t] = 0.5 - params["w"][0]
+        state = opt.state_dict()
+        assert int(state["step"]) == t
+        assert state["m/w"][0] == pytest.approx(m2, rel=1e-12)
+        assert state["v/w"][0] == pytest.approx(v2, rel=1e-12)
+    # t = 2: 0.1 · (0.145/0.19) / √(0.00124975/0.001999) ≈ 0.0965 (as after two real steps);
+    # t = 101: m̂ ≈ m, v̂ = v/0.0961 → 0.1 · 0.145 / 0.1140 ≈ 0.1272
+    assert taken[2] == pytest.approx(0.0965, abs=1e-4)
+    assert taken[101] == pytest.approx(0.1272, abs=1e-4)
 
 
 # --------------------------------------------------------------------------------------
