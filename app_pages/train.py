@@ -193,9 +193,8 @@ with main:
     details()
 # after the live fragment's first slice, so a full run shows the steps it just took; while
 # training, the summary follows the run on its own timer
-model_summary(
-    session_model(task_name), built, follow=2 * LIMITS.redraw_seconds if running else None
-)
+explore_model = session_model(task_name)  # this run's model once it has trained
+model_summary(explore_model, built, follow=2 * LIMITS.redraw_seconds if running else None)
 
 with main:
     how_to_read(
@@ -209,11 +208,11 @@ with main:
         "sentence's prediction at each snapshot; drag the slider to replay its hidden "
         "state at an earlier step. Dotted vertical lines mark settings you changed."
     )
-    if session_model(task_name).model is run.model:
+    if explore_model.model is run.model:
         st.caption("Explore now shows this model: open Explore to read sentences with it.")
     else:
-        shown = session_model(task_name)
         st.caption(
-            f"Explore still shows the {shown.origin} model ({shown.steps:,} steps); this run "
-            "takes its place when you press **Start** or **Step**."
+            f"Explore still shows the {explore_model.origin} model "
+            f"({explore_model.steps:,} steps); this run takes its place when you press "
+            "**Start** or **Step**."
         )
