@@ -34,3 +34,41 @@ def test_fair_share_benchmark_smoke_run():
     assert out.returncode == 0, out.stderr
     assert "nobody training" in out.stdout and "after: 1 slot(s)" in out.stdout
     assert "steps/s per session" in out.stdout
+
+
+def test_capacity_benchmark_arguments_and_table():
+    """No cluster here (tests/test_st_client.py proves the client against the real app): the
+    arguments and the table the benchmark prints."""
+    import pytest
+
+    from benchmarks.capacity import Result, parse, table
+
+    args = parse(["--replicas", "3", "--per-replica", "1", "--window", "5"])
+    assert (args.replicas, args.per_replica, args.window, args.min_speedup) == (3, 1, 5.0, 1.8)
+    with pytest.raises(SystemExit):
+        parse(["--replicas", "0"])
+    one = Result(
+        1,
+        2,
+        {"app1": 2},
+        [100.0, 110.0],
+        [50.0, 80.0],
+        {"app1": 200.0},
+        {"app1": 0.98},
+        0.01,
+        "1.00 1.00 1.00",
+    )
+    two = Result(
+        2,
+        4,
+        {"app1": 2, "app2": 2},
+        [100.0, 95.0, 105.0, 100.0],
+        [60.0],
+        {"app1": 200.0, "app2": 210.0},
+        {"app1": 0.97, "app2": 0.96},
+        0.02,
+        "2.0 1.5 1.0",
+    )
+    out = table([one, two])
+    assert "| 2 | 4 (app1 2, app2 2) | 400 | 1.90× | 95 / 100 / 105 |" in out
+    assert "200, 210 MiB" in out and "| 97%, 96% | 207 |" in out
