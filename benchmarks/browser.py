@@ -81,7 +81,9 @@ def offsite(urls: Iterable[str], host: str = HOST) -> list[str]:
 
 
 class Server:
-    """A ``streamlit run app.py`` child process on a free port, logging to ``log_path``."""
+    """A ``streamlit run app.py`` child process on a free port, logging to ``log_path``; with
+    ``replica=True`` a hosted replica instead (``python -m deploy.replica``: the same app,
+    its process set up and its default model trained before it listens)."""
 
     def __init__(
         self,
@@ -90,7 +92,9 @@ class Server:
         app: str = "app.py",
         env: dict[str, str] | None = None,
         audit: bool = True,
+        replica: bool = False,
     ):
+        self.replica = replica
         self.port = port or free_port()
         self.extra_env = dict(env or {})
         # every attempt of the server to reach a non-local address is logged here (see
@@ -121,18 +125,15 @@ class Server:
                 p for p in (str(NETAUDIT), str(ROOT), env.get("PYTHONPATH", "")) if p
             )
         t0 = time.perf_counter()
+        if self.replica:
+            command = ["deploy.replica", f"--address={HOST}", f"--port={self.port}"]
+            command.append(f"--name=replica-{self.port}")
+        else:
+            command = ["streamlit", "run", self.app, "--server.headless=true"]
+            command += [f"--server.address={HOST}", f"--server.port={self.port}"]
+            command.append("--browser.gatherUsageStats=false")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                self.app,
-                "--server.headless=true",
-                f"--server.address={HOST}",
-                f"--server.port={self.port}",
-                "--browser.gatherUsageStats=false",
-            ],
+            [sys.executable, "-m", *command],
             cwd=ROOT,
             stdout=self._log,
             stderr=subprocess.STDOUT,

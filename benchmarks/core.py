@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import datetime
 import math
 import multiprocessing as mp
@@ -481,24 +480,25 @@ def denormal_cost(repeats: int, min_sample_s: float) -> str:
 
 
 def tune_malloc() -> str:
-    """Make glibc keep freed memory for reuse instead of returning it to the kernel.
+    """Tune glibc's malloc as the server does (``ui.services.runtime.tune_malloc``): keep
+    freed memory for reuse instead of returning it to the kernel, in at most a few arenas.
 
     By default glibc serves arrays above 128 KiB (or above its dynamic threshold) with
     mmap, and trims the heap top once 2× that threshold is free: every training step then
     maps fresh pages and pays a page fault for each one it touches. Raising both thresholds
     (what ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` do from the environment)
     lets the next step reuse the previous step's memory. Affects numpy and torch alike.
+    ``RNNX_MALLOC_TRIM_MIB`` / ``RNNX_MALLOC_ARENAS`` change the values, as for the server.
     """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return "malloc: not glibc, --malloc-tuned ignored"
-    m_trim_threshold, m_mmap_threshold = -1, -3  # from malloc.h
-    ok = mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 256 << 20)
-    if not ok:
-        return "malloc: mallopt refused the thresholds, --malloc-tuned ignored"
-    return "malloc: tuned (--malloc-tuned): mmap threshold 32 MiB, trim threshold 256 MiB"
+    from ui.services import runtime
+
+    if not runtime.tune_malloc():
+        return "malloc: not glibc or mallopt refused, --malloc-tuned ignored"
+    return (
+        f"malloc: tuned as the server (--malloc-tuned): mmap threshold "
+        f"{runtime.MMAP_THRESHOLD >> 20} MiB, trim threshold {runtime.TRIM_THRESHOLD >> 20} MiB, "
+        f"at most {runtime.ARENA_MAX} arenas"
+    )
 
 
 # ----------------------------------------------------------------------------- report

@@ -12,6 +12,14 @@ so a reader finds every piece of session state in one place.
 A session starts with each task's default model (trained once per server; see ui.glue.models)
 and owns its copy: training here or uploading replaces the session's copy only.
 
+When a session ends its state goes too (:func:`track_session`, :func:`sweep_sessions`).
+Streamlit 1.67 has no hook for the end of a session: a closed tab's session is kept for
+``server.disconnectedSessionTTL`` seconds (120 by default) so that a dropped connection can
+resume it, and after that it is dropped only when another session disconnects — on an idle
+server never, with every run and model copy it holds. So each session that stores a model or
+a run is tracked here, and the process's janitor (``ui.services.runtime``) clears the state of
+any session that has not been connected for longer than that TTL (it can no longer resume).
+
 Widget keys are URL keys (``bind="query-params"``): Streamlit forgets a widget's value
 when a script run does not draw that widget (another page), so values that must survive
 navigation (the sentence, the task) are also kept under a non-widget key and seed the
@@ -20,14 +28,22 @@ widget on each page (:func:`carry`).
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from rnn_core.model import RNNModel
 from rnn_core.tasks import Task
-from ui.glue.models import SessionModel, default_models, task, task_names
+from ui.glue.models import SessionModel, Trained, default_models, task, task_names
+from ui.services.run import TrainingRun
+from ui.services.runtime import janitor
 
 CSV_TASK = "csv_task"  # session key: the Task made from the user's uploaded CSV, if any
 
@@ -48,6 +64,7 @@ class Slot:
         return st.session_state.get(self.key, default)
 
     def set(self, value) -> None:
+        track_session()
         st.session_state[self.key] = value
 
     def pop(self, default=None):
@@ -119,6 +136,7 @@ def set_current_task(name: str) -> None:
 def session_model(task_name: str) -> SessionModel:
     """The session's model for a task, starting from the task's default model. The first
     session to need a default trains it, with a progress bar."""
+    track_session()
     models: dict[str, SessionModel] = st.session_state.setdefault(MODELS, {})
     if task_name not in models and task_name == "csv":  # the user's data: not trained yet
         built = get_task("csv")
@@ -142,6 +160,7 @@ def session_model(task_name: str) -> SessionModel:
 
 def replace_session_model(model: SessionModel) -> None:
     """Make ``model`` the session's model for its task (after training or an upload)."""
+    track_session()
     st.session_state.setdefault(MODELS, {})[model.task_name] = model
 
 
@@ -180,6 +199,7 @@ LOADED_UPLOADS = Slot("loaded_uploads", "upload widget key -> the file id alread
 
 def set_csv_task(built: Task) -> None:
     """The user's uploaded CSV becomes this session's "csv" task, with a fresh model."""
+    track_session()
     st.session_state[CSV_TASK] = built
     st.session_state.setdefault(MODELS, {}).pop("csv", None)
 
@@ -197,3 +217,82 @@ def new_upload(key: str, file_id: str) -> bool:
 # ----------------------------------------------------------------------------- compare page
 
 COMPARE = Slot("compare", "Compare's pair: {'task', 'configs': (A, B), 'runs': {'A', 'B'}}")
+
+
+# ----------------------------------------------------------------------------- ended sessions
+
+_TRACKED_LOCK = threading.Lock()
+# session id -> [(the session's thread-safe state, its fragment storage), monotonic time it
+# was first seen disconnected, or None while connected]
+_TRACKED: dict[str, list] = {}
+
+
+def track_session() -> None:
+    """Note that this session holds models or runs, so that :func:`sweep_sessions` frees
+    them once the session has ended (module docstring). Cheap after the first call; nothing
+    happens outside a served app (AppTest, scripts)."""
+    ctx = get_script_run_ctx()
+    if ctx is None or ctx.session_id in _TRACKED or not Runtime.exists():
+        return
+    with _TRACKED_LOCK:
+        _TRACKED.setdefault(ctx.session_id, [(ctx.session_state, ctx.fragment_storage), None])
+    jan = janitor()
+    jan.add("sessions", sweep_sessions)
+    jan.start()
+
+
+def sweep_sessions(debug: bool = False) -> dict[str, int]:
+    """Clear the state of every tracked session that has been disconnected for longer than
+    ``server.disconnectedSessionTTL`` (it can no longer resume) and stop tracking it. Returns
+    counts for the janitor's log: "freed" sessions, "tracked" ones left and, with ``debug``,
+    the TrainingRun and RNNModel objects alive in the process ("models" counts the shared
+    default models too: "defaults" of them)."""
+    if not Runtime.exists():
+        return {}
+    runtime = Runtime.instance()
+    ttl = float(st.get_option("server.disconnectedSessionTTL"))
+    now = time.monotonic()
+    ended = []
+    with _TRACKED_LOCK:
+        for session_id, entry in list(_TRACKED.items()):
+            if runtime.is_active_session(session_id):
+                entry[1] = None
+            elif entry[1] is None:
+                entry[1] = now
+            elif now - entry[1] > ttl:
+                ended.append(_TRACKED.pop(session_id)[0])
+        tracked = len(_TRACKED)
+    for state, fragments in ended:
+        _clear(state)
+        fragments.clear()  # the page's fragments: their globals hold the page's run
+    counts = {"freed": len(ended), "tracked": tracked}
+    if ended:
+        gc.collect()  # a session's objects hold one another (page functions, widgets)
+    if debug:
+        gc.collect()
+        live = gc.get_objects()
+        counts["runs"] = sum(isinstance(o, TrainingRun) for o in live)
+        counts["models"] = sum(isinstance(o, RNNModel) for o in live)
+        counts["defaults"] = sum(isinstance(o, Trained) for o in live)
+        del live
+    return counts
+
+
+def _clear(state) -> None:
+    """Empty an ended session's state: values, widget values and the widgets' metadata (whose
+    callbacks are the page's functions, whose globals hold the page's run: Streamlit keeps an
+    expired session's AppSession, with its state, until another session disconnects).
+    Streamlit 1.67's ``SafeSessionState`` wraps a ``SessionState`` with ``clear()``, which
+    keeps the widgets' metadata; failing that, the values go one by one."""
+    try:
+        inner, lock = object.__getattribute__(state, "_state"), state._lock
+    except AttributeError:
+        for key in list(state.filtered_state):
+            with contextlib.suppress(KeyError):
+                del state[key]
+        return
+    with lock:
+        inner.clear()
+        widgets = getattr(inner, "_new_widget_state", None)  # WStates: clear() keeps these
+        with contextlib.suppress(AttributeError):
+            widgets.widget_metadata.clear()

@@ -45,6 +45,7 @@ from rnn_core.tasks import Task
 from rnn_core.train import SCORE_KEYS, TrainConfig, Trainer
 from ui.services.fairshare import FairGate, shared_gate
 from ui.services.limits import Limits
+from ui.services.runtime import note_training
 
 STATES = ("ready", "running", "paused", "done", "diverged")
 CHUNK_SECONDS = 0.05  # the longest a Pause waits for training to stop
@@ -415,6 +416,8 @@ class TrainingRun:
         bookmark, a few parameter-sized copies) so that a Pause can come back to it. The
         last ``SHOWN_FRAMES`` frames are kept: a busy browser shows a frame or two behind."""
         with self.lock:
+            if self.state == "done":
+                return  # nothing to pause (see _settle)
             if not self._shown or self._shown[-1][0] != self.steps:
                 self._shown.append((self.steps, self.trainer.bookmark()))
 
@@ -540,6 +543,7 @@ class TrainingRun:
         t0 = time.perf_counter()
         metrics = self.trainer.step(chunk)
         elapsed = time.perf_counter() - t0
+        note_training()  # the janitor leaves the heap alone while sessions train
         self.seconds += elapsed
         if metrics:
             self._step_time = 0.7 * self._step_time + 0.3 * elapsed / len(metrics)
@@ -579,9 +583,14 @@ class TrainingRun:
 
     def _settle(self) -> None:
         """A stopped run (diverged, budget or time spent) no longer wants to run: Resume is
-        a new decision. (The state itself is derived.)"""
-        if self.state in ("done", "diverged"):
+        a new decision. (The state itself is derived.) A finished run lets go of its Pause
+        bookmarks (a trainer's state each): there is nothing to pause; a retune that reopens
+        it marks new frames as the page draws them."""
+        state = self.state
+        if state in ("done", "diverged"):
             self._running = False
+        if state == "done":
+            self._shown.clear()
 
     def _snap(self) -> None:
         self.snapshots.add(self.steps, self.model.trace(self.probe))
