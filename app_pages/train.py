@@ -34,6 +34,11 @@ from ui.views.train_figures import FAST, fast_figures, progress_bar
 RUN = state.TRAIN_RUN  # the session's one TrainingRun
 SHOWN = "train_shown_step"  # widget key (hidden): the step of the frame the browser shows
 LIMITS, LIMIT_NOTES = Limits.from_env()
+LOST_RUN = (
+    "This page was training on a server process that is not there any more (it restarted, "
+    "or you were moved to another one). Your settings came back with the address; the run, "
+    "its charts and any upload did not. Press **Start** to train again."
+)
 
 
 def step_once(task_name: str) -> None:
@@ -93,11 +98,16 @@ with settings_col:
     upload_panel(built, probe.seq, LIMITS)  # a file read here reruns the page
 
 run: TrainingRun | None = RUN.get()
+if run is None and not state.TRAIN_HAD_RUN.get(False) and (state.widget_value(SHOWN) or 0) > 0:
+    # the browser sent the step of a run this session never had: the page reconnected to a
+    # new session (its server restarted or died, or the tab slept past the reconnect time)
+    task_notes.info(LOST_RUN)
 if run is not None and run.task.name != task_name:
     run = None
 if run is None and wanted is not None:
     run = TrainingRun(built, wanted, probe.seq, LIMITS)
     RUN.set(run)
+    state.TRAIN_HAD_RUN.set(True)
     if state.TRAIN_START.pop(False):  # "Reset with these settings": trains at once
         run.start()
         publish_run(task_name, run)

@@ -407,6 +407,25 @@ def test_a_reconnect_that_resends_the_csv_task_falls_back_with_a_note():
     assert probe.markdown[0].value == "sentiment"
 
 
+def test_a_page_that_reconnects_without_its_run_says_so_once():
+    """A replica killed mid-run (or a server restart): the browser reconnects to a new
+    session and resends its widgets, the hidden "step on screen" among them. That session
+    never had a run: the page says the run is gone and the settings came back, with no
+    exception. The same session's own runs and resets never say it."""
+    at = open_page("train", timeout=60, session={"train_shown_step": 480}, steps="40")
+    lost = [i.value for i in at.info if "not there any more" in i.value]
+    assert len(lost) == 1 and "Press **Start**" in lost[0], [i.value for i in at.info]
+    at.run()  # the note was about the reconnect, not about this session
+    assert not [i.value for i in at.info if "not there any more" in i.value]
+
+    fresh = open_train(task="sentiment-tiny", steps="40")  # a session of its own
+    button(fresh, "Start").click().run()
+    assert not [i.value for i in fresh.info if "not there any more" in i.value]
+    button(fresh, "Reset").click().run()  # no run for a moment, a shown step left behind
+    no_exceptions(fresh)
+    assert not [i.value for i in fresh.info if "not there any more" in i.value]
+
+
 def _task_callbacks_see():
     import streamlit as st
 

@@ -375,6 +375,9 @@ def test_a_killed_replica_costs_its_sessions_their_run_and_nothing_else(two, peo
     reconnected = time.perf_counter() - killed_at
     victim.page.wait_for_timeout(1000)
     victim.no_exception("after its replica was killed")
+    # ... and says why the run is gone (app_pages/train.py, LOST_RUN)
+    note = victim.page.get_by_text("not there any more")
+    wait_until(victim, lambda: note.count() > 0, "the note that the run is gone", timeout=30)
     fresh = time.perf_counter()  # from here on, the victim is a new session on the survivor's
     start_training(victim, steps=40, seed=3)
     finish(victim, 40)

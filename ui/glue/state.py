@@ -181,6 +181,11 @@ def publish_run(task_name: str, run) -> SessionModel:
 # ----------------------------------------------------------------------------- runs
 
 TRAIN_RUN = Slot("run", "the Train page's TrainingRun (one per session); the lab reads it")
+TRAIN_HAD_RUN = Slot(
+    "train_had_run",
+    "True once this session has had a Train run: a page showing a step without one has "
+    "reconnected to a new session (its server restarted, or it was moved to another replica)",
+)
 LAB = Slot("lab", "the Gradient lab's experiment: {'key': experiment key, 'runs': {name: run}}")
 
 

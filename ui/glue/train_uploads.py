@@ -37,6 +37,7 @@ def load_model_upload(upload, built: Task, probe: np.ndarray, limits: Limits) ->
         start_step=ckpt.step,
     )
     state.TRAIN_RUN.set(loaded)
+    state.TRAIN_HAD_RUN.set(True)
     state.publish_run(built.name, loaded).origin = "uploaded"
     state.TRAIN_PENDING.set((None, loaded.config))  # the widgets show its settings next run
     state.TRAIN_NOTICE.set(f"Loaded a model trained for {ckpt.step:,} steps: press Resume.")
