@@ -98,7 +98,7 @@ with settings_col:
     upload_panel(built, probe.seq, LIMITS)  # a file read here reruns the page
 
 run: TrainingRun | None = RUN.get()
-if run is None and not state.TRAIN_HAD_RUN.get(False) and (state.widget_value(SHOWN) or 0) > 0:
+if run is None and not state.TRAIN_HAD_RUN.get(False) and (state.sent_by_browser(SHOWN) or 0) > 0:
     # the browser sent the step of a run this session never had: the page reconnected to a
     # new session (its server restarted or died, or the tab slept past the reconnect time)
     task_notes.info(LOST_RUN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, ROOT, no_exceptions, open_page, titled
@@ -412,7 +413,14 @@ def test_a_page_that_reconnects_without_its_run_says_so_once():
     session and resends its widgets, the hidden "step on screen" among them. That session
     never had a run: the page says the run is gone and the settings came back, with no
     exception. The same session's own runs and resets never say it."""
-    at = open_page("train", timeout=60, session={"train_shown_step": 480}, steps="40")
+    at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
+    at.query_params["steps"] = "40"
+    # what the browser resends with its first message: every widget it shows, under
+    # Streamlit's widget ids, the hidden step on screen among them
+    sent = WidgetStates()
+    sent.widgets.add(id="$$ID-0123abcd-train_shown_step", int_value=480)
+    at._run(sent)  # AppTest.run() sends only the widgets this session has drawn
+    no_exceptions(at)
     lost = [i.value for i in at.info if "not there any more" in i.value]
     assert len(lost) == 1 and "Press **Start**" in lost[0], [i.value for i in at.info]
     at.run()  # the note was about the reconnect, not about this session

@@ -74,6 +74,24 @@ class Slot:
 # ----------------------------------------------------------------------------- widgets
 
 
+def sent_by_browser(key: str):
+    """The value the browser sent for widget ``key`` when this session has never drawn it,
+    else None. A page that reconnects to a new session (its server restarted, its replica
+    died, or the tab slept past the reconnect time) resends every widget it shows, and until
+    a widget is drawn its value is kept only under Streamlit's widget id, which ends in the
+    key (Streamlit 1.67's ``SessionState._new_widget_state``; None if that changes)."""
+    ctx = get_script_run_ctx()
+    try:
+        widgets = object.__getattribute__(ctx.session_state, "_state")._new_widget_state
+        for widget_id, item in list(widgets.states.items()):
+            if widget_id.endswith(f"-{key}") and widget_id not in widgets.widget_metadata:
+                field = item.value.WhichOneof("value")
+                return getattr(item.value, field) if field else None
+    except AttributeError:
+        return None
+    return None
+
+
 def widget_value(key: str, default=None):
     """The current value of widget ``key`` (its state before it is drawn this run)."""
     return st.session_state.get(key, default)
