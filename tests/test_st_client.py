@@ -6,6 +6,7 @@ sentence."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 
 import pytest
@@ -16,6 +17,13 @@ from benchmarks.st_client import StSession, rate
 pytestmark = pytest.mark.slow
 
 
+def run_async(make):
+    """``asyncio.run(make())`` in a thread of its own: the browser tests' session-wide sync
+    Playwright may hold an event loop in this one (as in tests/load/test_memory.py)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("st_client") / "server.log", audit=False) as s:
@@ -24,20 +32,21 @@ def server(tmp_path_factory):
 
 def test_start_trains_to_the_budget_through_the_fragment_timer(server):
     async def go():
-        async with StSession(server.url, "/train", "task=sentiment&steps=200") as s:
+        async with StSession(server.url, "/train", "task=sentiment&steps=1000") as s:
             await s.wait_for(lambda: s.full_runs >= 1 and s.widget("button", "▶ Start"))
             assert s.page_script_hash  # named by the navigation message
-            assert s.steps == 0 and s.budget == 200
+            assert s.steps == 0 and s.budget == 1000
             await s.click("▶ Start")
-            await s.wait_for(lambda: s.steps >= 200, timeout=90)
+            # a slice trains at most 0.4 s per run: 1,000 steps need the fragment's timer
+            await s.wait_for(lambda: s.steps >= 1000, timeout=120)
             # the run ended: the page is drawn again, with Start disabled and no timer left
             await s.wait_for(lambda: s.widget("button", "▶ Start").disabled, timeout=30)
             await s.wait_for(lambda: not s.timers, timeout=30)
             assert not s.exceptions, s.exceptions
             return s
 
-    s = asyncio.run(go())
-    assert s.steps == 200
+    s = run_async(go)
+    assert s.steps == 1000
     assert s.fragment_runs >= 1
     assert rate(s.samples, 0.0, float("inf")) > 0
 
@@ -53,7 +62,7 @@ def test_explore_rerun_draws_the_new_sentence(server):
             seconds = await s.set_text("sentence", new)
             return seconds, list(s.texts()), s.exceptions
 
-    seconds, texts, exceptions = asyncio.run(go())
+    seconds, texts, exceptions = run_async(go)
     assert not exceptions, exceptions
     assert 0 < seconds < 60
     assert any(tokens in t for t in texts), tokens
