@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from deploy.cluster import stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 NETAUDIT = ROOT / "tests" / "netaudit"  # a sitecustomize that logs outbound connections
 HOST = "127.0.0.1"
@@ -157,13 +159,7 @@ class Server:
 
     def stop(self) -> None:
         """Terminate the child by its own PID (kill it after 10 s)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -368,6 +364,12 @@ def wait_for_step(page, at_least: int, timeout: float = 60.0, poll: float = 0.25
             return last
         page.wait_for_timeout(poll * 1000)
     raise TimeoutError(f"the progress never reached step {at_least} (last {last}) in {timeout} s")
+
+
+def rss_mib(pid: int) -> float:
+    """:func:`rss_kib` in MiB; nan where unreadable."""
+    kib = rss_kib(pid)
+    return float("nan") if kib is None else kib / 1024
 
 
 def rss_kib(pid: int) -> int | None:

@@ -49,18 +49,13 @@ from benchmarks.browser import (
     Server,
     browser_unavailable,
     find_chromium,
-    rss_kib,
+    rss_mib,
 )
 
 STEPS = 300
 OTHER_TASKS = ("chars", "copy", "words")  # one session of each wave, in turn
 STREAMLIT_TTL = 120  # server.disconnectedSessionTTL's default in Streamlit 1.67
 DEBUG_LINE = re.compile(r"rnnx-memory: (.*)$")
-
-
-def mib(pid: int) -> float:
-    kib = rss_kib(pid)
-    return float("nan") if kib is None else kib / 1024
 
 
 def mix(n: int, wave: int, others: tuple[str, ...] = OTHER_TASKS) -> list[list[str]]:
@@ -180,7 +175,7 @@ async def drive(
             t0 = time.perf_counter()
             await warm(browser, server.url, sorted({t for w in plan for t in w}))
             await asyncio.sleep(5)
-            report.baseline = report.peak = mib(pid)
+            report.baseline = report.peak = rss_mib(pid)
             took = time.perf_counter() - t0
             say(f"warmed up in {took:.0f} s: baseline {report.baseline:.0f} MiB")
             say(f"{'wave':>4} {'sessions':>8} {'tasks':<40} {'seconds':>7} {'RSS MiB':>8}")
@@ -200,7 +195,7 @@ async def drive(
                 for r in bad:
                     say(f"  a session failed: {type(r).__name__}: {str(r)[:200]}")
                 done += len(tasks)
-                rss = mib(pid)
+                rss = rss_mib(pid)
                 report.peak = max(report.peak, rss)
                 row = {"wave": i, "sessions": done, "tasks": tasks, "rss_mib": round(rss, 1)}
                 row["seconds"] = round(time.perf_counter() - t0, 1)
@@ -211,13 +206,13 @@ async def drive(
     t0 = time.perf_counter()
     end = t0 + ttl + idle
     while time.perf_counter() < end:
-        rss = mib(pid)
+        rss = rss_mib(pid)
         report.peak = max(report.peak, rss)
         report.idle.append((round(time.perf_counter() - t0, 1), round(rss, 1)))
         if until is not None and until(report, rss):
             break
         await asyncio.sleep(2)
-    report.after_idle = mib(pid)
+    report.after_idle = rss_mib(pid)
     report.counts = debug_counts(server)
     say(
         "idle: "

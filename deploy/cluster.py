@@ -62,6 +62,18 @@ def free_port(host: str = HOST) -> int:
         return s.getsockname()[1]
 
 
+def stop_process(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
+    """Terminate a child by its own PID and wait; kill it if it outlives ``grace`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(grace)
+
+
 def healthy(url: str, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(f"{url}{HEALTH_PATH}", timeout=timeout) as r:
@@ -224,9 +236,7 @@ class Cluster:
         """Start a replica again on its port (stopping it first if it runs); waits until it
         is healthy and haproxy has marked it up. Returns the seconds it took."""
         replica = self.replica(name)
-        if replica.alive():
-            replica.proc.terminate()
-            replica.proc.wait(10)
+        stop_process(replica.proc)
         t0 = time.perf_counter()
         self._spawn(replica)
         self._wait_replica(replica, t0 + timeout)

@@ -38,11 +38,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from deploy.cluster import healthy, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = "localhost/rnn-explorer"
@@ -386,12 +386,8 @@ class ImageServer:
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the server exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        return time.perf_counter() - t0
-            except (urllib.error.URLError, OSError):
-                pass
+            if healthy(self.url):
+                return time.perf_counter() - t0
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"the server was not healthy after {timeout:.0f} s:\n{self.log()}")
@@ -428,13 +424,7 @@ class ImageServer:
 
     def stop(self) -> None:
         """Terminate the server by its own PID (kill it after 10 s)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
         if self._log is not None:
             self._log.close()
             self._log = None
