@@ -4,8 +4,36 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from tests.app.conftest import run_app
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP, ROOT
 from ui.glue.share import view_link
+from ui.glue.state import SHARE_OPEN
+
+
+def run_app(page: str | None = None, **query) -> AppTest:
+    """A page (Explore by default) after one run with these URL parameters and the
+    sidebar's "Share this view" open, as after a click on it."""
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py") if page else APP)
+    at.session_state[SHARE_OPEN] = True
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run(timeout=60)
+
+
+def test_a_closed_share_box_draws_no_code_box_and_opening_it_draws_the_link():
+    """A code box loads the browser's 1.5 MB syntax highlighter: on a first visit it
+    competed with plotly.js, so the link is drawn only once the box is open."""
+    at = AppTest.from_file(APP)
+    at.query_params["sentence"] = "this is not bad"
+    at.run(timeout=60)
+    assert not at.exception
+    assert [e.label for e in at.sidebar.expander] == ["Share this view"]
+    assert not at.code  # nowhere on the page: no code box at all
+    at.session_state[SHARE_OPEN] = True  # what a click on the expander does, then a rerun
+    at.run(timeout=60)
+    assert len(at.sidebar.code) == 1
+    assert "sentence=this+is+not+bad" in at.sidebar.code[0].value
 
 
 def test_view_link_keeps_the_page_and_sets_the_query():
@@ -45,12 +73,6 @@ def test_a_repeated_key_keeps_every_value_in_the_link():
     assert parse_qs(urlsplit(view_link("http://h/learn", {"units": ["1", "5"]})).query) == {
         "units": ["1", "5"]
     }
-    from streamlit.testing.v1 import AppTest
-
-    from tests.app.conftest import ROOT
-
-    at = AppTest.from_file(str(ROOT / "app_pages" / "learn.py"), default_timeout=60)
-    at.query_params["units"] = ["1", "5"]
-    at.run()
+    at = run_app("learn", units=["1", "5"])
     link = at.sidebar.code[0].value
     assert parse_qs(urlsplit(link).query)["units"] == ["1", "5"]

@@ -8,6 +8,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.state.session_state_proxy import get_session_state
 
+from ui.glue.state import SHARE_OPEN
+
 
 def view_link(url: str | None, params: dict[str, str | list[str]]) -> str:
     """The page's URL (scheme, host, path of ``url``) with ``params`` as its query; a list
@@ -67,13 +69,22 @@ def _url_text(value) -> str:
 class ShareBox:
     """The sidebar's "Share this view". A bound widget puts its value into the URL only when
     the run draws it, so a link made before the widgets below it misses them: a page calls
-    :meth:`refresh` as its last step (and before an early ``st.stop()``)."""
+    :meth:`refresh` as its last step (and before an early ``st.stop()``).
+
+    The link is drawn only while the box is open (opening it reruns the page): a code box
+    makes the browser load Streamlit's 1.5 MB syntax highlighter, which on every first visit
+    competed with plotly.js for the browser's one thread (first heatmap 3.4 → 2.7 s,
+    ``python -m benchmarks.explore_load``)."""
 
     def __init__(self) -> None:
-        self._slot = st.sidebar.expander("Share this view").empty()
+        box = st.sidebar.expander("Share this view", key=SHARE_OPEN, on_change="rerun")
+        self._open = bool(box.open)
+        self._slot = box.empty()
         self.refresh()
 
     def refresh(self) -> None:
+        if not self._open:
+            return
         link = current_link()
         with self._slot.container():
             st.code(

@@ -45,6 +45,7 @@ from ui.glue.models import SessionModel, Trained, default_models, task, task_nam
 from ui.services.run import TrainingRun
 from ui.services.runtime import janitor
 
+SHARE_OPEN = "share_open"  # widget key: the sidebar's "Share this view" is open
 CSV_TASK = "csv_task"  # session key: the Task made from the user's uploaded CSV, if any
 
 MODELS = "models"
@@ -90,6 +91,23 @@ def sent_by_browser(key: str):
     except AttributeError:
         return None
     return None
+
+
+def browser_asked() -> str | None:
+    """What the browser has asked for while this script run goes on: "app" (a click or a
+    change: the whole page reruns next), "fragment" (only a fragment's timer: the next frame)
+    or None. Reads Streamlit's pending request (1.67's ``ScriptRequests``, private, pinned by
+    requirements.txt); None where that is missing."""
+    ctx = get_script_run_ctx()
+    try:
+        requests = ctx.script_requests
+        if requests._state.name != "RERUN":
+            return None
+        data = requests._rerun_data
+    except AttributeError:
+        return None
+    scoped = data.fragment_id_queue or data.fragment_id or data.is_fragment_scoped_rerun
+    return "fragment" if scoped else "app"
 
 
 def widget_value(key: str, default=None):
