@@ -33,6 +33,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # ENV RNNX_MAX_SECONDS=600        training seconds of one run
 # ENV RNNX_SLICE_SECONDS=0.4      longest training slice between two redraws
 # ENV RNNX_REDRAW_SECONDS=0.5     live-chart refresh period (at most 2 redraws/s)
+# ENV RNNX_TRAIN_REDRAW_SECONDS=0.25  the Train page's live frame period (at most 4 redraws/s)
 # ENV RNNX_HISTORY_ROWS=4000      metric rows kept per run (thinned beyond)
 # ENV RNNX_SNAPSHOTS=40           probe snapshots kept per run (thinned beyond)
 # ENV RNNX_TRAIN_SLOTS=1          training chunks running at once, all sessions (fair share)

@@ -49,8 +49,8 @@ def step_once(task_name: str) -> None:
 
 
 def draw(v: RunView, run: TrainingRun, built: Task, probe: Reading, link: str) -> None:
-    """Progress, the diagnosis, the save buttons and the charts that move fastest (loss,
-    accuracy, gradient norm, spectrum), from a consistent view of the run."""
+    """Progress, the diagnosis, the save buttons and the charts that move fastest (loss
+    and gradient norm), from a consistent view of the run."""
     fill, text = progress_bar(v)
     st.progress(fill, text=text)
     # The frame's step in a hidden widget: the browser sends back the value it holds with
@@ -162,7 +162,7 @@ state.TRAIN_PAGE_STATE.set(run.state)
 LINK = current_link()  # read in the script run
 
 
-@st.fragment(run_every=LIMITS.redraw_seconds if running else None)
+@st.fragment(run_every=LIMITS.train_redraw_seconds if running else None)
 def live() -> None:
     if state.TRAIN_FULL_RERUN.pop(False):
         st.rerun()  # a one-click fix changed settings drawn outside this fragment
@@ -180,7 +180,10 @@ def live() -> None:
     drawn = time.perf_counter() - began
     if current.state == "running":
         current.mark_shown()  # a Pause comes back to this frame
-        current.advance(slice_seconds(drawn, LIMITS))
+        # past its length, the slice goes on until the browser asks for the next frame: a
+        # browser busy drawing asks late, and the server trains meanwhile instead of idling
+        seconds = slice_seconds(drawn, LIMITS, LIMITS.train_redraw_seconds)
+        current.advance(seconds, asked=state.browser_asked)
         publish_run(task_name, current)
     if current.state != state.TRAIN_PAGE_STATE.get():
         # The run stopped (done, diverged) since the page was drawn: draw it again, to stop

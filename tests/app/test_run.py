@@ -217,6 +217,8 @@ def test_a_slice_fills_what_is_left_of_the_redraw_period():
 
     limits = Limits()
     assert (limits.redraw_seconds, limits.slice_seconds) == (0.5, 0.4)
+    assert limits.train_redraw_seconds == 0.25  # the Train page: up to 4 frames a second
+    assert slice_seconds(0.03, limits, 0.25) == pytest.approx(0.25 - 0.03 - ROUND_TRIP)
     assert slice_seconds(0.05, limits) == pytest.approx(0.5 - 0.05 - ROUND_TRIP)
     assert slice_seconds(0.0, limits) == pytest.approx(0.4)  # capped by slice_seconds
     assert slice_seconds(0.6, limits) == SLICE_MIN  # a slow redraw still trains a little
@@ -262,6 +264,31 @@ def test_a_pause_during_the_live_loop_stops_within_one_redraw(tiny):
     # at most one slice plus one chunk of training (and scheduling slack)
     assert overshoot <= rate * (slice_seconds(0.1, Limits()) + CHUNK_SECONDS) * 1.5 + 10, overshoot
     assert run.view().steps == run.steps  # after Pause, what is drawn is the model's step
+
+
+def test_a_slice_goes_on_until_the_browser_asks_for_the_next_frame(tiny):
+    """Issue 16: a browser busy drawing asks for the next frame late; the slice trains on
+    until it does instead of leaving the server idle, and a click ends it at once."""
+    run = make_run(tiny, steps=10**6)
+    run.start()
+    calls = []
+
+    def asked():  # nothing asked for three checks, then the next frame
+        calls.append(1)
+        return None if len(calls) <= 3 else "fragment"
+
+    taken = run.advance(0.0, asked=asked)  # the slice's own length is already spent
+    assert len(calls) == 4 and taken > 0  # three chunks trained past it, then it stopped
+    assert run.state == "running"
+
+    before = run.steps
+    assert run.advance(10.0, asked=lambda: "app") == 0  # a click waits: nothing trains
+    assert run.steps == before
+
+    checks = []
+    # never asked: it trains past its length, and limits.slice_seconds (0.4 s) ends it
+    run.advance(0.0, asked=lambda: checks.append(1))
+    assert len(checks) >= 2 and run.state == "running"
 
 
 # ----------------------------------------------------------------------------- state machine

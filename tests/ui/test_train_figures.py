@@ -16,6 +16,7 @@ from ui.services.limits import Limits
 from ui.services.run import RunView, TrainingRun
 from ui.views.inputs import read_example, read_text
 from ui.views.train_figures import (
+    DETAIL,
     FAST,
     detail_figures,
     fast_figures,
@@ -51,7 +52,12 @@ def test_a_sentence_classifier_gets_every_fast_chart_in_order():
     loss = sent(figs["loss"])["data"][0]
     np.testing.assert_array_equal(decode(loss["x"]), view.columns["step"])  # (N,) steps
     np.testing.assert_allclose(decode(loss["y"]), view.columns["loss"], rtol=1e-6)
-    spectrum = sent(figs["spectrum"])
+    assert list(FAST) == ["loss", "grad"]  # two charts a frame: the browser keeps up
+
+
+def test_the_spectrum_names_tanh_for_a_tanh_or_gated_cell():
+    task, probe, view = trained("sentiment-tiny")
+    spectrum = sent(detail_figures(view, task, probe, view.snapshots[-1])["spectrum"])
     assert view.config.cell != "rnn" or view.config.activation == "tanh"
     assert "1/γ = 1 (tanh)" in json_text(spectrum) and "relu" not in json_text(spectrum)
 
@@ -61,17 +67,21 @@ def json_text(spec: dict) -> str:
 
 
 def test_a_language_model_has_no_accuracy_chart_and_a_regression_plots_mse():
-    chars, _, view = trained("chars", steps=3)
-    assert "accuracy" not in fast_figures(view, chars)
-    sine, _, view = trained("sine", steps=3)
+    chars, probe, view = trained("chars", steps=3)
+    assert "accuracy" not in detail_figures(view, chars, probe, view.snapshots[-1])
+    sine, probe, view = trained("sine", steps=3)
     figs = fast_figures(view, sine)
-    assert list(figs) == ["loss", "grad", "spectrum"]
+    assert list(figs) == ["loss", "grad"]
     assert y_title(figs["loss"]) == "MSE (log scale)"
+    slow = detail_figures(view, sine, probe, view.snapshots[-1])
+    assert list(slow) == ["spectrum", "param_grads", "probe", "probe_hidden_state"]
 
 
 def test_the_spectrum_threshold_names_relu_and_each_layer_is_drawn():
-    task, _, view = trained("sentiment-tiny", steps=3, cell="rnn", activation="relu", num_layers=2)
-    spectrum = sent(fast_figures(view, task)["spectrum"])
+    task, probe, view = trained(
+        "sentiment-tiny", steps=3, cell="rnn", activation="relu", num_layers=2
+    )
+    spectrum = sent(detail_figures(view, task, probe, view.snapshots[-1])["spectrum"])
     assert "relu: slope 1" in json_text(spectrum)
     assert view.layers == 2 and len(spectrum["data"]) >= 2 * view.layers  # ρ and σ per layer
 
@@ -96,7 +106,9 @@ def test_detail_figures_of_a_sentence_classifier():
     task, probe, view = trained("sentiment-tiny", steps=40)
     snap = view.snapshots[1]
     figs = detail_figures(view, task, probe, snap)
-    assert list(figs) == ["param_grads", "probe", "probe_hidden_state"]
+    assert list(figs) == list(DETAIL)
+    acc = sent(figs["accuracy"])["data"][0]
+    np.testing.assert_allclose(decode(acc["y"]), view.columns["accuracy"], rtol=1e-6)
     probe_spec = sent(figs["probe"])
     assert [t["name"] for t in probe_spec["data"]] == list(task.class_names)  # (S, C)
     assert len(decode(probe_spec["data"][0]["x"])) == len(view.snapshots)
@@ -123,7 +135,7 @@ def test_the_probe_chart_follows_the_kind_of_task():
 def test_figures_are_what_the_export_bundle_saves():
     task, probe, view = trained("sentiment-tiny")
     both = figures(view, task, probe, view.snapshots[-1])
-    assert list(both) == [*FAST, "param_grads", "probe", "probe_hidden_state"]
+    assert list(both) == [*FAST, *DETAIL]
 
 
 def test_the_replay_follows_the_newest_snapshot_unless_one_is_picked():

@@ -1,5 +1,5 @@
 """The Train page's charts on screen: two to a row (:func:`place`), and the slower panel —
-the per-parameter gradients and the probe sentence replayed at a snapshot of training
+accuracy, the W_hh spectrum, the per-parameter gradients and the probe sentence replayed at a snapshot of training
 (:func:`details_panel`). The figures themselves come from ``ui.views.train_figures``."""
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ def place(figs: dict, names: list[str]):
 
 
 def details_panel(view: RunView, built: Task, probe: Reading) -> None:
-    """The slower charts (per-parameter gradients, the probe over training and its hidden
-    state at a snapshot): a redraw costs the browser about 50 ms of drawing per chart, so
-    these follow the run about once a second while the fast ones follow every redraw."""
+    """The slower charts (accuracy, the W_hh spectrum, per-parameter gradients, the probe
+    over training and its hidden state at a snapshot): a redraw costs the browser its own
+    drawing per chart, so these follow the run about once a second while the loss and the
+    gradient norm follow every frame."""
     if not len(view.columns["step"]):
         return
     snaps = view.snapshots
@@ -39,7 +40,10 @@ def details_panel(view: RunView, built: Task, probe: Reading) -> None:
     follow = state.widget_value(FOLLOW, True)
     snap = pick_snapshot(snaps, follow, None if follow else state.widget_value(REPLAY))
     figs = detail_figures(view, built, probe, snap)
-    right_col = place(figs, ["param_grads"])[1]
+    charts = [n for n in ("accuracy", "spectrum", "param_grads") if n in figs]
+    last_row = place(figs, charts)
+    # the replay goes beside the last chart, or starts a row of its own
+    right_col = last_row[1] if len(charts) % 2 else st.columns(2)[0]
     with right_col:
         if len(snaps) > 1:
             state.seed(REPLAY, snap.step, overwrite=True)  # before the widget is drawn

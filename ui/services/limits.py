@@ -34,6 +34,7 @@ class Limits:
     max_seconds: float = 600.0  # RNNX_MAX_SECONDS: training seconds of one run
     slice_seconds: float = 0.4  # RNNX_SLICE_SECONDS: longest training slice between redraws
     redraw_seconds: float = 0.5  # RNNX_REDRAW_SECONDS: fragment period (≤ 2 redraws/s)
+    train_redraw_seconds: float = 0.25  # RNNX_TRAIN_REDRAW_SECONDS: Train's live frame period
     history_rows: int = 4000  # RNNX_HISTORY_ROWS: metric rows kept per run (thinned beyond)
     snapshots: int = 40  # RNNX_SNAPSHOTS: probe snapshots kept per run (thinned beyond)
     train_slots: int = 1  # RNNX_TRAIN_SLOTS: training chunks running at once, all sessions

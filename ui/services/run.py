@@ -24,7 +24,10 @@ Slicing (:func:`slice_seconds`): the browser asks for a frame every redraw perio
 draws, then trains for what is left of the period. What the user sees while a slice trains is
 the frame drawn before it, so Pause comes back to that frame (:meth:`TrainingRun.pause` with
 ``back_to``, from the bookmarks :meth:`TrainingRun.mark_shown` keeps): the slice's length
-decides how much of the wall time trains, not where a Pause lands.
+decides how much of the wall time trains, not where a Pause lands. A browser busy drawing
+asks late: given ``asked`` (has the browser asked for anything yet?), a slice goes on past
+its length until the browser's next request is waiting (at most ``limits.slice_seconds``),
+so the server trains instead of idling, and a click ends it at the next chunk.
 
 Memory stays bounded however long a session trains: when a log or the snapshot list is full,
 every other row is dropped and only every 2nd (4th, 8th…) step is recorded from then on.
@@ -36,6 +39,7 @@ import collections
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -53,19 +57,21 @@ SLICE_MIN = 0.1  # seconds: the shortest slice, however slow the redraw
 ROUND_TRIP = 0.05  # seconds: a frame's trip to the browser and the next request's back
 
 
-def slice_seconds(draw_seconds: float, limits: Limits) -> float:
+def slice_seconds(draw_seconds: float, limits: Limits, period: float | None = None) -> float:
     """How long the live fragment trains after drawing a frame: what is left of the redraw
-    period (``limits.redraw_seconds``) after the drawing and a round trip, between SLICE_MIN
-    and ``limits.slice_seconds``. Non-finite or negative ``draw_seconds`` count as 0.
+    ``period`` (default ``limits.redraw_seconds``) after the drawing and a round trip,
+    between SLICE_MIN and ``limits.slice_seconds``. Non-finite or negative ``draw_seconds``
+    count as 0.
 
     With the defaults (a frame every 0.5 s, slices of at most 0.4 s) a redraw that takes
-    0.05 s leaves a 0.4 s slice: most of the wall time trains, at a frame rate headless
-    Chromium on two cores keeps up with (faster, it fell behind and the screen lagged the
-    run by up to 1.5 s)."""
+    0.05 s leaves a 0.4 s slice. The Train page asks for a frame every
+    ``limits.train_redraw_seconds`` (0.25 s) and lets a slice run on until the browser asks
+    for the next one (:meth:`TrainingRun.advance` with ``asked``)."""
     draw = float(draw_seconds)
     draw = draw if math.isfinite(draw) and draw > 0 else 0.0
+    period = limits.redraw_seconds if period is None else period
     ceiling = max(limits.slice_seconds, SLICE_MIN)
-    return min(max(limits.redraw_seconds - draw - ROUND_TRIP, SLICE_MIN), ceiling)
+    return min(max(period - draw - ROUND_TRIP, SLICE_MIN), ceiling)
 
 
 SHOWN_FRAMES = 8  # frames a Pause can come back to (a busy browser lags one or two)
@@ -496,10 +502,20 @@ class TrainingRun:
                 self.trainer.resume()
                 self._running = False
 
-    def advance(self, seconds: float, max_steps: int | None = None) -> int:
+    def advance(
+        self,
+        seconds: float,
+        max_steps: int | None = None,
+        asked: Callable[[], str | None] | None = None,
+    ) -> int:
         """Train for about ``seconds`` while the state is "running" (or exactly ``max_steps``
         steps, for Step), in chunks of at most ``CHUNK_SECONDS``; record metrics and
         snapshots. Returns the number of steps taken.
+
+        ``asked`` (a timed advance only) says what the browser has asked for since this
+        script run began: "app" (a click: the whole page), "fragment" (the next frame) or
+        None. A click ends the slice at the next chunk; past ``seconds`` the slice goes on
+        until the next frame is asked for, but never past ``limits.slice_seconds``.
 
         Streamlit may start a new script run (a click) while a live-update run is still in
         here: each chunk holds ``self.lock``, and a timed advance stops at the next chunk once
@@ -511,20 +527,33 @@ class TrainingRun:
         if max_steps is not None:
             self._touched = True
         done, start = 0, time.perf_counter()
+        longest = max(seconds, self.limits.slice_seconds) if asked is not None else seconds
         while True:
-            timed_out = time.perf_counter() - start >= seconds
-            if max_steps is None and (self.state != "running" or timed_out):
+            if max_steps is None and (
+                self.state != "running" or self._slice_over(start, seconds, longest, asked)
+            ):
                 break  # (checked before queueing at the gate as well as after)
             with self.gate.hold(), self.lock:
                 if max_steps is None and self.state != "running":
                     break
-                taken, more = self._chunk(seconds, max_steps, done, start)
+                taken, more = self._chunk(longest, max_steps, done, start)
             done += taken
             if not more:
                 break
         with self.lock:
             self._settle()
         return done
+
+    @staticmethod
+    def _slice_over(start: float, seconds: float, longest: float, asked) -> bool:
+        """Whether a timed slice that began at ``start`` should end now (see :meth:`advance`)."""
+        spent = time.perf_counter() - start
+        if asked is None:
+            return spent >= seconds
+        wanted = asked()
+        if wanted == "app":
+            return True  # a click waits for this script run: let it in
+        return spent >= longest or (spent >= seconds and wanted is not None)
 
     def _chunk(self, seconds, max_steps, done, start) -> tuple[int, bool]:
         """One chunk of training: (steps taken, whether the slice goes on)."""

@@ -4,8 +4,9 @@ Pure (no streamlit): the page hands in a view of the run (copied under the run's
 task and the probe sentence's reading, and draws what comes back; the export bundle saves
 the same figures (:func:`figures`).
 
-    fast_figures(view, task)                 -> loss, accuracy, grad, spectrum (every frame)
-    detail_figures(view, task, probe, snap)  -> param_grads, probe, probe_hidden_state
+    fast_figures(view, task)                 -> loss, grad (every frame)
+    detail_figures(view, task, probe, snap)  -> accuracy, spectrum, param_grads, probe,
+                                                probe_hidden_state (about once a second)
     figures(view, task, probe, snap)         -> both: what the export bundle saves
 
 Shapes, as a view holds them: every ``view.columns[name]`` is one (N,) series over the N
@@ -26,7 +27,10 @@ from ui.services.run import RunView, Snapshot
 from ui.views import charts_explore, charts_train
 from ui.views.inputs import Reading
 
-FAST = ("loss", "accuracy", "grad", "spectrum")  # the charts redrawn with every frame, in order
+FAST = ("loss", "grad")  # the charts redrawn with every frame, in order
+# the charts of the slower panel, in order (at most: "accuracy" is for classifiers, "probe" not
+# for per-step classifiers)
+DETAIL = ("accuracy", "spectrum", "param_grads", "probe", "probe_hidden_state")
 
 
 def progress_bar(view: RunView) -> tuple[float, str]:
@@ -43,13 +47,15 @@ def progress_bar(view: RunView) -> tuple[float, str]:
 
 
 def fast_figures(view: RunView, task: Task) -> dict[str, object]:
-    """The charts redrawn with every frame, by name (a subset of :data:`FAST`, in its order).
+    """The charts redrawn with every frame (:data:`FAST`), by name.
 
     "loss": the (N,) batch loss over ``view.columns["step"]`` with the (E,) train/test
     losses at the evaluations, on a log axis, the task's target and the settings events;
-    "accuracy" (classifiers whose goal is not a loss): the same for accuracy; "grad": the
-    (N,) gradient norm with the clipped steps marked; "spectrum": the (N, layers) spectral
-    radius and largest singular value of each layer's W_hh."""
+    "grad": the (N,) gradient norm with the clipped steps marked.
+
+    Only these two follow every frame: each chart costs the browser its own redraw, and
+    with four charts a frame headless Chromium on two cores was busy all the time at two
+    frames a second (a CPU profile: 0.47 s of its main thread per frame)."""
     cols, evals = view.columns, view.evals
     steps = cols["step"]
     classifier = task.output_kind.startswith("class")
@@ -73,15 +79,6 @@ def fast_figures(view: RunView, task: Task) -> dict[str, object]:
             view.events,
         )
     }
-    if classifier and not task.goal.metric.endswith("loss"):  # language models: loss target
-        figs["accuracy"] = charts_train.accuracy_chart(
-            steps,
-            cols["accuracy"],
-            ev,
-            evals["train_acc"] if ev is not None else None,
-            evals["test_acc"] if ev is not None else None,
-            target=task.goal.threshold if task.goal.metric.endswith("acc") else None,
-        )
     figs["grad"] = charts_train.mark_events(
         charts_train.grad_norm_chart(
             steps,
@@ -92,6 +89,35 @@ def fast_figures(view: RunView, task: Task) -> dict[str, object]:
         ),
         view.events,
     )
+    return figs
+
+
+def detail_figures(view: RunView, task: Task, probe: Reading, snap: Snapshot) -> dict[str, object]:
+    """The slower charts, by name (a subset of :data:`DETAIL`, in its order).
+
+    "accuracy" (classifiers whose goal is not a loss): the batch accuracy and the train/test
+    accuracy at the evaluations, as "loss" of :func:`fast_figures`; "spectrum": the
+    (N, layers) spectral radius and largest singular value of each layer's W_hh;
+    "param_grads": each parameter's (N,) gradient norm; "probe": the probe's prediction at
+    each of the view's S snapshots — the (S, classes) probabilities of a per-sequence
+    classifier, or the (S,) predicted value of a regression task with the probe's truth
+    when it is one number (no "probe" chart for per-step classifiers); and
+    "probe_hidden_state": the (T, H) last-layer hidden states of snapshot ``snap``, labelled
+    with the probe's T tokens."""
+    cols, evals = view.columns, view.evals
+    steps = cols["step"]
+    ev = evals["step"] if len(evals["step"]) else None
+    figs: dict[str, object] = {}
+    classifier = task.output_kind.startswith("class")
+    if classifier and not task.goal.metric.endswith("loss"):  # language models: loss target
+        figs["accuracy"] = charts_train.accuracy_chart(
+            steps,
+            cols["accuracy"],
+            ev,
+            evals["train_acc"] if ev is not None else None,
+            evals["test_acc"] if ev is not None else None,
+            target=task.goal.threshold if task.goal.metric.endswith("acc") else None,
+        )
     relu = view.config.cell == "rnn" and view.config.activation == "relu"
     figs["spectrum"] = charts_train.spectrum_chart(
         steps,
@@ -100,24 +126,9 @@ def fast_figures(view: RunView, task: Task) -> dict[str, object]:
         threshold=1.0,
         threshold_label="1/γ = 1 (relu: slope 1)" if relu else "1/γ = 1 (tanh)",
     )
-    return figs
-
-
-def detail_figures(view: RunView, task: Task, probe: Reading, snap: Snapshot) -> dict[str, object]:
-    """The slower charts, by name.
-
-    "param_grads": each parameter's (N,) gradient norm; "probe": the probe's prediction at
-    each of the view's S snapshots — the (S, classes) probabilities of a per-sequence
-    classifier, or the (S,) predicted value of a regression task with the probe's truth
-    when it is one number (no "probe" chart for per-step classifiers); and
-    "probe_hidden_state": the (T, H) last-layer hidden states of snapshot ``snap``, labelled
-    with the probe's T tokens."""
-    cols = view.columns
-    figs: dict[str, object] = {
-        "param_grads": charts_train.param_grad_chart(
-            cols["step"], {n: cols[f"grad:{n}"] for n in view.param_names}
-        )
-    }
+    figs["param_grads"] = charts_train.param_grad_chart(
+        steps, {n: cols[f"grad:{n}"] for n in view.param_names}
+    )
     snap_steps = np.array([s.step for s in view.snapshots])
     if task.output_kind == "class_per_sequence":
         probs = np.stack([s.outputs[-1] for s in view.snapshots])
