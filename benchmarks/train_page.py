@@ -9,10 +9,11 @@
 2. Page: ``streamlit run app.py`` on a free 127.0.0.1 port (``RNNX_MAX_STEPS=100000`` so the
    budget is not capped at 20,000), Debian's headless Chromium opens
    ``/train?task=sentiment&steps=100000`` and presses Start. After a 3 s warm-up the progress
-   text and the Loss chart are read every 100 ms for ``--seconds``: wall-clock steps/s
-   (Δstep / Δt, as the user sees it), its ratio to the bare trainer (target ≥ 0.5: a slice
-   is one redraw's worth, so that a Pause lands on the frame on screen) and the
-   redraws per second (distinct progress texts; distinct Loss chart paths).
+   text and the Loss chart are read every 100 ms for ``--seconds``, and the page itself
+   records each frame it draws (every change of the progress text, on the browser's
+   clock): the frames per second the browser draws (target ≥ 4), the steps per second on
+   screen (Δstep / Δt between the first and last frame, as the user sees it) and its ratio
+   to the bare trainer (target ≥ 0.8).
 3. Memory, same session: the server's VmRSS when the page is open (before Start), once the
    run passes 10,000 steps, and after 10,000 more (if ``--budget`` allows) — it should stay
    flat, since the run's log and snapshots are bounded (``ui/services/limits.py``).
@@ -44,6 +45,7 @@ from benchmarks.browser import (
     launch_chromium,
     new_context,
     offsite,
+    parse_step,
     rss_kib,
     running_server,
     train_state,
@@ -53,7 +55,21 @@ TASK = "sentiment"
 STEPS = 100_000
 WARMUP = 3.0  # seconds after Start before the window opens
 POLL = 0.1  # seconds between two reads of the page
-TARGET = 0.5  # page steps/s ÷ bare steps/s (short slices: Pause lands where the screen is)
+TARGET = 0.8  # page steps/s ÷ bare steps/s (issue 16)
+TARGET_REDRAWS = 4.0  # frames/s the browser draws while training (issue 16)
+# Counted in the page itself: every change of the progress text, with the browser's clock
+# (polling from Python undercounts when the browser is busy: a poll then took 250-450 ms).
+FRAME_COUNTER = """
+window.__frames = [];
+new MutationObserver(() => {
+    const p = document.querySelector('[data-testid="stProgress"]');
+    const text = p && p.innerText;
+    if (text && text !== window.__lastProgress) {
+        window.__lastProgress = text;
+        window.__frames.push([performance.now(), text]);
+    }
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
 
 
 # ----------------------------------------------------------------------------- bare trainer
@@ -130,6 +146,7 @@ def page_run(browser, server, seconds: float, deadline: float) -> dict:
     requests: list[str] = []
     context = new_context(browser, requests)
     result: dict = {"rss_up": rss_kib(pid)}
+    context.add_init_script(FRAME_COUNTER)
     try:
         page = context.new_page()
         t0 = time.perf_counter()
@@ -145,7 +162,16 @@ def page_run(browser, server, seconds: float, deadline: float) -> dict:
         samples: list[Sample] = []
         poll(page, pid, lambda s: False, clicked + WARMUP, samples)
         window: list[Sample] = []
+        page.evaluate("window.__frames = []")
         poll(page, pid, lambda s: False, time.perf_counter() + seconds, window)
+        frames = page.evaluate("window.__frames")
+        if len(frames) >= 2:
+            span_ms = frames[-1][0] - frames[0][0]
+            result["frames_per_s"] = 1000 * (len(frames) - 1) / span_ms
+            shown = [parse_step(text) for _, text in frames]
+            result["frame_rate"] = 1000 * (shown[-1] - shown[0]) / span_ms
+        else:
+            result["frames_per_s"] = result["frame_rate"] = float("nan")
         timed = [s for s in window if s.step is not None]
         a, b = timed[0], timed[-1]
         span = window[-1].t - window[0].t
@@ -184,7 +210,7 @@ def mib(kib: int | None) -> str:
 
 def table(bare: list[float], r: dict, seconds: float) -> str:
     bare_med = statistics.median(bare)
-    ratio = r["page_rate"] / bare_med
+    ratio = r["frame_rate"] / bare_med
     rows = [
         (
             "bare trainer (median of 5 × ~1 s)",
@@ -193,8 +219,8 @@ def table(bare: list[float], r: dict, seconds: float) -> str:
         ),
         (
             f"page, wall clock ({seconds:g} s window)",
-            f"{r['page_rate']:.0f} steps/s",
-            f"page says: {r['page_says']}",
+            f"{r['frame_rate']:.0f} steps/s",
+            f"steps on screen ÷ browser time; page says: {r['page_says']}",
         ),
         (
             "page ÷ bare",
@@ -202,7 +228,17 @@ def table(bare: list[float], r: dict, seconds: float) -> str:
             f"ok (≥ {TARGET})" if ratio >= TARGET else f"BELOW {TARGET}",
         ),
         (
-            "redraws/s: progress text",
+            "frames/s drawn by the browser",
+            f"{r['frames_per_s']:.1f}",
+            (
+                f"ok (≥ {TARGET_REDRAWS:g})"
+                if r["frames_per_s"] >= TARGET_REDRAWS
+                else f"BELOW {TARGET_REDRAWS:g}"
+            )
+            + "; progress text changes, counted in the page",
+        ),
+        (
+            "redraws/s: progress text, polled",
             f"{r['progress_per_s']:.1f}",
             f"polled every {r['poll_ms']:.0f} ms (median)",
         ),
