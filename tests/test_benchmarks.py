@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -72,3 +74,30 @@ def test_capacity_benchmark_arguments_and_table():
     out = table([one, two])
     assert "| 2 | 4 (app1 2, app2 2) | 400 | 1.90× | 95 / 100 / 105 |" in out
     assert "200, 210 MiB" in out and "| 97%, 96% | 207 |" in out
+
+
+@pytest.mark.browser
+def test_chart_draw_benchmark_times_every_app_figure():
+    """Issue 16's per-chart split of the browser's time: every Explore and Train figure is
+    drawn by plotly.js and gets a time (needs Chromium, like the browser tests)."""
+    from benchmarks.browser import browser_unavailable
+
+    why = browser_unavailable()
+    if why is not None:
+        pytest.skip(why)
+    out = run_module("benchmarks.chart_draw", "--repeats", "1")
+    assert out.returncode == 0, out.stderr
+    rows = {
+        cells[1].strip(): [float(c) for c in cells[2:5]]
+        for cells in (line.split("|") for line in out.stdout.splitlines())
+        if len(cells) == 6 and cells[2].strip()[:1].isdigit()
+    }
+    for name in ("explore heatmap_0", "explore trajectory", "train loss", "train spectrum"):
+        assert name in rows, sorted(rows)
+    for page in ("explore", "train"):  # each total is the sum of its page's charts
+        mine = [v for k, v in rows.items() if k.startswith(f"{page} ")]
+        total = rows[f"all {page} charts"]
+        for column in range(3):
+            assert total[column] == pytest.approx(
+                sum(v[column] for v in mine), abs=0.5
+            )  # rows rounded to 0.1
