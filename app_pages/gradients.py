@@ -15,12 +15,13 @@ from ui.glue.models import SessionModel
 from ui.glue.share import share_box
 from ui.glue.sidebar import model_summary
 from ui.glue.state import current_task, get_task, session_model
-from ui.services.experiments import EXPERIMENTS
+from ui.services.experiments import EXPERIMENTS, train_turn
 from ui.services.fairshare import shared_gate
 from ui.services.limits import Limits
 from ui.services.run import TrainingRun
 from ui.views import charts_lab
 from ui.views.lab_curves import fit_factor
+from ui.views.lab_frame import experiment_frame
 from ui.views.lab_verdicts import bound_verdict, clipping_verdict, flow_verdict
 
 LIMITS, _ = Limits.from_env()
@@ -67,15 +68,9 @@ def live(runs: dict[str, TrainingRun], chosen: str, classify: bool) -> None:
     # session, so the server's event loop never competes with ten busy threads
     with shared_gate(LIMITS.train_slots).hold():
         views = {name: r.view() for name, r in runs.items()}
-        lab_panels.draw_experiment(views, classify)
-        lab_panels.draw_flow_over_training(views[chosen])
-    active = [r for r in runs.values() if r.state == "running"]
-    if active:
-        turn = max(0.15, 0.6 / len(active))
-        for r in active:
-            r.advance(turn)
-        if not any(r.state == "running" for r in runs.values()):
-            st.rerun(scope="app")  # the views below measure the finished models
+        lab_panels.draw_experiment(experiment_frame(views, classify, chosen))
+    if any(r.state == "running" for r in runs.values()) and not train_turn(runs):
+        st.rerun(scope="app")  # the views below measure the finished models
 
 
 inspect_name = lab_controls.run_to_inspect(list(runs))

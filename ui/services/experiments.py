@@ -133,3 +133,19 @@ def start_runs(exp: Experiment, task, limits) -> dict[str, TrainingRun]:
     for run in runs.values():
         run.start()
     return runs
+
+
+TURN_SECONDS = 0.6  # training between two frames of an experiment, shared by its running runs
+MIN_TURN = 0.15  # seconds: the shortest turn one run gets
+
+
+def train_turn(runs: dict[str, TrainingRun]) -> bool:
+    """One turn of an experiment between two frames: each running run trains for its share
+    of ``TURN_SECONDS`` (at least ``MIN_TURN``), one after the other. Returns whether any run
+    is still running."""
+    active = [r for r in runs.values() if r.state == "running"]
+    if active:
+        turn = max(MIN_TURN, TURN_SECONDS / len(active))
+        for r in active:
+            r.advance(turn)
+    return any(r.state == "running" for r in runs.values())
