@@ -246,3 +246,25 @@ def test_a_rerun_on_the_same_model_takes_the_measurements_from_the_cache(monkeyp
     lab_at.run()
     no_exceptions(lab_at)
     assert calls == ["rnn"]
+
+
+def test_experiment_runs_trace_their_probe_only_at_the_ends():
+    """Issue 16: the lab draws no probe snapshots, yet its runs traced the probe every 10
+    steps and cut their training chunks there. Now only the start and the end are traced;
+    evaluations score 256 + 256 sequences (the trainer's default is 512 + 512)."""
+    from dataclasses import replace
+
+    from rnn_core.tasks import load_task
+    from ui.services.experiments import EVAL_SIZE, lab_run
+    from ui.services.limits import Limits
+
+    task = load_task("adding")
+    probe = task.data.test.inputs[0][task.data.test.mask[0]]
+    config = replace(EXPERIMENTS["gates"].runs["tanh RNN"], steps=40)
+    assert EXPERIMENTS["gates"].runs["GRU"].eval_size == EVAL_SIZE == 256
+    run = lab_run(task, config, probe, Limits())
+    run.start()
+    while run.state == "running":
+        run.advance(1.0)
+    assert run.steps == 40
+    assert [s.step for s in run.snapshots.items] == [0, 40]
