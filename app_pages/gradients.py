@@ -7,21 +7,21 @@ import time
 import numpy as np
 import streamlit as st
 
-from rnn_core import lab, probes
+from rnn_core import lab
 from rnn_core.gradcheck import check_model_gradients
-from rnn_core.model import recurrent_blocks
-from ui.glue import lab_controls, lab_panels, state
+from ui.glue import lab_controls, lab_measures, lab_panels, state
 from ui.glue.layout import how_to_read
 from ui.glue.models import SessionModel
 from ui.glue.share import share_box
 from ui.glue.sidebar import model_summary
 from ui.glue.state import current_task, get_task, session_model
-from ui.services.experiments import EXPERIMENTS
+from ui.services.experiments import EXPERIMENTS, train_turn
 from ui.services.fairshare import shared_gate
 from ui.services.limits import Limits
 from ui.services.run import TrainingRun
 from ui.views import charts_lab
 from ui.views.lab_curves import fit_factor
+from ui.views.lab_frame import experiment_frame
 from ui.views.lab_verdicts import bound_verdict, clipping_verdict, flow_verdict
 
 LIMITS, _ = Limits.from_env()
@@ -68,15 +68,9 @@ def live(runs: dict[str, TrainingRun], chosen: str, classify: bool) -> None:
     # session, so the server's event loop never competes with ten busy threads
     with shared_gate(LIMITS.train_slots).hold():
         views = {name: r.view() for name, r in runs.items()}
-        lab_panels.draw_experiment(views, classify)
-        lab_panels.draw_flow_over_training(views[chosen])
-    active = [r for r in runs.values() if r.state == "running"]
-    if active:
-        turn = max(0.15, 0.6 / len(active))
-        for r in active:
-            r.advance(turn)
-        if not any(r.state == "running" for r in runs.values()):
-            st.rerun(scope="app")  # the views below measure the finished models
+        lab_panels.draw_experiment(experiment_frame(views, classify, chosen))
+    if any(r.state == "running" for r in runs.values()) and not train_turn(runs):
+        st.rerun(scope="app")  # the views below measure the finished models
 
 
 inspect_name = lab_controls.run_to_inspect(list(runs))
@@ -105,20 +99,22 @@ else:
         )
         lab_panels.draw_flow_over_training(subject_view, key="flow_training_train")
 
-inputs, targets, mask = lab.measure_batch(built.data, BATCH)
+batch = lab.measure_batch(built.data, BATCH)
+inputs, targets, mask = batch
 first = (inputs[:1], targets[:1], mask[:1])  # the first test sequence, a batch of one
 example = inputs[0][mask[0]]
 tokens = built.encoder.decode(example) if built.encoder is not None else None
 cfg = model.config
+measured = lab_measures.measurements(model, config, batch)  # once per model, then cached
 
 st.subheader("1 · Gradient flow through time")
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
     if lab_controls.measure_picker() == "one sequence":
-        norms = lab.dh_profile(model, *first)[: len(example)]
+        norms = measured.profile_one
         where, axis_tokens = "the first test sequence", tokens
     else:
-        norms = lab.dh_profile(model, inputs, targets, mask)
+        norms = measured.profile_batch
         where, axis_tokens = f"{len(inputs)} test sequences (mean)", None
     diverged = subject_view is not None and subject_view.state == "diverged"
     st.plotly_chart(
@@ -144,8 +140,7 @@ with c2:
 st.subheader("2 · The recurrent matrix")
 c1, c2 = st.columns(2, gap="large")
 with c1:
-    blocks = recurrent_blocks(model.params, cfg.cell, 0)
-    eigs = {name: probes.spectrum(W).eigenvalues for name, W in blocks.items()}
+    eigs = measured.eigenvalues
     st.plotly_chart(
         charts_lab.eigen_plane(eigs if len(eigs) > 1 else next(iter(eigs.values()))),
         key="eigs",
@@ -163,7 +158,7 @@ with c2:
             key="spectrum_training",
             width="stretch",
         )
-    st.markdown(bound_verdict(lab.recurrent_jacobian_bound(model, 0)))
+    st.markdown(bound_verdict(measured.bound))
 how_to_read(
     "Eigenvalues of W_hh in the complex plane with the unit circle. For a vanilla RNN, "
     "‖∂h_t/∂h_{t−1}‖ ≤ σ_max(W_hh)·γ, with γ the activation's largest slope (1 for tanh): "
@@ -175,9 +170,11 @@ how_to_read(
 st.subheader("3 · How far back the state still matters")
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
-    jac = probes.jacobian_norms(model, example)
-    sat = probes.saturation(model.trace(example).hs[0])
-    st.plotly_chart(charts_lab.jacobian_chart(jac, sat, tokens), key="jacobian", width="stretch")
+    st.plotly_chart(
+        charts_lab.jacobian_chart(measured.jacobian, measured.saturation, tokens),
+        key="jacobian",
+        width="stretch",
+    )
 with c2:
     how_to_read(
         "‖∂h_T/∂h_k‖: how much the last state still depends on the state after step k, for "
@@ -188,9 +185,7 @@ with c2:
 
 st.subheader("4 · Clipping, as an experiment")
 c1, c2 = st.columns([3, 2], gap="large")
-grads = model.copy(np.float64).loss_and_grads(inputs, targets, mask)[1]
-threshold = config.clip_value
-cmp = lab.compare_clipping(grads, threshold)
+threshold, cmp = measured.threshold, measured.clipping
 with c1:
     st.plotly_chart(
         charts_lab.clipping_bars(
@@ -215,21 +210,16 @@ with c2:
     )
 
 st.subheader("5 · The cliff")
-alphas = np.linspace(0.0, 3.0, 61)
-scale_losses = lab.loss_slice(model, inputs, targets, mask, alphas)
-direction = lab.update_direction(model, inputs, targets, mask, lr=max(config.lr, 0.01), clip="none")
-steps_along = np.linspace(-1.0, 4.0, 51)
-step_losses = lab.loss_slice(model, inputs, targets, mask, steps_along, direction=direction)
 c1, c2 = st.columns(2, gap="large")
 c1.plotly_chart(
-    charts_lab.cliff_chart(alphas, scale_losses, marks=[(1.0, "now")]),
+    charts_lab.cliff_chart(measured.scales, measured.scale_losses, marks=[(1.0, "now")]),
     key="cliff_scale",
     width="stretch",
 )
 c2.plotly_chart(
     charts_lab.cliff_chart(
-        steps_along,
-        step_losses,
+        measured.steps_along,
+        measured.step_losses,
         marks=[(0.0, "now"), (1.0, "one unclipped SGD step")],
         x_title="steps along the current gradient (1 = one SGD step)",
         title="Loss along the update direction",

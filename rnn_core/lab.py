@@ -11,6 +11,8 @@ gradients it is given. The page (app_pages/gradients.py) only draws what these r
     bound = recurrent_jacobian_bound(model)                 # σ_max(W_hh)·γ vs 1: .verdict
     x, y, mask = measure_batch(task.data, 32)               # the first 32 test sequences
     norms = dh_profile(model, x, y, mask)                   # (T,) mean ‖∂L/∂h_t‖, last layer
+    grads, norms = batch_gradients(model, x, y, mask)       # one backward for both
+    step = sgd_step(grads, lr=0.01, clip="none")            # update_direction, from grads
     growth_summary(norms)                                   # {"factor": 0.62, "kind": …}
     last_intact(rows)                                       # last (S, T) row not blown up
 """
@@ -158,14 +160,22 @@ def update_direction(
     :func:`loss_slice` (alpha = 1 is one such step)."""
     if clip not in CLIPS:
         raise ValueError(f"clip must be one of {CLIPS}; got {clip!r}")
-    m = model.copy(np.float64)
+    grads, _ = batch_gradients(model, inputs, targets, mask)
+    return sgd_step(grads, lr, clip, threshold)
+
+
+def sgd_step(grads: Arrays, lr: float, clip: str = "norm", threshold: float = 5.0) -> Arrays:
+    """−lr · g for gradients already taken (:func:`batch_gradients`), g clipped as
+    :func:`update_direction` clips it; ``grads`` is only read. name -> float64 array."""
+    if clip not in CLIPS:
+        raise ValueError(f"clip must be one of {CLIPS}; got {clip!r}")
+    g = _copy64(grads)
     with np.errstate(all="ignore"):
-        _, grads, _ = m.loss_and_grads(_inputs64(inputs), targets, mask)
         if clip == "norm":
-            clip_by_global_norm(grads, threshold)
+            clip_by_global_norm(g, threshold)
         elif clip == "value":
-            clip_by_value(grads, threshold)
-        return {k: -lr * g for k, g in grads.items()}
+            clip_by_value(g, threshold)
+        return {k: -lr * v for k, v in g.items()}
 
 
 def _inputs64(inputs):
@@ -245,10 +255,19 @@ def dh_profile(model: RNNModel, inputs, targets, mask=None) -> np.ndarray:
     (B, T, D) features, mask (B, T) or None. Steps no sequence reaches are 0. Runs on a
     float64 copy.
     """
+    return batch_gradients(model, inputs, targets, mask)[1]
+
+
+def batch_gradients(model: RNNModel, inputs, targets, mask=None) -> tuple[Arrays, np.ndarray]:
+    """One float64 backward pass on a batch, for every measurement that needs one: (the
+    gradient of every parameter, name -> float64 array — what :func:`compare_clipping` and
+    :func:`sgd_step` take —, :func:`dh_profile`'s (T,) mean ‖∂L/∂h_t‖ of the last layer).
+    Runs on a float64 copy; non-finite numbers come back as they are, silently."""
     m = model.copy(np.float64)
     with np.errstate(all="ignore"):
-        _, _, info = m.loss_and_grads(_inputs64(inputs), targets, mask)
-    return masked_step_mean(np.asarray(info.dh_norm[-1], np.float64), mask)  # (B, T) -> (T,)
+        _, grads, info = m.loss_and_grads(_inputs64(inputs), targets, mask)
+        profile = masked_step_mean(np.asarray(info.dh_norm[-1], np.float64), mask)  # (B, T) -> (T,)
+    return grads, profile
 
 
 def _reached(norms) -> np.ndarray:

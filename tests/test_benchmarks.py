@@ -25,6 +25,20 @@ def test_core_benchmark_smoke_run():
         assert needle in out.stdout.lower() or needle in out.stdout, needle
 
 
+def test_lab_benchmark_smoke_run():
+    """Both parts run the page's own calls and report every run and every model measured."""
+    out = run_module("benchmarks.lab", "--quick")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "gradients?experiment=gates" in text and "to 60/60 (all runs): median" in text
+    for run in ("tanh RNN", "GRU", "LSTM"):
+        assert f"{run}: 60/60 steps, test MSE" in text, run
+        assert f"gates: {run}" in text, run
+    assert text.count("rerun median") == 4 and text.count("first view (computed) median") == 4
+    assert "load average" in text and "1 BLAS thread" in text
+    assert "WARNING" not in out.stderr, out.stderr
+
+
 def test_tasks_benchmark_smoke_run():
     out = run_module("benchmarks.tasks", "parity", "--markdown")
     assert out.returncode == 0, out.stderr

@@ -218,3 +218,53 @@ def test_an_experiments_runs_start_side_by_side_on_the_first_test_sequence():
         assert run.state == "running" and run.keep_diverged_steps
         assert run.config.cell == exp.runs[name].cell
         np.testing.assert_array_equal(run.probe, first)
+
+
+def test_a_rerun_on_the_same_model_takes_the_measurements_from_the_cache(monkeypatch):
+    """Issue 16: every rerun recomputed sections 1–5 (two loss slices of 112 forward passes)
+    although the model had not changed. Now a rerun, or a "Measure on" click, measures
+    nothing again; a model that changed (an experiment training) is measured anew."""
+    import ui.glue.lab_measures as cache
+
+    calls = []
+
+    def counted(model, config, batch):
+        calls.append(model.config.cell)
+        return real(model, config, batch)
+
+    real = cache.measure
+    monkeypatch.setattr(cache, "measure", counted)
+    at = open_lab(task="sentiment-tiny")
+    calls.clear()  # the first run may or may not have found it (another test's entry)
+    at.run()
+    at.segmented_control(key="measure").set_value("one sequence").run()
+    no_exceptions(at)
+    assert titled(at, "first test sequence")
+    assert calls == []
+    lab_at = open_lab(experiment="gates")  # each run trains a slice: a new model to measure
+    calls.clear()
+    lab_at.run()
+    no_exceptions(lab_at)
+    assert calls == ["rnn"]
+
+
+def test_experiment_runs_trace_their_probe_only_at_the_ends():
+    """Issue 16: the lab draws no probe snapshots, yet its runs traced the probe every 10
+    steps and cut their training chunks there. Now only the start and the end are traced;
+    evaluations score 256 + 256 sequences (the trainer's default is 512 + 512)."""
+    from dataclasses import replace
+
+    from rnn_core.tasks import load_task
+    from ui.services.experiments import EVAL_SIZE, lab_run
+    from ui.services.limits import Limits
+
+    task = load_task("adding")
+    probe = task.data.test.inputs[0][task.data.test.mask[0]]
+    config = replace(EXPERIMENTS["gates"].runs["tanh RNN"], steps=40)
+    assert EXPERIMENTS["gates"].runs["GRU"].eval_size == EVAL_SIZE == 256
+    run = lab_run(task, config, probe, Limits())
+    run.start()
+    while run.state == "running":
+        run.advance(1.0)
+    assert run.steps == 40
+    assert [s.step for s in run.snapshots.items] == [0, 40]

@@ -17,6 +17,7 @@ from rnn_core.data import Dataset, SequenceData, pad_sequences
 from rnn_core.lab import (
     ClipComparison,
     JacobianBound,
+    batch_gradients,
     compare_clipping,
     dh_profile,
     growth_summary,
@@ -24,6 +25,7 @@ from rnn_core.lab import (
     loss_slice,
     measure_batch,
     recurrent_jacobian_bound,
+    sgd_step,
     update_direction,
 )
 from rnn_core.model import ModelConfig, RNNModel
@@ -532,3 +534,47 @@ def test_the_exploding_runs_gradient_is_called_exploding():
     # threw the weights off the cliff; from step 4 the states saturate (zeros further back)
     intact = last_intact(rows)
     assert intact == 2 and growth_summary(rows[intact])["kind"] == "exploding"
+
+
+# ----------------------------------------------------------------------------- one backward
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_batch_gradients_is_the_models_own_float64_backward(cell):
+    """One backward serves the profile, the clipping comparison and the update direction:
+    its gradients are the model's own (taken on a float64 copy of a float32 model) and its
+    profile is the masked mean of the last layer's ‖∂L/∂h_t‖."""
+    config = ModelConfig(cell=cell, hidden_size=6, input_size=5, output_size=3)
+    model = RNNModel.create(config, np.random.default_rng(4), dtype=np.float32)
+    ids, targets, mask = token_batch(model, B=5, T=8)
+    before = snapshot(model.params)
+    grads, profile = batch_gradients(model, ids, targets, mask)
+    _, expected, info = model.copy(np.float64).loss_and_grads(ids, targets, mask)
+    assert list(grads) == list(expected)
+    for k, g in expected.items():
+        assert grads[k].dtype == np.float64
+        np.testing.assert_array_equal(grads[k], g)
+    per_seq = np.asarray(info.dh_norm[-1])
+    by_hand = [per_seq[mask[:, t], t].mean() for t in range(ids.shape[1])]
+    np.testing.assert_allclose(profile, by_hand, rtol=1e-12)
+    np.testing.assert_array_equal(profile, dh_profile(model, ids, targets, mask))
+    assert_same(model.params, before)
+
+
+@pytest.mark.parametrize("clip", ["none", "norm", "value"])
+def test_sgd_step_from_taken_gradients_is_update_direction(clip):
+    model = make_model(seed=5)
+    ids, targets, mask = token_batch(model)
+    grads, _ = batch_gradients(model, ids, targets, mask)
+    kept = snapshot(grads)
+    step = sgd_step(grads, lr=0.3, clip=clip, threshold=0.05)
+    assert_same(grads, kept)  # only read: the same gradients serve the clipping comparison
+    direct = update_direction(model, ids, targets, mask, lr=0.3, clip=clip, threshold=0.05)
+    assert list(step) == list(direct)
+    for k in direct:
+        np.testing.assert_array_equal(step[k], direct[k])
+    if clip == "none":
+        for k, g in kept.items():
+            np.testing.assert_allclose(step[k], -0.3 * g, rtol=1e-15)
+    with pytest.raises(ValueError, match="clip must be one of"):
+        sgd_step(grads, lr=0.1, clip="sometimes")

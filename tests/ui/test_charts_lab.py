@@ -507,6 +507,19 @@ def test_run_overlays_draw_every_run_on_shared_axes():
         same(traces(regression["test"])[run]["y"], view.evals["test_loss"])
 
 
+def test_run_overlays_builds_only_the_figures_asked_for():
+    """The lab redraws two of the four overlays on every frame: it builds just those two,
+    the same figures as when all four are built."""
+    views = run_views()
+    every = cl.run_overlays(views, classifier=False)
+    two = cl.run_overlays(views, classifier=False, only=("test", "grad"))
+    assert list(two) == ["test", "grad"]
+    for name, fig in two.items():
+        assert fig.to_plotly_json() == every[name].to_plotly_json(), name
+    with pytest.raises(ValueError, match="unknown overlays"):
+        cl.run_overlays(views, classifier=False, only=("test", "accuracy"))
+
+
 def test_runs_overlay_marks_a_short_series_so_a_lone_point_shows():
     """Issue 13: a run that died after one evaluation drew an empty chart (a line needs two
     points). A short series gets markers; a long one stays a plain line."""

@@ -1,59 +1,43 @@
 """The Gradient lab's drawings of training runs: an experiment's runs side by side (progress,
 curves, the gradient reaching each step with its verdict) and one run's gradient over
-training. The arrays come from the runs' views (TrainingRun.view); the figures from
-ui/views/charts_lab.py, the words from ui/views/lab_verdicts.py.
+training. The frame comes from ui/views/lab_frame.py (built from the runs' views,
+TrainingRun.view); this module places it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+import plotly.graph_objects as go
 import streamlit as st
 
 from ui.glue.layout import how_to_read
 from ui.services.run import RunView
-from ui.views import charts_lab
-from ui.views.lab_curves import flow_row, for_log_colour
-from ui.views.lab_verdicts import progress_line, run_flow_line
+from ui.views.lab_frame import ExperimentFrame, flow_over_training
 
 
-def draw_experiment(views: Mapping[str, RunView], classify: bool) -> None:
+def draw_experiment(frame: ExperimentFrame) -> None:
     """Synchronised curves of every run, then the gradient reaching each step of each run's
-    last batch, with its verdict. ``classify``: the task's output is classes (accuracy)."""
-    done, line = progress_line(views)
-    st.progress(done, text=line)
-    for name, v in views.items():
-        if v.state == "diverged":
-            st.error(f"{name} diverged: {v.reason}.")
-    figs = charts_lab.run_overlays(views, classify)
-    for col, name in zip(st.columns(2), ("test", "grad"), strict=True):
-        col.plotly_chart(figs[name], key=f"overlay_{name}", width="stretch")
-    last = {
-        n: flow_row(v.dh, v.dh_steps, v.state == "diverged") for n, v in views.items() if len(v.dh)
-    }
-    if last:
-        st.plotly_chart(
-            charts_lab.gradient_flow(
-                None,
-                runs={n: norms for n, (norms, _) in last.items()},
-                title="Gradient reaching each step, last batch",
-            ),
-            key="flow_runs",
-            width="stretch",
-        )
-        for n, (norms, step) in last.items():
-            st.markdown(run_flow_line(n, norms, step, views[n].state == "diverged"))
+    last batch, with its verdict; then the chosen run's gradient over training."""
+    st.progress(frame.progress, text=frame.progress_text)
+    for name, reason in frame.diverged.items():
+        st.error(f"{name} diverged: {reason}.")
+    for col, (name, fig) in zip(st.columns(2), frame.overlays.items(), strict=True):
+        col.plotly_chart(fig, key=f"overlay_{name}", width="stretch")
+    if frame.flow_runs is not None:
+        st.plotly_chart(frame.flow_runs, key="flow_runs", width="stretch")
+        for line in frame.flow_lines:
+            st.markdown(line)
+    place_flow_over_training(frame.flow_training)
 
 
 def draw_flow_over_training(view: RunView, key: str = "flow_training") -> None:
     """One run's gradient through time at every kept training step, as a heat map (nothing
     before its first row)."""
-    if len(view.dh):
-        st.plotly_chart(
-            charts_lab.flow_over_training(view.dh_steps, for_log_colour(view.dh)),
-            key=key,
-            width="stretch",
-        )
+    place_flow_over_training(flow_over_training(view), key)
+
+
+def place_flow_over_training(fig: go.Figure | None, key: str = "flow_training") -> None:
+    if fig is not None:
+        st.plotly_chart(fig, key=key, width="stretch")
         how_to_read(
             "Each row is one training step, each column a timestep of the batch; colour is "
             "log₁₀ ‖∂L/∂h_t‖. The loss is read at the right edge; moving left is going back "

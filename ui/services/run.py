@@ -287,6 +287,7 @@ class TrainingRun:
         start_step: int = 0,
         gate: FairGate | None = None,
         keep_diverged_steps: bool = False,
+        snapshot_every: int = 10,
     ):
         self.task = task
         self.limits = limits
@@ -310,7 +311,8 @@ class TrainingRun:
             limits.history_rows,
             seq_len=int(task.data.train.inputs.shape[1]),
         )
-        self.snapshots = Snapshots(limits.snapshots)
+        # the probe is traced every ``snapshot_every`` steps (and chunks end there)
+        self.snapshots = Snapshots(limits.snapshots, every=max(1, int(snapshot_every)))
         self.divergences: list[dict] = []
         self.seconds = 0.0  # training time of this run (the trainer's steps only)
         self.run_steps = 0  # steps taken by this run (a restored run starts at start_step)

@@ -647,42 +647,48 @@ def gradcheck_frame(report: Mapping[str, object]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def run_overlays(views: Mapping[str, object], classifier: bool) -> dict[str, go.Figure]:
+OVERLAYS = ("loss", "test", "grad", "rho")  # the figures of run_overlays, in order
+
+
+def run_overlays(
+    views: Mapping[str, object], classifier: bool, only: Sequence[str] = OVERLAYS
+) -> dict[str, go.Figure]:
     """Several runs' curves on shared axes, from their :class:`ui.services.run.RunView` s: "loss"
     (batch loss), "test" (test accuracy, or test MSE for regression), "grad" (gradient norm
-    before clipping) and "rho" (ρ(W_hh) of layer 1)."""
+    before clipping) and "rho" (ρ(W_hh) of layer 1) — or only the ones named in ``only``
+    (a page redrawing two of them live builds just those two)."""
+    unknown = sorted(set(only) - set(OVERLAYS))
+    if unknown:
+        raise ValueError(f"unknown overlays {unknown}; have {OVERLAYS}")
     evals = {n: v.evals for n, v in views.items()}
     cols = {n: v.columns for n, v in views.items()}
-    if classifier:
-        test = runs_overlay(
-            {n: (e["step"], e["test_acc"]) for n, e in evals.items()},
-            y_title="test accuracy",
-            title="Test accuracy",
-        )
-    else:
-        test = runs_overlay(
+
+    def test() -> go.Figure:
+        if classifier:
+            return runs_overlay(
+                {n: (e["step"], e["test_acc"]) for n, e in evals.items()},
+                y_title="test accuracy",
+                title="Test accuracy",
+            )
+        return runs_overlay(
             {n: (e["step"], e["test_loss"]) for n, e in evals.items()},
             y_title="test MSE (log scale)",
             log_y=True,
             title="Test loss, same seed and data",
         )
-    return {
-        "loss": runs_overlay(
-            {n: (c["step"], c["loss"]) for n, c in cols.items()},
-            y_title="batch loss (log scale)",
-            log_y=True,
-            title="Loss",
-        ),
+
+    def column(name: str, y_title: str, title: str, log_y: bool = True) -> go.Figure:
+        return runs_overlay(
+            {n: (c["step"], c[name]) for n, c in cols.items()},
+            y_title=y_title,
+            log_y=log_y,
+            title=title,
+        )
+
+    builders = {
+        "loss": lambda: column("loss", "batch loss (log scale)", "Loss"),
         "test": test,
-        "grad": runs_overlay(
-            {n: (c["step"], c["grad_norm"]) for n, c in cols.items()},
-            y_title="‖∇‖₂ before clipping (log scale)",
-            log_y=True,
-            title="Gradient norm",
-        ),
-        "rho": runs_overlay(
-            {n: (c["step"], c["rho0"]) for n, c in cols.items()},
-            y_title="ρ(W_hh), layer 1",
-            title="Spectral radius",
-        ),
+        "grad": lambda: column("grad_norm", "‖∇‖₂ before clipping (log scale)", "Gradient norm"),
+        "rho": lambda: column("rho0", "ρ(W_hh), layer 1", "Spectral radius", log_y=False),
     }
+    return {name: builders[name]() for name in OVERLAYS if name in only}
