@@ -1,6 +1,7 @@
 """The Train page's charts on screen: two to a row (:func:`place`), and the slower panel —
-accuracy, the W_hh spectrum, the per-parameter gradients and the probe sentence replayed at a snapshot of training
-(:func:`details_panel`). The figures themselves come from ``ui.views.train_figures``."""
+accuracy, the W_hh spectrum, the per-parameter gradients and the probe sentence replayed at
+a snapshot of training (:func:`details_panel`). The figures come from
+``ui.views.train_figures``."""
 
 from __future__ import annotations
 
