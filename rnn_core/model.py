@@ -383,19 +383,12 @@ class RNNModel:
         seq = np.asarray(tokens)
         fw = self.forward(seq[None])
         cfg = self.config
-        H = cfg.hidden_size
         hs, cs, gates = [], [] if cfg.cell == "lstm" else None, []
         for cache in fw.caches:
             hs.append(cache.hs[0].copy())
             if cfg.cell == "lstm":
                 cs.append(cache.saved["C"][1:, 0].copy())
-                act = cache.saved["ACT"][:, 0]
-            elif cfg.cell == "gru":
-                act = np.concatenate([cache.saved["RZ"][:, 0], cache.saved["N"][:, 0]], axis=1)
-            else:
-                act = None
-            names = GATES[cfg.cell] if act is not None else ()
-            gates.append({g: act[:, k * H : (k + 1) * H].copy() for k, g in enumerate(names)})
+            gates.append({g: v[:, 0].copy() for g, v in C.gate_values(cache).items()})
         outputs = hs[-1] @ self.params["W_hy"] + self.params["b_y"]
         probs = softmax(outputs) if cfg.loss == "xent" else None
         return Trace(hs, cs, gates, outputs, probs)
