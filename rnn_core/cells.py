@@ -140,11 +140,10 @@ def _prepare(x, h0, W_h, mask, D):
 
 def _input_projection(x_tm: np.ndarray, W: np.ndarray, b: np.ndarray, ids=None) -> np.ndarray:
     """All timesteps' input projections at once: (T, B, D) @ (K, D, H) + (K, H) -> (K, T, B, H)."""
-    if ids is not None:  # one-hot inputs: x_t @ W[k] is row ids[t] of W[k]
-        out = np.take(W, ids, axis=1)
-    else:
-        T, B, D = x_tm.shape
-        out = np.matmul(x_tm.reshape(T * B, D), W).reshape(W.shape[0], T, B, -1)
+    if ids is not None:  # one-hot inputs: x_t @ W[k] + b[k] is row ids[t] of W[k] + b[k]
+        return np.take(W + b[:, None, :], ids, axis=1)
+    T, B, D = x_tm.shape
+    out = np.matmul(x_tm.reshape(T * B, D), W).reshape(W.shape[0], T, B, -1)
     out += b[:, None, None, :]
     return out
 
@@ -183,10 +182,14 @@ def _weight_grad(rows: np.ndarray, G: np.ndarray, order: tuple[int, ...]) -> np.
     return _from_blocks(np.matmul(rows.T, G), order)
 
 
+def _block_sums(G: np.ndarray) -> np.ndarray:
+    """Σ over the N rows of each block of G (K, N, H), as matrix-vector products -> (K, H)."""
+    return np.matmul(np.ones(G.shape[1], G.dtype), G)
+
+
 def _bias_grad(G: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
-    """db = Σ over the N rows of G (K, N, H), as matrix-vector products -> (K·H,)."""
-    sums = np.matmul(np.ones(G.shape[1], G.dtype), G)  # (K, H)
-    return _from_blocks(sums[:, None], order).reshape(-1)
+    """db = Σ over the N rows of G (K, N, H) -> (K·H,) in the public gate order."""
+    return _from_blocks(_block_sums(G)[:, None], order).reshape(-1)
 
 
 def _input_grad(cache: SeqCache, G: np.ndarray, W_x: np.ndarray, order) -> np.ndarray:
@@ -349,14 +352,14 @@ def gru_forward(x, h0, params, mask=None):
     b = b_x3 + np.stack([b_h3[0], b_h3[1], np.zeros(H, dtype)])  # r, z read both biases
     b[:2] *= 0.5  # (n's b_h sits behind r ⊙, so it is added inside the loop)
     GX = _input_projection(x_tm, _to_blocks(W_x, _GRU, halve=2), b, ids)  # (3, T, B, H)
-    RZ = np.empty((2, T, B, H), dtype)  # reset and update gates
+    RZ = np.empty((T, 2, B, H), dtype)  # reset and update gates, contiguous per step
     N = np.empty((T, B, H), dtype)  # candidate state
     GHN = np.empty((T, B, H), dtype)  # h W_h[:, 2H:] + b_h[2H:], needed for dr
     HN = np.empty((T, B, H), dtype)  # h − n, needed for dz
     for t in range(T):
         h = hbuf[t]
         gh = np.matmul(h, W_h3)  # (3, B, H): the three recurrent products in one call
-        rz = np.add(GX[:2, t], gh[:2], out=RZ[:, t])
+        rz = np.add(GX[:2, t], gh[:2], out=RZ[t])
         _sigmoid_from_tanh(np.tanh(rz, out=rz))
         ghn = np.add(gh[2], b_h3[2], out=GHN[t])
         n = np.multiply(rz[0], ghn, out=N[t])
@@ -379,15 +382,15 @@ def gru_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
     """
     W_x, W_h = cache.params["W_x"], cache.params["W_h"]
     RZ, N, GHN, HN = (cache.saved[k] for k in ("RZ", "N", "GHN", "HN"))
-    r, z = RZ
+    r, z = RZ[:, 0], RZ[:, 1]
     # Per-step factors of the chain rule, computed for all steps at once.
     one_minus = np.subtract(1.0, RZ)  # 1 − r, 1 − z
-    slope = one_minus * RZ  # σ' = σ(1 − σ) of r and z
     k_n = np.multiply(N, N)  # dh -> d(n pre-activation): through (1 − z), then tanh
     np.subtract(1.0, k_n, out=k_n)
-    k_n *= one_minus[1]
-    k_r = np.multiply(GHN, slope[0], out=slope[0])  # d(n pre-act) -> d(r pre-act): r ⊙ ghn, σ
-    k_z = np.multiply(HN, slope[1], out=slope[1])  # dh -> d(z pre-act): z ⊙ (h − n), then σ
+    k_n *= one_minus[:, 1]
+    slope = np.multiply(one_minus, RZ, out=one_minus)  # σ' = σ(1 − σ) of r and z
+    k_r = np.multiply(GHN, slope[:, 0], out=slope[:, 0])  # d(n pre-act) -> d(r pre-act): r ⊙ ghn, σ
+    k_z = np.multiply(HN, slope[:, 1], out=slope[:, 1])  # dh -> d(z pre-act): z ⊙ (h − n), σ
     W_h_T = np.ascontiguousarray(_to_blocks(W_h, _GRU).transpose(0, 2, 1))  # (3, H, H)
 
     # The step writes four blocks: (n, r, z) are the gradients of the input pre-activations
@@ -407,11 +410,12 @@ def gru_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
     H = W_h.shape[0]
     G = G.reshape(4, T * B, H)
     GX, GH, x_order = G[:3], G[1:], (2, 0, 1)  # GX's blocks are (n, r, z)
+    sums = _block_sums(G)
     grads = {
         "W_x": _weight_grad(cache.x.reshape(T * B, D), GX, x_order),
         "W_h": _weight_grad(cache.hbuf[:-1].reshape(T * B, H), GH, _GRU),
-        "b_x": _bias_grad(GX, x_order),
-        "b_h": _bias_grad(GH, _GRU),
+        "b_x": _from_blocks(sums[:3, None], x_order).reshape(-1),
+        "b_h": _from_blocks(sums[1:, None], _GRU).reshape(-1),
     }
     dx = _input_grad(cache, GX, W_x, x_order) if need_dx else None
     return dx, dh0, grads
@@ -441,13 +445,13 @@ def lstm_forward(x, state0, params, mask=None):
     H = W_h.shape[0]
     W_h4 = _to_blocks(W_h, _LSTM, halve=3)  # (4, H, H); o, i, f halved for _sigmoid_from_tanh
     b4 = _to_blocks(b[None], _LSTM, halve=3)[:, 0]
-    A = _input_projection(x_tm, _to_blocks(W_x, _LSTM, halve=3), b4, ids)  # (4, T, B, H)
+    AX = _input_projection(x_tm, _to_blocks(W_x, _LSTM, halve=3), b4, ids)  # (4, T, B, H)
+    A = np.empty((T, 4, B, H), dtype)  # the gates, contiguous per step
     cbuf = np.empty((T + 1, B, H), dtype)
     cbuf[0] = 0.0 if c0 is None else c0
     TC = np.empty((T, B, H), dtype)  # tanh(c_t)
     for t in range(T):
-        a = A[:, t]  # pre-activations, turned into gates in place
-        a += np.matmul(hbuf[t], W_h4)  # the four recurrent products in one call
+        a = np.add(AX[:, t], np.matmul(hbuf[t], W_h4), out=A[t])  # one matmul for all four
         np.tanh(a, out=a)  # g, and the halved o, i, f
         o, i, f = _sigmoid_from_tanh(a[:3])
         g = a[3]
@@ -470,14 +474,15 @@ def lstm_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: bo
     """
     W_x, W_h = cache.params["W_x"], cache.params["W_h"]
     A, C, TC = cache.saved["A"], cache.saved["C"], cache.saved["TC"]
-    o, i, f, g = A
+    o, i, f, g = (A[:, k] for k in range(4))
     # Per-step factors of the chain rule, computed for all steps at once.
     k_c = np.multiply(TC, TC)  # dh -> dc: through o ⊙ tanh(c)
     np.subtract(1.0, k_c, out=k_c)
     k_c *= o
-    K = np.empty_like(A)  # dc (or dh, for o) -> d(gate pre-activation), blocks (o, i, f, g)
-    np.subtract(1.0, A[:3], out=K[:3])
-    K[:3] *= A[:3]  # σ' = σ(1 − σ) of o, i, f
+    K = np.empty((4, *TC.shape), A.dtype)  # dc (or dh, for o) -> d(gate pre-act), (o, i, f, g)
+    sig = A[:, :3].transpose(1, 0, 2, 3)  # o, i, f
+    np.subtract(1.0, sig, out=K[:3])
+    K[:3] *= sig  # σ' = σ(1 − σ) of o, i, f
     K[0] *= TC  # h = o ⊙ tanh(c)
     K[1] *= g  # c = … + i ⊙ g
     K[2] *= C[:-1]  # c = f ⊙ c_prev + …
@@ -512,11 +517,11 @@ def gate_values(cache: SeqCache) -> dict[str, np.ndarray]:
     """Every gate's activation at every step, (T, B, H) views keyed by gate name in the
     public order: r, z, n for a GRU; i, f, g, o for an LSTM; empty for a vanilla RNN."""
     if cache.cell == "gru":
-        r, z = cache.saved["RZ"]
-        return {"r": r, "z": z, "n": cache.saved["N"]}
+        RZ = cache.saved["RZ"]
+        return {"r": RZ[:, 0], "z": RZ[:, 1], "n": cache.saved["N"]}
     if cache.cell == "lstm":
-        o, i, f, g = cache.saved["A"]
-        return {"i": i, "f": f, "g": g, "o": o}
+        A = cache.saved["A"]
+        return {"i": A[:, 1], "f": A[:, 2], "g": A[:, 3], "o": A[:, 0]}
     return {}
 
 
