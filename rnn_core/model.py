@@ -134,7 +134,20 @@ def init_params(
     if config.cell == "lstm":
         for layer in range(config.num_layers):
             params[f"l{layer}.b"][H : 2 * H] = 1.0
-    return params
+    return packed(params)
+
+
+def packed(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Copies of ``params`` that are consecutive views of one flat buffer, in order: the
+    optimizers then update that buffer in place, without copying every parameter in and out
+    (see ``optim.shared_buffer``)."""
+    flat = np.empty(sum(p.size for p in params.values()), next(iter(params.values())).dtype)
+    out, n = {}, 0
+    for name, p in params.items():
+        out[name] = flat[n : n + p.size].reshape(p.shape)
+        out[name][...] = p
+        n += p.size
+    return out
 
 
 @dataclass
