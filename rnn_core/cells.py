@@ -139,13 +139,16 @@ def _prepare(x, h0, W_h, mask, D):
 
 
 def _input_projection(x_tm: np.ndarray, W: np.ndarray, b: np.ndarray, ids=None) -> np.ndarray:
-    """All timesteps' input projections at once: (T, B, D) @ (K, D, H) + (K, H) -> (K, T, B, H)."""
+    """All timesteps' input projections at once, each step's K blocks contiguous:
+    (T, B, D) @ (K, D, H) + (K, H) -> (T, K, B, H)."""
+    K, D, H = W.shape
     if ids is not None:  # one-hot inputs: x_t @ W[k] + b[k] is row ids[t] of W[k] + b[k]
-        return np.take(W + b[:, None, :], ids, axis=1)
-    T, B, D = x_tm.shape
-    out = np.matmul(x_tm.reshape(T * B, D), W).reshape(W.shape[0], T, B, -1)
-    out += b[:, None, None, :]
-    return out
+        rows = ids[:, None, :] + D * np.arange(K)[:, None]  # (T, K, B) rows of the K tables
+        return np.take((W + b[:, None, :]).reshape(K * D, H), rows, axis=0)
+    T, B, _ = x_tm.shape
+    out = np.matmul(x_tm.reshape(T * B, D), W)  # (K, T·B, H)
+    out += b[:, None, :]
+    return out.reshape(K, T, B, H).transpose(1, 0, 2, 3)
 
 
 def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -283,7 +286,7 @@ def rnn_forward(x, h0, params, mask=None, activation="tanh"):
         raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     _, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_hh, mask, W_xh.shape[0])
-    a = _input_projection(x_tm, W_xh[None], b_h[None], ids)[0]  # each step's pre-activation
+    a = _input_projection(x_tm, W_xh[None], b_h[None], ids)[:, 0]  # each step's pre-activation
     act = np.tanh if activation == "tanh" else _relu
     for t, a_t in enumerate(a):
         a_t += hbuf[t] @ W_hh
@@ -351,7 +354,7 @@ def gru_forward(x, h0, params, mask=None):
     b_x3, b_h3 = b_x.reshape(3, H), b_h.reshape(3, H)
     b = b_x3 + np.stack([b_h3[0], b_h3[1], np.zeros(H, dtype)])  # r, z read both biases
     b[:2] *= 0.5  # (n's b_h sits behind r ⊙, so it is added inside the loop)
-    GX = _input_projection(x_tm, _to_blocks(W_x, _GRU, halve=2), b, ids)  # (3, T, B, H)
+    GX = _input_projection(x_tm, _to_blocks(W_x, _GRU, halve=2), b, ids)  # (T, 3, B, H)
     RZ = np.empty((T, 2, B, H), dtype)  # reset and update gates, contiguous per step
     N = np.empty((T, B, H), dtype)  # candidate state
     GHN = np.empty((T, B, H), dtype)  # h W_h[:, 2H:] + b_h[2H:], needed for dr
@@ -359,11 +362,11 @@ def gru_forward(x, h0, params, mask=None):
     for t in range(T):
         h = hbuf[t]
         gh = np.matmul(h, W_h3)  # (3, B, H): the three recurrent products in one call
-        rz = np.add(GX[:2, t], gh[:2], out=RZ[t])
+        rz = np.add(GX[t, :2], gh[:2], out=RZ[t])
         _sigmoid_from_tanh(np.tanh(rz, out=rz))
         ghn = np.add(gh[2], b_h3[2], out=GHN[t])
         n = np.multiply(rz[0], ghn, out=N[t])
-        n += GX[2, t]
+        n += GX[t, 2]
         np.tanh(n, out=n)
         h_new = np.multiply(np.subtract(h, n, out=HN[t]), rz[1], out=hbuf[t + 1])
         h_new += n  # h' = n + z ⊙ (h − n)
@@ -445,13 +448,13 @@ def lstm_forward(x, state0, params, mask=None):
     H = W_h.shape[0]
     W_h4 = _to_blocks(W_h, _LSTM, halve=3)  # (4, H, H); o, i, f halved for _sigmoid_from_tanh
     b4 = _to_blocks(b[None], _LSTM, halve=3)[:, 0]
-    AX = _input_projection(x_tm, _to_blocks(W_x, _LSTM, halve=3), b4, ids)  # (4, T, B, H)
-    A = np.empty((T, 4, B, H), dtype)  # the gates, contiguous per step
+    A = _input_projection(x_tm, _to_blocks(W_x, _LSTM, halve=3), b4, ids)  # (T, 4, B, H)
     cbuf = np.empty((T + 1, B, H), dtype)
     cbuf[0] = 0.0 if c0 is None else c0
     TC = np.empty((T, B, H), dtype)  # tanh(c_t)
     for t in range(T):
-        a = np.add(AX[:, t], np.matmul(hbuf[t], W_h4), out=A[t])  # one matmul for all four
+        a = A[t]  # pre-activations, turned into gates in place
+        a += np.matmul(hbuf[t], W_h4)  # one matmul for all four recurrent products
         np.tanh(a, out=a)  # g, and the halved o, i, f
         o, i, f = _sigmoid_from_tanh(a[:3])
         g = a[3]
