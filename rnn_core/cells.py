@@ -89,6 +89,8 @@ def _to_blocks(W: np.ndarray, order: tuple[int, ...], halve: int = 0) -> np.ndar
 def _from_blocks(G: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
     """Inverse of :func:`_to_blocks` (without halving): (K, D, H) -> (D, K·H) public order."""
     K, D, H = G.shape
+    if order == tuple(range(K)):  # already in the public order (a view when K = 1)
+        return G.transpose(1, 0, 2).reshape(D, K * H)
     out = np.empty((D, K, H), G.dtype)
     out[:, list(order)] = G.transpose(1, 0, 2)
     return out.reshape(D, K * H)
@@ -355,6 +357,7 @@ def gru_forward(x, h0, params, mask=None):
     b = b_x3 + np.stack([b_h3[0], b_h3[1], np.zeros(H, dtype)])  # r, z read both biases
     b[:2] *= 0.5  # (n's b_h sits behind r ⊙, so it is added inside the loop)
     GX = _input_projection(x_tm, _to_blocks(W_x, _GRU, halve=2), b, ids)  # (T, 3, B, H)
+    b_hn = np.broadcast_to(b_h3[2], (B, H)).copy()  # adding a (B, H) block beats broadcasting
     RZ = np.empty((T, 2, B, H), dtype)  # reset and update gates, contiguous per step
     N = np.empty((T, B, H), dtype)  # candidate state
     GHN = np.empty((T, B, H), dtype)  # h W_h[:, 2H:] + b_h[2H:], needed for dr
@@ -364,7 +367,7 @@ def gru_forward(x, h0, params, mask=None):
         gh = np.matmul(h, W_h3)  # (3, B, H): the three recurrent products in one call
         rz = np.add(GX[t, :2], gh[:2], out=RZ[t])
         _sigmoid_from_tanh(np.tanh(rz, out=rz))
-        ghn = np.add(gh[2], b_h3[2], out=GHN[t])
+        ghn = np.add(gh[2], b_hn, out=GHN[t])
         n = np.multiply(rz[0], ghn, out=N[t])
         n += GX[t, 2]
         np.tanh(n, out=n)
