@@ -11,11 +11,13 @@ from the right.
 
 The dtype follows the parameters (float32 in the app, float64 for gradient checks).
 
-Inside, states are kept time-major, ``(T, B, H)``, and the gated cells keep their gates
-gate-major, ``(gate, T, B, H)``, with their weights split into one (D, H) block per gate: every
-step works on contiguous ``(B, H)`` blocks (numpy runs 3–4× slower on column slices of a
-(B, 3H) array), one batched matmul computes all of a step's recurrent products, and the weight
-gradients are one batched matmul each after the time loop:
+Inside, states are kept time-major, ``(T, B, H)``, and the gated cells split their weights
+into one (D, H) block per gate for the duration of a pass: every step works on contiguous
+``(B, H)`` blocks (numpy runs 2–4× slower on column slices of a (B, 3H) array, and its fast
+tanh needs contiguous input), one batched matmul computes all of a step's recurrent products,
+and the weight gradients are one batched matmul each after the time loop. The gates are stored
+step-major, ``(T, gate, B, H)`` (a step's gates are one block), their gradients gate-major,
+``(gate, T, B, H)`` (a gate's gradients over all steps are one matrix):
 
     dW[gate] = hprev(T·B, H)ᵀ @ dpre[gate](T·B, H)
 
@@ -332,8 +334,7 @@ def rnn_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
 
 # ----------------------------------------------------------------------------- GRU
 
-# Inside, the GRU keeps its gates gate-major, (gate, T, B, H), in the public order (r, z, n):
-# every elementwise operation then runs on contiguous (B, H) blocks.
+# Inside, the GRU keeps its gate blocks in the public order (r, z, n).
 _GRU = (0, 1, 2)
 
 
@@ -429,9 +430,8 @@ def gru_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
 
 # ----------------------------------------------------------------------------- LSTM
 
-# Inside, the LSTM keeps its gates gate-major, (gate, T, B, H), in the order (o, i, f, g):
-# the sigmoid gates o, i, f are one contiguous run, and so are i, f, g, the gates the cell
-# state's gradient flows into. These are the public indices of (o, i, f, g) in (i, f, g, o).
+# Inside, the LSTM keeps its gate blocks in the order (o, i, f, g), so that the sigmoid gates
+# o, i, f are one contiguous run: these are the public indices of (o, i, f, g) in (i, f, g, o).
 _LSTM = (3, 0, 1, 2)
 
 
