@@ -355,10 +355,12 @@ def gru_forward(x, h0, params, mask=None):
     H = W_h.shape[0]
     W_h3 = _to_blocks(W_h, _GRU, halve=2)  # (3, H, H); r and z halved for _sigmoid_from_tanh
     b_x3, b_h3 = b_x.reshape(3, H), b_h.reshape(3, H)
-    b = b_x3 + np.stack([b_h3[0], b_h3[1], np.zeros(H, dtype)])  # r, z read both biases
-    b[:2] *= 0.5  # (n's b_h sits behind r ⊙, so it is added inside the loop)
+    b = b_x3.copy()
+    b[:2] += b_h3[:2]  # r and z read both biases; n's b_h sits behind r ⊙, added in the loop
+    b[:2] *= 0.5
     GX = _input_projection(x_tm, _to_blocks(W_x, _GRU, halve=2), b, ids)  # (T, 3, B, H)
-    b_hn = np.broadcast_to(b_h3[2], (B, H)).copy()  # adding a (B, H) block beats broadcasting
+    b_hn = np.empty((B, H), dtype)  # adding a (B, H) block beats broadcasting a row
+    b_hn[...] = b_h3[2]
     RZ = np.empty((T, 2, B, H), dtype)  # reset and update gates, contiguous per step
     N = np.empty((T, B, H), dtype)  # candidate state
     GHN = np.empty((T, B, H), dtype)  # h W_h[:, 2H:] + b_h[2H:], needed for dr
