@@ -11,10 +11,17 @@ from the right.
 
 The dtype follows the parameters (float32 in the app, float64 for gradient checks).
 
-Inside, states are kept time-major, ``(T, B, H)``, so that every step works on contiguous
-``(B, H)`` blocks and the weight gradients are one matmul each after the time loop:
+Inside, states are kept time-major, ``(T, B, H)``, and the gated cells split their weights
+into one (D, H) block per gate for the duration of a pass: every step works on contiguous
+``(B, H)`` blocks (numpy runs 2–4× slower on column slices of a (B, 3H) array, and its fast
+tanh needs contiguous input), one batched matmul computes all of a step's recurrent products,
+and the weight gradients are one batched matmul each after the time loop. The gates are stored
+step-major, ``(T, gate, B, H)`` (a step's gates are one block), their gradients gate-major,
+``(gate, T, B, H)`` (a gate's gradients over all steps are one matrix):
 
-    dW = hprev(T·B, H)ᵀ @ dpre(T·B, G)
+    dW[gate] = hprev(T·B, H)ᵀ @ dpre[gate](T·B, H)
+
+The parameters keep their public layout, gate blocks side by side in the published order.
 
 Each backward also leaves ``cache.dh_norm``: ‖∂L/∂h_t‖, the norm of the total gradient reaching
 each state (from its own output and from the future), as a (B, T) array. With ``truncate=k``
@@ -67,13 +74,40 @@ class SeqCache:
 # ----------------------------------------------------------------------------- helpers
 
 
-def sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Logistic function via tanh: stable for any input, no overflow warnings."""
-    out = np.multiply(a, 0.5, out=out)
-    np.tanh(out, out=out)
-    out += 1.0
-    out *= 0.5
-    return out
+def _to_blocks(W: np.ndarray, order: tuple[int, ...], halve: int = 0) -> np.ndarray:
+    """(D, K·H) weights, gate blocks side by side in the public order -> (K, D, H), one
+    contiguous block per gate in ``order`` (public gate indices). Biases: pass ``b[None]``.
+
+    The first ``halve`` blocks (sigmoid gates) come out halved, see :func:`_sigmoid_from_tanh`.
+    """
+    K = len(order)
+    D, H = W.shape[0], W.shape[1] // K
+    blocks = np.take(W.reshape(D, K, H).transpose(1, 0, 2), order, axis=0)  # a copy
+    if halve:
+        blocks[:halve] *= 0.5
+    return blocks
+
+
+def _from_blocks(G: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    """Inverse of :func:`_to_blocks` (without halving): (K, D, H) -> (D, K·H) public order."""
+    K, D, H = G.shape
+    if order == tuple(range(K)):  # already in the public order (a view when K = 1)
+        return G.transpose(1, 0, 2).reshape(D, K * H)
+    out = np.empty((D, K, H), G.dtype)
+    out[:, list(order)] = G.transpose(1, 0, 2)
+    return out.reshape(D, K * H)
+
+
+def _sigmoid_from_tanh(u: np.ndarray) -> np.ndarray:
+    """In place: u = tanh(a/2) becomes σ(a) = (1 + u) / 2. Stable for any a, no overflow.
+
+    The gated cells feed their sigmoid gates weights and biases halved once per pass (exact
+    in binary floating point): their pre-activations arrive as a/2, and one tanh call serves
+    every gate of a step, tanh and sigmoid ones alike.
+    """
+    u *= 0.5
+    u += 0.5
+    return u
 
 
 def _prepare(x, h0, W_h, mask, D):
@@ -108,16 +142,17 @@ def _prepare(x, h0, W_h, mask, D):
     return dtype, x_tm, hbuf, m, padded, ids
 
 
-def _input_projection(x_tm: np.ndarray, W_x: np.ndarray, b: np.ndarray, ids=None) -> np.ndarray:
-    """All timesteps' input projections in one matmul: (T, B, D) -> (T, B, G)."""
-    if ids is not None:  # one-hot inputs: x_t @ W_x is row ids[t] of W_x
-        out = np.take(W_x, ids, axis=0)
-        out += b
-        return out
-    T, B, D = x_tm.shape
-    out = (x_tm.reshape(T * B, D) @ W_x).reshape(T, B, -1)
-    out += b
-    return out
+def _input_projection(x_tm: np.ndarray, W: np.ndarray, b: np.ndarray, ids=None) -> np.ndarray:
+    """All timesteps' input projections at once, each step's K blocks contiguous:
+    (T, B, D) @ (K, D, H) + (K, H) -> (T, K, B, H)."""
+    K, D, H = W.shape
+    if ids is not None:  # one-hot inputs: x_t @ W[k] + b[k] is row ids[t] of W[k] + b[k]
+        rows = ids[:, None, :] + D * np.arange(K)[:, None]  # (T, K, B) rows of the K tables
+        return np.take((W + b[:, None, :]).reshape(K * D, H), rows, axis=0)
+    T, B, _ = x_tm.shape
+    out = np.matmul(x_tm.reshape(T * B, D), W)  # (K, T·B, H)
+    out += b[:, None, :]
+    return out.reshape(K, T, B, H).transpose(1, 0, 2, 3)
 
 
 def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -140,31 +175,47 @@ def _norms(DH: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("tbh,tbh->bt", DH, DH))
 
 
-def _weight_grads(cache: SeqCache, DGX: np.ndarray, DGH: np.ndarray, need_dx: bool, W_x):
-    """After the time loop: weight gradients and dx as single matmuls."""
+def _back_through(G: np.ndarray, W_T: np.ndarray) -> np.ndarray:
+    """Σ_k G[k] @ W_T[k]: what K blocks of pre-activation gradients G (K, …, B, H) send back
+    through their weights, W_T[k] = W[k]ᵀ (K, H, D). One batched matmul, then a sum."""
+    if G.ndim > 3:  # a stack of gradients by age (truncated BPTT)
+        W_T = W_T.reshape(W_T.shape[0], *([1] * (G.ndim - 3)), *W_T.shape[1:])
+    return np.add.reduce(np.matmul(G, W_T), axis=0)
+
+
+def _weight_grad(rows: np.ndarray, G: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    """dW = rowsᵀ @ G for K blocks at once, after the time loop: the inputs every step read
+    (N, D) and the blocks' pre-activation gradients G (K, N, H), N = T·B. -> (D, K·H)."""
+    return _from_blocks(np.matmul(rows.T, G), order)
+
+
+def _block_sums(G: np.ndarray) -> np.ndarray:
+    """Σ over the N rows of each block of G (K, N, H), as matrix-vector products -> (K, H)."""
+    return np.matmul(np.ones(G.shape[1], G.dtype), G)
+
+
+def _bias_grad(G: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    """db = Σ over the N rows of G (K, N, H) -> (K·H,) in the public gate order."""
+    return _from_blocks(_block_sums(G)[:, None], order).reshape(-1)
+
+
+def _input_grad(cache: SeqCache, G: np.ndarray, W_x: np.ndarray, order) -> np.ndarray:
+    """dx (B, T, D) = Σ_k G[k] @ W_x[k]ᵀ, from the input blocks' gradients G (K, N, H)."""
     T, B, D = cache.x.shape
-    H = cache.hbuf.shape[2]
-    gx = DGX.reshape(T * B, -1)
-    gh = DGH.reshape(T * B, -1)
-    dW_x = cache.x.reshape(T * B, D).T @ gx
-    dW_h = cache.hbuf[:-1].reshape(T * B, H).T @ gh
-    ones = np.ones(T * B, gx.dtype)  # column sums as BLAS matrix-vector products
-    db_x = ones @ gx
-    db_h = db_x if DGH is DGX else ones @ gh
-    dx = (gx @ W_x.T).reshape(T, B, D).transpose(1, 0, 2) if need_dx else None
-    return dx, dW_x, dW_h, db_x, db_h
+    W_T = _to_blocks(W_x, order).transpose(0, 2, 1)
+    return _back_through(G, W_T).reshape(T, B, D).transpose(1, 0, 2)
 
 
-def _backward_loop(cache: SeqCache, dhs: np.ndarray, step, G_x: int, G_h: int | None, truncate):
+def _backward_loop(cache: SeqCache, dhs: np.ndarray, step, K: int, truncate):
     """Run the time loop backwards, calling ``step`` once per timestep.
 
-    ``step(t, dh, dc, gx_out, gh_out) -> (dh_prev, dc_prev)`` writes the gradients of the
-    input and recurrent pre-activations of step t and returns the gradient sent to step t−1.
-    It works for any leading shape (…, B, H), which is how truncation is done: the gradient
-    is carried as a stack indexed by age (how many steps it has travelled), and the oldest
-    age falls off the end. ``G_h`` None means the recurrent pre-activation is the input one.
+    ``step(t, dh, dc, g_out) -> (dh_prev, dc_prev)`` writes the gradients of step t's K
+    pre-activation blocks into ``g_out`` (K, …, B, H) and returns the gradient sent to step
+    t−1. It works for any leading shape (…, B, H), which is how truncation is done: the
+    gradient is carried as a stack indexed by age (how many steps it has travelled), and the
+    oldest age falls off the end.
 
-    Returns DGX (T, B, G_x), DGH (T, B, G_h) and the gradients reaching the initial state.
+    Returns G (K, T, B, H) and the gradients reaching the initial state.
     """
     dtype = cache.hbuf.dtype
     T, B, H = cache.hbuf.shape[0] - 1, cache.hbuf.shape[1], cache.hbuf.shape[2]
@@ -172,8 +223,8 @@ def _backward_loop(cache: SeqCache, dhs: np.ndarray, step, G_x: int, G_h: int | 
     dhs = np.asarray(dhs, dtype=dtype)
     if dhs.shape != (B, T, H):
         raise ValueError(f"dhs must be (B, T, H) = {(B, T, H)}; got {dhs.shape}")
-    DGX = np.empty((T, B, G_x), dtype)
-    DGH = DGX if G_h is None else np.empty((T, B, G_h), dtype)
+    dhs = dhs.transpose(1, 0, 2)  # (T, B, H): contiguous steps when the caller's is time-major
+    G = np.empty((K, T, B, H), dtype)
     DH = np.empty((T, B, H), dtype)  # total gradient reaching each state
     m = cache.mask
     full = truncate is None or truncate >= T
@@ -182,44 +233,40 @@ def _backward_loop(cache: SeqCache, dhs: np.ndarray, step, G_x: int, G_h: int | 
         dh_next = np.zeros((B, H), dtype)
         dc_next = np.zeros((B, H), dtype) if lstm else None
         for t in range(T - 1, -1, -1):
-            dh = np.add(dhs[:, t], dh_next, out=DH[t])  # from this step's output and the future
+            dh = np.add(dhs[t], dh_next, out=DH[t])  # from this step's output and the future
             if cache.padded_steps[t]:
                 keep = 1.0 - m[t]  # padded rows pass the gradient straight through
                 dh_pass, dh = dh * keep, dh * m[t]
                 dc_pass, dc_next = (dc_next * keep, dc_next * m[t]) if lstm else (None, None)
-                dh_next, dc_next = step(t, dh, dc_next, DGX[t], DGH[t])
+                dh_next, dc_next = step(t, dh, dc_next, G[:, t])
                 dh_next += dh_pass
                 if lstm:
                     dc_next += dc_pass
             else:
-                dh_next, dc_next = step(t, dh, dc_next, DGX[t], DGH[t])
+                dh_next, dc_next = step(t, dh, dc_next, G[:, t])
             if t % _FLUSH_EVERY == 0:
                 _flush(dh_next)
                 if lstm:
                     _flush(dc_next)
         cache.dh_total, cache.dh_norm = DH, _norms(DH)
-        return DGX, DGH, dh_next, dc_next
+        return G, dh_next, dc_next
 
     k = int(truncate)
     if k < 0:
         raise ValueError(f"truncate must be >= 0 or None; got {truncate}")
     S_h = np.zeros((0, B, H), dtype)  # carried contributions, ages 1..k
     S_c = np.zeros((0, B, H), dtype)
-    gh_buf = None
     for t in range(T - 1, -1, -1):
-        sh = np.concatenate([dhs[None, :, t], S_h])  # ages 0..len
+        sh = np.concatenate([dhs[None, t], S_h])  # ages 0..len
         sc = np.concatenate([np.zeros((1, B, H), dtype), S_c]) if lstm else None
         np.sum(sh, axis=0, out=DH[t])
         if cache.padded_steps[t]:
             keep = 1.0 - m[t]
             sh_pass, sh = sh * keep, sh * m[t]
             sc_pass, sc = (sc * keep, sc * m[t]) if lstm else (None, None)
-        gx_buf = np.empty((sh.shape[0], B, G_x), dtype)
-        gh_buf = gx_buf if G_h is None else np.empty((sh.shape[0], B, G_h), dtype)
-        sh_prev, sc_prev = step(t, sh, sc, gx_buf, gh_buf)
-        np.sum(gx_buf, axis=0, out=DGX[t])
-        if G_h is not None:
-            np.sum(gh_buf, axis=0, out=DGH[t])
+        g_buf = np.empty((K, *sh.shape), dtype)
+        sh_prev, sc_prev = step(t, sh, sc, g_buf)
+        np.sum(g_buf, axis=1, out=G[:, t])
         if cache.padded_steps[t]:
             sh_prev += sh_pass
             if lstm:
@@ -227,7 +274,7 @@ def _backward_loop(cache: SeqCache, dhs: np.ndarray, step, G_x: int, G_h: int | 
         S_h = sh_prev[:k]  # one step older; age k+1 is dropped
         S_c = sc_prev[:k] if lstm else S_c
     cache.dh_total, cache.dh_norm = DH, _norms(DH)
-    return DGX, DGH, S_h.sum(axis=0), (S_c.sum(axis=0) if lstm else None)
+    return G, S_h.sum(axis=0), (S_c.sum(axis=0) if lstm else None)
 
 
 # ----------------------------------------------------------------------------- vanilla RNN
@@ -243,7 +290,7 @@ def rnn_forward(x, h0, params, mask=None, activation="tanh"):
         raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     _, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_hh, mask, W_xh.shape[0])
-    a = _input_projection(x_tm, W_xh, b_h, ids)  # becomes the pre-activation of each step
+    a = _input_projection(x_tm, W_xh[None], b_h[None], ids)[:, 0]  # each step's pre-activation
     act = np.tanh if activation == "tanh" else _relu
     for t, a_t in enumerate(a):
         a_t += hbuf[t] @ W_hh
@@ -269,16 +316,26 @@ def rnn_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
         slope = (hs > 0).astype(hs.dtype)  # relu'(a) = [h > 0]
     W_hh_T = np.ascontiguousarray(W_hh.T)
 
-    def step(t, dh, _dc, gx_out, _gh_out):
-        np.multiply(dh, slope[t], out=gx_out)  # back through the activation
-        return gx_out @ W_hh_T, None  # into step t−1
+    def step(t, dh, _dc, g_out):
+        dz = np.multiply(dh, slope[t], out=g_out[0])  # back through the activation
+        return dz @ W_hh_T, None  # into step t−1
 
-    DZ, _, dh0, _ = _backward_loop(cache, dhs, step, W_hh.shape[0], None, truncate)
-    dx, dW_xh, dW_hh, db, _ = _weight_grads(cache, DZ, DZ, need_dx, W_xh)
-    return dx, dh0, {"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db}
+    G, dh0, _ = _backward_loop(cache, dhs, step, 1, truncate)
+    T, B, D = cache.x.shape
+    DZ = G.reshape(1, T * B, -1)
+    grads = {
+        "W_xh": _weight_grad(cache.x.reshape(T * B, D), DZ, (0,)),
+        "W_hh": _weight_grad(cache.hbuf[:-1].reshape(T * B, -1), DZ, (0,)),
+        "b_h": _bias_grad(DZ, (0,)),
+    }
+    dx = _input_grad(cache, DZ, W_xh, (0,)) if need_dx else None
+    return dx, dh0, grads
 
 
 # ----------------------------------------------------------------------------- GRU
+
+# Inside, the GRU keeps its gate blocks in the public order (r, z, n).
+_GRU = (0, 1, 2)
 
 
 def gru_forward(x, h0, params, mask=None):
@@ -296,29 +353,33 @@ def gru_forward(x, h0, params, mask=None):
     dtype, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_h, mask, W_x.shape[0])
     T, B = x_tm.shape[:2]
     H = W_h.shape[0]
-    gx = _input_projection(x_tm, W_x, b_x, ids)  # (T, B, 3H)
-    RZ = np.empty((T, B, 2 * H), dtype)  # reset and update gates
+    W_h3 = _to_blocks(W_h, _GRU, halve=2)  # (3, H, H); r and z halved for _sigmoid_from_tanh
+    b_x3, b_h3 = b_x.reshape(3, H), b_h.reshape(3, H)
+    b = b_x3.copy()
+    b[:2] += b_h3[:2]  # r and z read both biases; n's b_h sits behind r ⊙, added in the loop
+    b[:2] *= 0.5
+    GX = _input_projection(x_tm, _to_blocks(W_x, _GRU, halve=2), b, ids)  # (T, 3, B, H)
+    b_hn = np.empty((B, H), dtype)  # adding a (B, H) block beats broadcasting a row
+    b_hn[...] = b_h3[2]
+    RZ = np.empty((T, 2, B, H), dtype)  # reset and update gates, contiguous per step
     N = np.empty((T, B, H), dtype)  # candidate state
     GHN = np.empty((T, B, H), dtype)  # h W_h[:, 2H:] + b_h[2H:], needed for dr
+    HN = np.empty((T, B, H), dtype)  # h − n, needed for dz
     for t in range(T):
         h = hbuf[t]
-        gh = h @ W_h
-        gh += b_h
-        rz = RZ[t]
-        np.add(gx[t, :, : 2 * H], gh[:, : 2 * H], out=rz)
-        sigmoid(rz, out=rz)
-        GHN[t] = gh[:, 2 * H :]
-        n = np.multiply(rz[:, :H], gh[:, 2 * H :], out=N[t])
-        n += gx[t, :, 2 * H :]
+        gh = np.matmul(h, W_h3)  # (3, B, H): the three recurrent products in one call
+        rz = np.add(GX[t, :2], gh[:2], out=RZ[t])
+        _sigmoid_from_tanh(np.tanh(rz, out=rz))
+        ghn = np.add(gh[2], b_hn, out=GHN[t])
+        n = np.multiply(rz[0], ghn, out=N[t])
+        n += GX[t, 2]
         np.tanh(n, out=n)
-        h_new = hbuf[t + 1]
-        np.subtract(h, n, out=h_new)  # h' = n + z ⊙ (h − n)
-        h_new *= rz[:, H:]
-        h_new += n
+        h_new = np.multiply(np.subtract(h, n, out=HN[t]), rz[1], out=hbuf[t + 1])
+        h_new += n  # h' = n + z ⊙ (h − n)
         if padded[t]:
             _carry_masked(h_new, h, m[t])
     cache = SeqCache("gru", params, x_tm, hbuf, m, padded)
-    cache.saved.update(RZ=RZ, N=N, GHN=GHN)
+    cache.saved.update(RZ=RZ, N=N, GHN=GHN, HN=HN)
     return cache.hs, cache
 
 
@@ -329,32 +390,51 @@ def gru_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
     ‖∂L/∂h_t‖ in ``cache.dh_norm``.
     """
     W_x, W_h = cache.params["W_x"], cache.params["W_h"]
-    H = W_h.shape[0]
-    RZ, N, GHN = cache.saved["RZ"], cache.saved["N"], cache.saved["GHN"]
-    r, z = RZ[..., :H], RZ[..., H:]
-    hprev = cache.hbuf[:-1]
+    RZ, N, GHN, HN = (cache.saved[k] for k in ("RZ", "N", "GHN", "HN"))
+    r, z = RZ[:, 0], RZ[:, 1]
     # Per-step factors of the chain rule, computed for all steps at once.
-    k_n = (1.0 - z) * (1.0 - N * N)  # dh -> d(n pre-activation): through (1 − z), then tanh
-    k_r = GHN * r * (1.0 - r)  # d(n pre-act) -> d(r pre-activation): through r ⊙ ghn, then σ
-    k_z = (hprev - N) * z * (1.0 - z)  # dh -> d(z pre-activation): through z ⊙ (h − n), then σ
-    W_h_T = np.ascontiguousarray(W_h.T)
+    one_minus = np.subtract(1.0, RZ)  # 1 − r, 1 − z
+    k_n = np.multiply(N, N)  # dh -> d(n pre-activation): through (1 − z), then tanh
+    np.subtract(1.0, k_n, out=k_n)
+    k_n *= one_minus[:, 1]
+    slope = np.multiply(one_minus, RZ, out=one_minus)  # σ' = σ(1 − σ) of r and z
+    k_r = np.multiply(GHN, slope[:, 0], out=slope[:, 0])  # d(n pre-act) -> d(r pre-act): r ⊙ ghn, σ
+    k_z = np.multiply(HN, slope[:, 1], out=slope[:, 1])  # dh -> d(z pre-act): z ⊙ (h − n), σ
+    W_h_T = np.ascontiguousarray(_to_blocks(W_h, _GRU).transpose(0, 2, 1))  # (3, H, H)
 
-    def step(t, dh, _dc, gx_out, gh_out):
-        dan = np.multiply(dh, k_n[t], out=gx_out[..., 2 * H :])
-        np.multiply(dan, k_r[t], out=gx_out[..., :H])
-        np.multiply(dh, k_z[t], out=gx_out[..., H : 2 * H])
-        gh_out[..., : 2 * H] = gx_out[..., : 2 * H]  # r, z pre-activations: same gradient
-        np.multiply(dan, r[t], out=gh_out[..., 2 * H :])  # h W_h[:, 2H:] sits behind r ⊙
-        dh_prev = gh_out @ W_h_T  # through the recurrent weights
+    # The step writes four blocks: (n, r, z) are the gradients of the input pre-activations
+    # (x W_x + b_x), (r, z, n') those of the recurrent ones (h W_h + b_h): r and z are shared,
+    # and n' = dn ⊙ r, since h W_h[:, 2H:] + b_h[2H:] sits behind r ⊙.
+    def step(t, dh, _dc, g_out):
+        dn = np.multiply(dh, k_n[t], out=g_out[0])
+        np.multiply(dn, k_r[t], out=g_out[1])
+        np.multiply(dh, k_z[t], out=g_out[2])
+        np.multiply(dn, r[t], out=g_out[3])
+        dh_prev = _back_through(g_out[1:], W_h_T)  # through the recurrent weights
         dh_prev += dh * z[t]  # and directly through z ⊙ h
         return dh_prev, None
 
-    DGX, DGH, dh0, _ = _backward_loop(cache, dhs, step, 3 * H, 3 * H, truncate)
-    dx, dW_x, dW_h, db_x, db_h = _weight_grads(cache, DGX, DGH, need_dx, W_x)
-    return dx, dh0, {"W_x": dW_x, "W_h": dW_h, "b_x": db_x, "b_h": db_h}
+    G, dh0, _ = _backward_loop(cache, dhs, step, 4, truncate)
+    T, B, D = cache.x.shape
+    H = W_h.shape[0]
+    G = G.reshape(4, T * B, H)
+    GX, GH, x_order = G[:3], G[1:], (2, 0, 1)  # GX's blocks are (n, r, z)
+    sums = _block_sums(G)
+    grads = {
+        "W_x": _weight_grad(cache.x.reshape(T * B, D), GX, x_order),
+        "W_h": _weight_grad(cache.hbuf[:-1].reshape(T * B, H), GH, _GRU),
+        "b_x": _from_blocks(sums[:3, None], x_order).reshape(-1),
+        "b_h": _from_blocks(sums[1:, None], _GRU).reshape(-1),
+    }
+    dx = _input_grad(cache, GX, W_x, x_order) if need_dx else None
+    return dx, dh0, grads
 
 
 # ----------------------------------------------------------------------------- LSTM
+
+# Inside, the LSTM keeps its gate blocks in the order (o, i, f, g), so that the sigmoid gates
+# o, i, f are one contiguous run: these are the public indices of (o, i, f, g) in (i, f, g, o).
+_LSTM = (3, 0, 1, 2)
 
 
 def lstm_forward(x, state0, params, mask=None):
@@ -364,33 +444,33 @@ def lstm_forward(x, state0, params, mask=None):
         c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')
 
     params: {"W_x": (D, 4H), "W_h": (H, 4H), "b": (4H,)}; state0: (h0, c0) or None.
-    Returns hs (B, T, H) and the cache (``cache.cs`` holds every cell state).
+    Returns hs (B, T, H) and the cache (``cache.saved["C"]`` holds every cell state).
     """
     W_x, W_h, b = params["W_x"], params["W_h"], params["b"]
     h0, c0 = (None, None) if state0 is None else state0
     dtype, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_h, mask, W_x.shape[0])
     T, B = x_tm.shape[:2]
     H = W_h.shape[0]
-    ACT = _input_projection(x_tm, W_x, b, ids)  # pre-activations, turned into gates in place
+    W_h4 = _to_blocks(W_h, _LSTM, halve=3)  # (4, H, H); o, i, f halved for _sigmoid_from_tanh
+    b4 = _to_blocks(b[None], _LSTM, halve=3)[:, 0]
+    A = _input_projection(x_tm, _to_blocks(W_x, _LSTM, halve=3), b4, ids)  # (T, 4, B, H)
     cbuf = np.empty((T + 1, B, H), dtype)
     cbuf[0] = 0.0 if c0 is None else c0
     TC = np.empty((T, B, H), dtype)  # tanh(c_t)
     for t in range(T):
-        a = ACT[t]
-        a += hbuf[t] @ W_h
-        g = a[:, 2 * H : 3 * H]
-        np.tanh(g, out=g)
-        sigmoid(a[:, : 2 * H], out=a[:, : 2 * H])
-        sigmoid(a[:, 3 * H :], out=a[:, 3 * H :])
-        c = np.multiply(a[:, H : 2 * H], cbuf[t], out=cbuf[t + 1])
-        c += a[:, :H] * g
-        np.tanh(c, out=TC[t])
-        np.multiply(a[:, 3 * H :], TC[t], out=hbuf[t + 1])
+        a = A[t]  # pre-activations, turned into gates in place
+        a += np.matmul(hbuf[t], W_h4)  # one matmul for all four recurrent products
+        np.tanh(a, out=a)  # g, and the halved o, i, f
+        o, i, f = _sigmoid_from_tanh(a[:3])
+        g = a[3]
+        c = np.multiply(f, cbuf[t], out=cbuf[t + 1])
+        c += i * g
+        np.multiply(o, np.tanh(c, out=TC[t]), out=hbuf[t + 1])
         if padded[t]:
             _carry_masked(cbuf[t + 1], cbuf[t], m[t])
             _carry_masked(hbuf[t + 1], hbuf[t], m[t])
     cache = SeqCache("lstm", params, x_tm, hbuf, m, padded)
-    cache.saved.update(ACT=ACT, C=cbuf, TC=TC)
+    cache.saved.update(A=A, C=cbuf, TC=TC)
     return cache.hs, cache
 
 
@@ -401,31 +481,56 @@ def lstm_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: bo
     ‖∂L/∂h_t‖ in ``cache.dh_norm``.
     """
     W_x, W_h = cache.params["W_x"], cache.params["W_h"]
-    H = W_h.shape[0]
-    ACT, C, TC = cache.saved["ACT"], cache.saved["C"], cache.saved["TC"]
-    i, f, g, o = (ACT[..., k * H : (k + 1) * H] for k in range(4))
+    A, C, TC = cache.saved["A"], cache.saved["C"], cache.saved["TC"]
+    o, i, f, g = (A[:, k] for k in range(4))
     # Per-step factors of the chain rule, computed for all steps at once.
-    k_c = o * (1.0 - TC * TC)  # dh -> dc: through o ⊙ tanh(c)
-    K = np.empty_like(ACT)  # dc (or dh, for o) -> d(gate pre-activation)
-    K[..., :H] = g * i * (1.0 - i)  # c = … + i ⊙ g, σ
-    K[..., H : 2 * H] = C[:-1] * f * (1.0 - f)  # c = f ⊙ c_prev + …, σ
-    K[..., 2 * H : 3 * H] = i * (1.0 - g * g)  # c = … + i ⊙ g, tanh
-    K[..., 3 * H :] = TC * o * (1.0 - o)  # h = o ⊙ tanh(c), σ
-    W_h_T = np.ascontiguousarray(W_h.T)
+    k_c = np.multiply(TC, TC)  # dh -> dc: through o ⊙ tanh(c)
+    np.subtract(1.0, k_c, out=k_c)
+    k_c *= o
+    K = np.empty((4, *TC.shape), A.dtype)  # dc (or dh, for o) -> d(gate pre-act), (o, i, f, g)
+    sig = A[:, :3].transpose(1, 0, 2, 3)  # o, i, f
+    np.subtract(1.0, sig, out=K[:3])
+    K[:3] *= sig  # σ' = σ(1 − σ) of o, i, f
+    K[0] *= TC  # h = o ⊙ tanh(c)
+    K[1] *= g  # c = … + i ⊙ g
+    K[2] *= C[:-1]  # c = f ⊙ c_prev + …
+    np.multiply(g, g, out=K[3])  # c = … + i ⊙ g, tanh
+    np.subtract(1.0, K[3], out=K[3])
+    K[3] *= i
+    W_h_T = np.ascontiguousarray(_to_blocks(W_h, _LSTM).transpose(0, 2, 1))  # (4, H, H)
 
-    def step(t, dh, dc, gx_out, _gh_out):
+    def step(t, dh, dc, g_out):
         dc = dh * k_c[t] if dc is None else dc + dh * k_c[t]  # from h_t and from c_{t+1}
-        np.multiply(dc, K[t, :, :H], out=gx_out[..., :H])
-        np.multiply(dc, K[t, :, H : 2 * H], out=gx_out[..., H : 2 * H])
-        np.multiply(dc, K[t, :, 2 * H : 3 * H], out=gx_out[..., 2 * H : 3 * H])
-        np.multiply(dh, K[t, :, 3 * H :], out=gx_out[..., 3 * H :])
-        dh_prev = gx_out @ W_h_T  # through the recurrent weights
+        np.multiply(dh, K[0, t], out=g_out[0])
+        np.multiply(dc, K[1, t], out=g_out[1])
+        np.multiply(dc, K[2, t], out=g_out[2])
+        np.multiply(dc, K[3, t], out=g_out[3])
+        dh_prev = _back_through(g_out, W_h_T)  # through the recurrent weights
         dc_prev = dc * f[t]  # through the forget gate
         return dh_prev, dc_prev
 
-    DA, _, dh0, dc0 = _backward_loop(cache, dhs, step, 4 * H, None, truncate)
-    dx, dW_x, dW_h, db, _ = _weight_grads(cache, DA, DA, need_dx, W_x)
-    return dx, (dh0, dc0), {"W_x": dW_x, "W_h": dW_h, "b": db}
+    G, dh0, dc0 = _backward_loop(cache, dhs, step, 4, truncate)
+    T, B, D = cache.x.shape
+    G = G.reshape(4, T * B, -1)
+    grads = {
+        "W_x": _weight_grad(cache.x.reshape(T * B, D), G, _LSTM),
+        "W_h": _weight_grad(cache.hbuf[:-1].reshape(T * B, -1), G, _LSTM),
+        "b": _bias_grad(G, _LSTM),
+    }
+    dx = _input_grad(cache, G, W_x, _LSTM) if need_dx else None
+    return dx, (dh0, dc0), grads
+
+
+def gate_values(cache: SeqCache) -> dict[str, np.ndarray]:
+    """Every gate's activation at every step, (T, B, H) views keyed by gate name in the
+    public order: r, z, n for a GRU; i, f, g, o for an LSTM; empty for a vanilla RNN."""
+    if cache.cell == "gru":
+        RZ = cache.saved["RZ"]
+        return {"r": RZ[:, 0], "z": RZ[:, 1], "n": cache.saved["N"]}
+    if cache.cell == "lstm":
+        A = cache.saved["A"]
+        return {"i": A[:, 1], "f": A[:, 2], "g": A[:, 3], "o": A[:, 0]}
+    return {}
 
 
 # ----------------------------------------------------------------------------- dispatch

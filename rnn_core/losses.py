@@ -34,24 +34,31 @@ def softmax_cross_entropy(
     """
     N = logits.shape[0]
     targets = np.asarray(targets, dtype=np.intp)
-    w = np.ones(N, logits.dtype) if weights is None else np.asarray(weights, logits.dtype)
-    count = max(float(w.sum()), 1.0)
+    if weights is None:
+        w, count = None, float(max(N, 1))
+    else:
+        w = np.asarray(weights, logits.dtype)
+        count = max(float(w.sum()), 1.0)
     rows = np.arange(N)
     # softmax is shift-invariant: the per-row max shift (a slow reduction over a short last
     # axis) is only needed when exp could overflow or underflow, i.e. for logits beyond ±60.
     if logits.size and float(np.abs(logits).max()) < 60.0:
         e = np.exp(logits)
         s = e @ np.ones((e.shape[1], 1), e.dtype)  # row sums as one matmul
-        lse = np.log(s[:, 0])
-        loss = float(np.dot(lse - logits[rows, targets], w)) / count
+        nll = np.log(s[:, 0])
+        nll -= logits[rows, targets]
         e /= s
         dlogits = e
     else:
         logp = log_softmax(logits)
-        loss = -float(np.dot(logp[rows, targets], w)) / count
+        nll = -logp[rows, targets]
         dlogits = np.exp(logp)
+    loss = float(nll.sum() if w is None else np.dot(nll, w)) / count
     dlogits[rows, targets] -= 1.0
-    dlogits *= (w / count)[:, None]
+    if w is None:
+        dlogits *= 1.0 / count
+    else:
+        dlogits *= (w / count)[:, None]
     return loss, dlogits
 
 

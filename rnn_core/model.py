@@ -134,7 +134,20 @@ def init_params(
     if config.cell == "lstm":
         for layer in range(config.num_layers):
             params[f"l{layer}.b"][H : 2 * H] = 1.0
-    return params
+    return packed(params)
+
+
+def packed(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Copies of ``params`` that are consecutive views of one flat buffer, in order: the
+    optimizers then update that buffer in place, without copying every parameter in and out
+    (see ``optim.shared_buffer``)."""
+    flat = np.empty(sum(p.size for p in params.values()), next(iter(params.values())).dtype)
+    out, n = {}, 0
+    for name, p in params.items():
+        out[name] = flat[n : n + p.size].reshape(p.shape)
+        out[name][...] = p
+        n += p.size
+    return out
 
 
 @dataclass
@@ -148,6 +161,7 @@ class Forward:
     last: np.ndarray  # (B,) index of each sequence's last real step
     top: np.ndarray  # what the readout read: (B, H) many-to-one, (T·B, H) time-major otherwise
     outputs: np.ndarray  # (B, O) or (B, T, O) logits / values
+    all_real: bool = False  # the mask has no padding
 
 
 @dataclass(frozen=True)
@@ -252,25 +266,29 @@ class RNNModel:
         mask = np.ones((B, T), bool) if mask is None else np.asarray(mask, bool)
         if mask.shape != (B, T):
             raise ValueError(f"mask must be (B, T) = {(B, T)}; got {mask.shape}")
-        lengths = mask.sum(axis=1)
-        if (lengths == 0).any():
-            raise ValueError("every sequence needs at least one real step")
-        caches, h = [], x
+        all_real = bool(mask.all())  # then the cells and the loss skip the padding work
+        if all_real:
+            last = np.full(B, T - 1)
+        else:
+            lengths = mask.sum(axis=1)
+            if (lengths == 0).any():
+                raise ValueError("every sequence needs at least one real step")
+            last = lengths - 1
+        caches, h, cell_mask = [], x, None if all_real else mask
         for layer in range(cfg.num_layers):
             p = self.layer_params(layer)
-            h, cache = C.cell_forward(cfg.cell, h, None, p, mask, cfg.activation)
+            h, cache = C.cell_forward(cfg.cell, h, None, p, cell_mask, cfg.activation)
             caches.append(cache)
             if layer == 0 and onehot:
                 x = cache.x.transpose(1, 0, 2)  # (B, T, V) view of the one-hot inputs
         W_hy, b_y = self.params["W_hy"], self.params["b_y"]
-        last = lengths - 1
         if cfg.output == "many_to_one":
-            top = h[np.arange(B), last]  # the state after the last real token
+            top = h[:, -1] if all_real else h[np.arange(B), last]  # the last real token's state
             outputs = top @ W_hy + b_y
         else:
             top = caches[-1].hbuf[1:].reshape(T * B, -1)  # time-major rows: t·B + b
             outputs = (top @ W_hy + b_y).reshape(T, B, -1).transpose(1, 0, 2)  # (B, T, O) view
-        return Forward(caches, x, ids, mask, last, top, outputs)
+        return Forward(caches, x, ids, mask, last, top, outputs, all_real)
 
     def layer_params(self, layer: int) -> dict[str, np.ndarray]:
         prefix = f"l{layer}."
@@ -297,7 +315,7 @@ class RNNModel:
             out, weights = fw.outputs, None
         else:  # time-major rows (t·B + b), as the readout computed them: no copies
             out = fw.outputs.transpose(1, 0, 2).reshape(T * B, O)
-            weights = fw.mask.T.reshape(-1)
+            weights = None if fw.all_real else fw.mask.T.reshape(-1)
             targets = targets.swapaxes(0, 1)
         n = B if weights is None else int(weights.sum())
         if cfg.loss == "xent":
@@ -309,7 +327,7 @@ class RNNModel:
                 flat = np.where(weights, flat, 0)  # padding may hold any id: make it a valid one
             loss, dout = softmax_cross_entropy(out, flat, weights)
             hits = out.argmax(axis=1) == flat
-            accuracy = float(hits.mean()) if weights is None else float(hits[weights].sum()) / n
+            accuracy = np.count_nonzero(hits if weights is None else hits[weights]) / n
         else:
             loss, dout = mse(out, targets.reshape(-1, O), weights)
             accuracy = None
@@ -341,11 +359,15 @@ class RNNModel:
         grads["W_hy"] = fw.top.T @ dout
         grads["b_y"] = np.ones(dout.shape[0], dout.dtype) @ dout
         dtop = dout @ W_hy.T
-        if cfg.output == "many_to_one":
-            dhs = np.zeros((B, T, H), self.dtype)
-            dhs[np.arange(B), fw.last] = dtop  # only the last real state feeds the readout
+        if cfg.output == "many_to_one":  # only the last real state feeds the readout
+            dhs = np.zeros((T, B, H), self.dtype)  # time-major, as the cells keep their states
+            if fw.all_real:
+                dhs[-1] = dtop
+            else:
+                dhs[fw.last, np.arange(B)] = dtop
         else:
-            dhs = dtop.reshape(T, B, H).transpose(1, 0, 2)
+            dhs = dtop.reshape(T, B, H)
+        dhs = dhs.transpose(1, 0, 2)  # (B, T, H) view
         norms = []
         for layer in range(cfg.num_layers - 1, -1, -1):
             need_dx = layer > 0 or cfg.input_kind == "embedding" or input_grad
@@ -383,19 +405,12 @@ class RNNModel:
         seq = np.asarray(tokens)
         fw = self.forward(seq[None])
         cfg = self.config
-        H = cfg.hidden_size
         hs, cs, gates = [], [] if cfg.cell == "lstm" else None, []
         for cache in fw.caches:
             hs.append(cache.hs[0].copy())
             if cfg.cell == "lstm":
                 cs.append(cache.saved["C"][1:, 0].copy())
-                act = cache.saved["ACT"][:, 0]
-            elif cfg.cell == "gru":
-                act = np.concatenate([cache.saved["RZ"][:, 0], cache.saved["N"][:, 0]], axis=1)
-            else:
-                act = None
-            names = GATES[cfg.cell] if act is not None else ()
-            gates.append({g: act[:, k * H : (k + 1) * H].copy() for k, g in enumerate(names)})
+            gates.append({g: v[:, 0].copy() for g, v in C.gate_values(cache).items()})
         outputs = hs[-1] @ self.params["W_hy"] + self.params["b_y"]
         probs = softmax(outputs) if cfg.loss == "xent" else None
         return Trace(hs, cs, gates, outputs, probs)

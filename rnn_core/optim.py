@@ -148,24 +148,47 @@ class Optimizer:
         per-parameter state entries are views into them): a dozen numpy calls per step
         instead of a dozen per parameter, which matters for small models.
         """
-        self._check_compatible(params, grads)  # everything is checked before anything changes
-        flat = self._flat_layout(params)
+        flat = self._flat
+        if flat is None or not self._fits(flat, params, grads):
+            self._check_compatible(params, grads)  # everything is checked before anything changes
+            flat = self._flat_layout(params)
         self._steps += 1
+        shared = flat["shared"] is not None  # the parameters are views of the flat buffer p
         for key, (a, b) in flat["spans"].items():
-            flat["p"][a:b] = params[key].reshape(-1)
+            if not shared:
+                flat["p"][a:b] = params[key].reshape(-1)
             flat["g"][a:b] = grads[key].reshape(-1)
         self._apply(flat["p"], flat["g"], flat["tmp"], **flat["slots"])
-        for key, (a, b) in flat["spans"].items():
-            np.copyto(params[key], flat["p"][a:b].reshape(params[key].shape))
+        if not shared:
+            for key, (a, b) in flat["spans"].items():
+                np.copyto(params[key], flat["p"][a:b].reshape(params[key].shape))
+
+    def _fits(self, flat: dict, params: Arrays, grads: Arrays) -> bool:
+        """Whether the layout of the last update serves this one without the checks: the very
+        same parameter arrays, gradients of their shapes, state buffers nobody replaced."""
+        arrays = flat["arrays"]
+        if len(params) != len(arrays) or grads.keys() != arrays.keys():
+            return False
+        for key, p in arrays.items():
+            if params.get(key) is not p or grads[key].shape != p.shape:
+                return False
+        views = flat["views"]
+        return all(self._state[s][k] is v for s in self.slots for k, v in views[s].items())
 
     def _flat_layout(self, params: Arrays) -> dict:
         """Flat p, g, scratch and slot buffers for these parameters, (re)built when the
-        parameters' layout changes or loaded state replaced a buffer."""
+        parameters' layout changes or loaded state replaced a buffer.
+
+        When the parameters are consecutive views of one buffer (``model.init_params`` makes
+        them so), that buffer is p itself and nothing is copied in or out.
+        """
         flat = self._flat
         shapes = {k: (p.shape, p.dtype) for k, p in params.items()}
         if flat is not None and flat["shapes"] == shapes:
             views = flat["views"]
             if all(self._state[s].get(k) is views[s][k] for s in self.slots for k in params):
+                flat["arrays"], flat["shared"] = dict(params), shared_buffer(params)
+                flat["p"] = flat["own_p"] if flat["shared"] is None else flat["shared"]
                 return flat
         dtypes = {p.dtype for p in params.values()}
         if len(dtypes) > 1:
@@ -185,10 +208,14 @@ class Optimizer:
                 if old is not None:
                     view[...] = old  # carry loaded or earlier state into the new layout
                 self._state[slot][key] = views[slot][key] = view
+        shared, own_p = shared_buffer(params), np.empty(n, dtype)
         self._flat = {
             "shapes": shapes,
             "spans": spans,
-            "p": np.empty(n, dtype),
+            "arrays": dict(params),  # the arrays this layout was checked for
+            "shared": shared,
+            "own_p": own_p,
+            "p": own_p if shared is None else shared,
             "g": np.empty(n, dtype),
             "tmp": np.empty(n, dtype),
             "slots": slots,
@@ -398,6 +425,21 @@ class RMSprop(Optimizer):
 
 
 _CLASSES: tuple[type[Optimizer], ...] = (SGD, Momentum, Adam, RMSprop)
+
+
+def shared_buffer(params: Arrays) -> np.ndarray | None:
+    """The 1-d array that holds every parameter end to end, in order, when the parameters are
+    C-contiguous views of one; None otherwise."""
+    arrays = list(params.values())
+    base = arrays[0].base if arrays else None
+    if base is None or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    address = base.ctypes.data
+    for p in arrays:
+        if p.base is not base or not p.flags.c_contiguous or p.ctypes.data != address:
+            return None
+        address += p.nbytes
+    return base if address == base.ctypes.data + base.nbytes else None
 
 
 def make_optimizer(name: str, lr: float, **kwargs: float) -> Optimizer:
