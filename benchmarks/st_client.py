@@ -265,10 +265,12 @@ class StSession:
         elif kind == "stop_auto_rerun":
             self._stop_timers(list(msg.stop_auto_rerun.fragment_ids))
         elif kind == "script_finished":
-            if msg.script_finished in FULL_RUN_DONE:
-                self.full_runs += 1
-            elif msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+            if msg.metadata.run.fragment_ids:
+                # a fragment run; one that ends with the next already asked for (the Train
+                # page's slices train until it is) is "finished early for rerun"
                 self.fragment_runs += 1
+            elif msg.script_finished in FULL_RUN_DONE:
+                self.full_runs += 1
 
     def _element(self, path: tuple[int, ...], el: Element) -> None:
         self.elements[path] = el
