@@ -335,7 +335,9 @@ def test_a_killed_replica_costs_its_sessions_their_run_and_nothing_else(two, peo
     victim = people[0][0]
     victim_name = victim.replica
     survivor = next(p for p in people[0] if p.replica != victim_name)
-    steps = 800
+    # enough steps that the survivor is still training when the victim's replica dies (with
+    # 800, a faster trainer had nearly finished by then: 780 of 800 at the kill)
+    steps = 4000
     for k, v in enumerate((victim, survivor)):
         start_training(v, steps=steps, seed=10 + k)
     wait_until(victim, lambda: (step(victim) or 0) > 20, "the victim to train")
