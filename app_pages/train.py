@@ -33,6 +33,11 @@ from ui.views.train_figures import FAST, fast_figures, progress_bar
 
 RUN = state.TRAIN_RUN  # the session's one TrainingRun
 SHOWN = "train_shown_step"  # widget key (hidden): the step of the frame the browser shows
+# widget key (hidden, drawn outside the fragments): the step the run was at when the page was
+# last drawn whole. A reconnecting page resends it too, and unlike SHOWN it survives a timer's
+# fragment run that reaches the new session first (the browser then drops the fragment's
+# widgets, SHOWN with them, before it asks for the whole page).
+HAD_RUN = "train_run_step"
 LIMITS, LIMIT_NOTES = Limits.from_env()
 LOST_RUN = (
     "This page was training on a server process that is not there any more (it restarted, "
@@ -76,7 +81,9 @@ def draw(v: RunView, run: TrainingRun, built: Task, probe: Reading, link: str) -
 # ----------------------------------------------------------------------------- page
 
 st.title("Train")
-st.html("<style>.st-key-shown_step { display: none; }</style>")  # see draw()
+st.html(
+    "<style>.st-key-shown_step, .st-key-run_step { display: none; }</style>"
+)  # see draw() and HAD_RUN
 st.caption(
     "Train a recurrent network live and steer it while it learns: change the learning rate "
     "or clipping mid-run and watch the loss, the gradient norm and the recurrent matrix "
@@ -98,7 +105,8 @@ with settings_col:
     upload_panel(built, probe.seq, LIMITS)  # a file read here reruns the page
 
 run: TrainingRun | None = RUN.get()
-if run is None and not state.TRAIN_HAD_RUN.get(False) and (state.sent_by_browser(SHOWN) or 0) > 0:
+resent = max(state.sent_by_browser(SHOWN) or 0, state.sent_by_browser(HAD_RUN) or 0)
+if run is None and not state.TRAIN_HAD_RUN.get(False) and resent > 0:
     # the browser sent the step of a run this session never had: the page reconnected to a
     # new session (its server restarted or died, or the tab slept past the reconnect time)
     task_notes.info(LOST_RUN)
@@ -113,6 +121,9 @@ if run is None and wanted is not None:
         publish_run(task_name, run)
 if run is None:
     st.stop()
+state.seed(HAD_RUN, max(run.steps, 1), overwrite=True)
+with st.container(key="run_step"):
+    st.number_input("Run's step", step=1, key=HAD_RUN, label_visibility="collapsed")
 
 # Live settings apply from the next step; the others need a reset.
 pending = []

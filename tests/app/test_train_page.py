@@ -426,6 +426,16 @@ def test_a_page_that_reconnects_without_its_run_says_so_once():
     at.run()  # the note was about the reconnect, not about this session
     assert not [i.value for i in at.info if "not there any more" in i.value]
 
+    # a timer's fragment run reached the new session first: the browser dropped the live
+    # fragment's widgets (the step on screen) and resends only those drawn outside it
+    at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
+    at.query_params["steps"] = "40"
+    sent = WidgetStates()
+    sent.widgets.add(id="$$ID-4567cdef-train_run_step", int_value=460)
+    at._run(sent)
+    no_exceptions(at)
+    assert len([i.value for i in at.info if "not there any more" in i.value]) == 1
+
     fresh = open_train(task="sentiment-tiny", steps="40")  # a session of its own
     button(fresh, "Start").click().run()
     assert not [i.value for i in fresh.info if "not there any more" in i.value]
