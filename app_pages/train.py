@@ -14,6 +14,7 @@ import streamlit as st
 
 from rnn_core.tasks import Task
 from ui.glue import state
+from ui.glue.controls import HIDDEN_STYLE, hidden_number
 from ui.glue.layout import how_to_read
 from ui.glue.share import current_link
 from ui.glue.sidebar import model_summary
@@ -37,7 +38,7 @@ SHOWN = "train_shown_step"  # widget key (hidden): the step of the frame the bro
 # last drawn whole. A reconnecting page resends it too, and unlike SHOWN it survives a timer's
 # fragment run that reaches the new session first (the browser then drops the fragment's
 # widgets, SHOWN with them, before it asks for the whole page).
-HAD_RUN = "train_run_step"
+RUN_STEP = "train_run_step"
 LIMITS, LIMIT_NOTES = Limits.from_env()
 LOST_RUN = (
     "This page was training on a server process that is not there any more (it restarted, "
@@ -61,9 +62,7 @@ def draw(v: RunView, run: TrainingRun, built: Task, probe: Reading, link: str) -
     # The frame's step in a hidden widget: the browser sends back the value it holds with
     # the Pause click, i.e. the step of the frame on its screen (a busy browser draws a
     # frame or two behind the server), and Pause comes back to that frame.
-    state.seed(SHOWN, v.steps, overwrite=True)
-    with st.container(key="shown_step"):
-        st.number_input("Step on screen", step=1, key=SHOWN, label_visibility="collapsed")
+    hidden_number(SHOWN, "Step on screen", v.steps)
     trouble = diagnose(v, built)
     if trouble is not None:
         show_diagnosis(trouble)
@@ -81,9 +80,7 @@ def draw(v: RunView, run: TrainingRun, built: Task, probe: Reading, link: str) -
 # ----------------------------------------------------------------------------- page
 
 st.title("Train")
-st.html(
-    "<style>.st-key-shown_step, .st-key-run_step { display: none; }</style>"
-)  # see draw() and HAD_RUN
+st.html(HIDDEN_STYLE)  # the hidden steps: see draw() and RUN_STEP
 st.caption(
     "Train a recurrent network live and steer it while it learns: change the learning rate "
     "or clipping mid-run and watch the loss, the gradient norm and the recurrent matrix "
@@ -105,7 +102,7 @@ with settings_col:
     upload_panel(built, probe.seq, LIMITS)  # a file read here reruns the page
 
 run: TrainingRun | None = RUN.get()
-resent = max(state.sent_by_browser(SHOWN) or 0, state.sent_by_browser(HAD_RUN) or 0)
+resent = max(state.sent_by_browser(SHOWN) or 0, state.sent_by_browser(RUN_STEP) or 0)
 if run is None and not state.TRAIN_HAD_RUN.get(False) and resent > 0:
     # the browser sent the step of a run this session never had: the page reconnected to a
     # new session (its server restarted or died, or the tab slept past the reconnect time)
@@ -121,9 +118,7 @@ if run is None and wanted is not None:
         publish_run(task_name, run)
 if run is None:
     st.stop()
-state.seed(HAD_RUN, max(run.steps, 1), overwrite=True)
-with st.container(key="run_step"):
-    st.number_input("Run's step", step=1, key=HAD_RUN, label_visibility="collapsed")
+hidden_number(RUN_STEP, "Run's step", max(run.steps, 1))
 
 # Live settings apply from the next step; the others need a reset.
 pending = []

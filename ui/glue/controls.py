@@ -198,3 +198,16 @@ def compare_settings(side: str, limits) -> dict:
 def seed_compare(side: str, config, limits, overwrite: bool = False) -> list[str]:
     """Like :func:`seed_widgets` for one side of the comparison."""
     return seed_widgets(config, overwrite, limits, keys=COMPARE_KEYS, prefix=f"{side}_")
+
+
+HIDDEN_STYLE = "<style>[class*='st-key-hidden_'] { display: none; }</style>"
+
+
+def hidden_number(key: str, label: str, value: int) -> None:
+    """A number the page hands to the browser without showing it: the browser holds it and
+    sends it back with its next request (a click, or a reconnect to a new session). Drawn in
+    a container keyed ``hidden_<key>``, which :data:`HIDDEN_STYLE` hides; the page draws
+    that style once."""
+    state.seed(key, value, overwrite=True)  # before the widget is drawn
+    with st.container(key=f"hidden_{key}"):
+        st.number_input(label, step=1, key=key, label_visibility="collapsed")
