@@ -3,8 +3,18 @@ reload afterwards starts a clean session (issue 8).
 
 The hosted sentiment default trains for ``STEPS`` steps — past the point where the run's
 history (4 000 rows) and snapshots (40) start thinning themselves — while the server's RSS is
-sampled every 1 000 steps. Then the page is reloaded: a new session, a fresh run ready to
+sampled every ``EVERY`` steps. Then the page is reloaded: a new session, a fresh run ready to
 start that trains, no exception, and the server still healthy. The figures are printed.
+
+What "flat" means. While training, the allocator keeps freed memory (up to
+``TRIM_THRESHOLD`` at the top of each of ``ARENA_MAX`` malloc heaps: ui/services/runtime.py)
+and the janitor gives nothing back, so the RSS may step up once by tens of MiB when a heap's
+top grows — a one-off, seen in CI (+17 MiB between steps 3 000 and 4 000 once; +1 MiB on most
+runs). A leak is different: it grows in every stretch of training. So the RSS must grow less
+than ``LEAK_MIB`` in at least one of two equal stretches of training after step 2 000, and
+never more than ``SLACK_MIB`` (all the slack the allocator is allowed) over the whole run.
+The finished page adds about 10 MiB once (its save files are made then): the last sample
+is taken before it.
 """
 
 from __future__ import annotations
@@ -23,9 +33,13 @@ from tests.browser.server import (
     train_state,
     wait_for_step,
 )
+from ui.services.runtime import ARENA_MAX, TRIM_THRESHOLD
 
 STEPS = 10_000
-GROWTH_MIB = 24  # most the RSS may grow from step 2 000 to the end (allocator slack)
+EVERY = 500  # steps between two RSS samples
+START, MIDDLE, END = 2_000, 5_500, 9_500  # the two stretches of training compared
+LEAK_MIB = 8  # most the RSS may grow in the flatter stretch (measured: under 1.5 MiB)
+SLACK_MIB = ARENA_MAX * TRIM_THRESHOLD / 2**20  # 64: most it may grow from START to END
 
 
 def test_a_long_session_keeps_memory_flat_and_a_reload_starts_clean(tmp_path):
@@ -40,14 +54,15 @@ def test_a_long_session_keeps_memory_flat_and_a_reload_starts_clean(tmp_path):
     finally:
         server.stop()
 
-    growth = samples[STEPS] - samples[2000]
+    first, second = samples[MIDDLE] - samples[START], samples[END] - samples[MIDDLE]
     print(
         f"\nsoak: {STEPS:,} steps in {seconds:.0f} s ({STEPS / seconds:.0f} steps/s with the "
         "page drawing); server RSS (MiB) by step: "
         + ", ".join(f"{k:,}: {v:.0f}" for k, v in samples.items())
-        + f"; growth after step 2,000: {growth:+.1f} MiB"
+        + f"; growth {START:,}→{MIDDLE:,}: {first:+.1f} MiB, {MIDDLE:,}→{END:,}: {second:+.1f} MiB"
     )
-    assert growth < GROWTH_MIB, samples
+    assert min(first, second) < LEAK_MIB, samples  # a leak grows in both stretches
+    assert first + second < SLACK_MIB, samples
     assert not offsite(requests)
     assert server.outbound() == []
 
@@ -64,7 +79,7 @@ def soak(server: Server, requests: list[str]) -> tuple[dict[int, float], float]:
         page.goto(f"{server.url}/train?task=sentiment&steps={STEPS}")
         page.get_by_role("button", name="▶ Start", exact=True).click()
         t0 = time.perf_counter()
-        for mark in range(1000, STEPS + 1, 1000):
+        for mark in range(EVERY, STEPS + 1, EVERY):
             wait_for_step(page, mark, timeout=300, poll=0.1)
             samples[mark] = rss_kib(server.proc.pid) / 1024
         seconds = time.perf_counter() - t0
