@@ -128,6 +128,25 @@ def test_accuracy_chart_percent_axis_and_target():
     assert shapes(ct.accuracy_chart(steps, acc, target=float("nan"))) == []
 
 
+def test_accuracy_chart_baseline_is_a_flat_named_trace_across_the_steps():
+    steps = np.array([10.0, 20.0, 30.0])
+    acc = np.array([0.5, 0.6, 0.7])
+    fig = ct.accuracy_chart(
+        steps, acc, np.array([10, 30]), None, np.array([0.6, 0.8]), baseline=0.762
+    )
+    got = traces(fig)
+    assert list(got) == ["batch accuracy", "test (eval)", "bag of words (test)"]
+    same(got["bag of words (test)"]["x"], [10.0, 30.0])
+    same(got["bag of words (test)"]["y"], [0.762, 0.762])
+    line = got["bag of words (test)"]["trace"]
+    assert line["line"]["dash"] == "dashdot"
+    assert line["line"]["color"] == ct.BASELINE_COLOUR != ct.TEST_COLOUR
+    assert "%{y:.1%}" in line["hovertemplate"]
+    assert shapes(fig) == []  # a trace, not a shape: it has a legend entry and a hover
+    for missing in (None, float("nan"), float("inf")):
+        assert "bag of words (test)" not in traces(ct.accuracy_chart(steps, acc, baseline=missing))
+
+
 # ----------------------------------------------------------------------------- gradients
 
 

@@ -42,6 +42,8 @@ TRAIN_COLOUR = CLASS_COLOURS[0]  # Okabe–Ito blue
 TEST_COLOUR = CLASS_COLOURS[1]  # Okabe–Ito vermillion, dashed as well (not colour alone)
 CLIP_COLOUR = POSITIVE_COLOUR  # the house red
 EVENT_COLOUR = "#666666"
+BASELINE_COLOUR = CLASS_COLOURS[2]  # Okabe–Ito bluish green, dash-dotted: the bag of words
+BASELINE_NAME = "bag of words (test)"
 EVENT_TEXT_MAX = 28  # longer event texts are cut (the hover shows them whole)
 
 
@@ -167,13 +169,18 @@ def accuracy_chart(
     test_acc=None,
     *,
     target: float | None = None,
+    baseline: float | None = None,
     title: str = "Accuracy",
     height: float = HEIGHT,
 ) -> go.Figure:
     """Accuracy per step (fractions 0…1), laid out like :func:`loss_chart`: "batch accuracy",
     "train (eval)", "test (eval)". The y axis is fixed to 0…1 and shown in %; hover
     "test (eval) / step 900: 93.75%". target: a dashed horizontal line labelled
-    "target 97%" (a layout shape), when given and finite.
+    "target 97%" (a layout shape), when given and finite. baseline: the bag-of-words
+    model's test accuracy (rnn_core.baseline), when given and finite: a flat dash-dotted
+    trace "bag of words (test)" across the steps drawn, in the legend and with a hover like
+    every series, so the network's test curve can be read against a model that ignores
+    word order.
     """
     x = as_steps(steps)
     traces = [
@@ -191,6 +198,20 @@ def accuracy_chart(
     for name, values, colour, dash in series:
         y = as_values(values, ex.size, what=name)
         traces.append(step_line(ex, y, name, "%{y:.2%}", colour=colour, dash=dash, markers=True))
+    bow = finite_or_none(baseline)
+    if bow is not None and x.size:
+        ends = np.array([x.min(), x.max()])
+        traces.append(
+            step_line(
+                ends,
+                np.full(2, bow),
+                BASELINE_NAME,
+                "%{y:.1%}",
+                colour=BASELINE_COLOUR,
+                dash="dashdot",
+                markers=False,
+            )
+        )
     shapes = []
     goal = finite_or_none(target)
     if goal is not None:
