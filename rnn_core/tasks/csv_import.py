@@ -14,14 +14,16 @@ checked:
 * **Size.** At most :data:`MAX_BYTES` bytes.
 * **Binary files.** A zip archive (it starts with ``PK\\x03\\x04``: an .xlsx or .ods
   spreadsheet) is refused, and so is a NUL byte anywhere in a file without a UTF-16 byte order
-  mark (a binary file, or UTF-16 text without one); the message gives the NUL's offset and line.
+  mark (a binary file, or UTF-16 text without one) and a NUL character in any text; the
+  message gives the NUL's offset (in bytes, for bytes) and line.
 * **Encoding.** UTF-8 (a leading byte order mark is dropped); UTF-16 with a byte order mark
   (little- or big-endian; without a BOM it has NUL bytes, see above); anything else that is not
   valid UTF-8 is read as Windows-1252, the usual 8-bit encoding of Western spreadsheets — or as
   Latin-1 when it uses none of the bytes 0x80–0x9F that Windows-1252 defines but some it leaves
   undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D); undefined bytes in a Windows-1252 file read as
   their Latin-1 control characters. Either way every byte decodes, and the note (below) names
-  the encoding and counts the characters outside ASCII, which may be wrong.
+  the encoding and counts the characters outside ASCII, which may be wrong. Text given as a
+  str has no encoding (a leading U+FEFF is dropped; an unpaired surrogate is refused).
 * **Control characters** (C0 other than tab, line breaks, vertical tab and form feed; DEL;
   C1 such as U+0090). Stray ones — at most :data:`STRAY_CONTROLS`, or at most
   :data:`MAX_CONTROL_SHARE` (1%) of the file's characters — are replaced by spaces and
@@ -37,6 +39,14 @@ checked:
   most as many blank ones). Rows are numbered as a spreadsheet shows them (the header and
   blank rows count; a quoted text with line breaks is one row); when that differs from the
   line in a text editor, the message gives the lines too.
+* **Header.** Optional. Unless ``header`` is given, the first row is a header when it holds
+  a usual text name and a usual label name (in any columns), or when — with the columns
+  chosen from the other rows (below) — its label field is a usual label name or its text
+  field a usual text name, or its label occurs in no other row while every other label occurs
+  at least twice (read as data it would be a class with one example: the only reading under
+  which the file is valid makes it a header). A column name given as ``text_column`` or
+  ``label_column`` that matches a field of the first row makes it a header too. The
+  description says when a header was found.
 * **Columns.** ``text_column`` and ``label_column`` name a column (matched case-insensitively
   against the header, or "column 1", "column 2", … as :attr:`CsvRows.columns` lists them) or
   give its 0-based index; a column that does not exist is refused with the list of columns,
@@ -48,14 +58,6 @@ checked:
   one does); the label column is, among the others, the one that looks like labels with the
   fewest distinct values (else the one with the fewest). Ties go to the leftmost. Other
   columns are ignored, and the description says which were used and which ignored.
-* **Header.** Optional. Unless ``header`` is given, the first row is a header when it holds
-  a usual text name and a usual label name (in any columns), or when — with the columns
-  chosen from the other rows — its label field is a usual label name or its text field a
-  usual text name, or its label occurs in no other row while every other label occurs at
-  least twice (read as data it would be a class with one example: the only reading under
-  which the file is valid makes it a header). A column name given as ``text_column`` or
-  ``label_column`` that matches a field of the first row makes it a header too. The
-  description says when a header was found.
 * **Texts and labels.** Both are stripped of surrounding spaces and must then be non-empty;
   labels are at most :data:`MAX_LABEL_CHARS` characters and are compared exactly (case
   matters). Texts are tokenized by :func:`~rnn_core.tasks.base.tokenize`, the one text rule,
@@ -224,7 +226,7 @@ def read_rows(
         texts=tuple(texts),
         labels=tuple(labels),
         rows=tuple(rows),
-        header=layout.columns if layout.has_header else None,
+        header=tuple(f.strip() for f in layout.records[0].fields) if layout.has_header else None,
         delimiter=layout.delimiter,
         skipped_blank=layout.skipped,
         columns=layout.columns,
@@ -393,22 +395,21 @@ def _clean(text: str, encoding: str, legacy: bool, offset) -> _Decoded:
     if nul >= 0:
         where = f"offset {offset(nul)}, line {_line_of(text, nul)}"
         raise CsvError(_binary_message(f"a NUL character ({where})"))
-    controls = _CONTROL.findall(text)
-    if len(controls) > max(STRAY_CONTROLS, MAX_CONTROL_SHARE * len(text)):
+    cleaned, n = _CONTROL.subn(" ", text)
+    if n > max(STRAY_CONTROLS, MAX_CONTROL_SHARE * len(text)):
         first = _CONTROL.search(text)
         pos = first.start()
         where = f"offset {offset(pos)}, line {_line_of(text, pos)}"
-        share = len(controls) / len(text)
         raise CsvError(
             _binary_message(
-                f"{_n(len(controls))} control characters, {share:.0%} of its characters (the "
+                f"{_n(n)} control characters, {n / len(text):.0%} of its characters (the "
                 f"first, U+{ord(first.group()):04X}, at {where})"
             )
         )
-    if controls:
-        text = _CONTROL.sub(" ", text)
+    controls = tuple(sorted(set(_CONTROL.findall(text)))) if n else ()
+    text = cleaned
     suspect = len(text) - len(text.encode("ascii", "ignore")) if legacy else 0
-    return _Decoded(text, encoding, suspect, len(controls), tuple(sorted(set(controls))))
+    return _Decoded(text, encoding, suspect, n, controls)
 
 
 def _binary_message(what: str) -> str:
@@ -662,9 +663,9 @@ def _column(value, what: str, columns: tuple[str, ...], header: bool) -> int | N
     if value is None:
         return None
     k = len(columns)
-    listing = ", ".join(_show(c) if header else c for c in columns[:20])
-    if k > 20:
-        listing += f" and {k - 20} more"
+    listing = ", ".join(_show(c) if header else c for c in columns[:10])
+    if k > 10:
+        listing += f" and {k - 10} more"
     if is_int(value):
         if 0 <= value < k:
             return int(value)
