@@ -703,13 +703,25 @@ def test_bad_options(options, words):
 # --------------------------------------------------------------------------- hostile input
 
 
-def only_task_or_csv_error(data) -> None:
+def only_task_or_csv_error(data, **options) -> None:
     try:
-        task = import_csv(data)
+        task = import_csv(data, **options)
     except CsvError as e:
         assert str(e)
         return
     check_task(task)
+
+
+def only_preview_or_csv_error(data, **options) -> None:
+    try:
+        preview = preview_rows(data, **options)
+    except CsvError as e:
+        assert str(e)
+        return
+    k = len(preview.columns)
+    assert 2 <= k <= ci.MAX_COLUMNS and preview.text_column != preview.label_column
+    assert 0 <= preview.text_column < k and 0 <= preview.label_column < k
+    assert all(len(row) == k for row in preview.rows) and len(preview.rows) <= 5
 
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -726,6 +738,22 @@ def test_random_bytes(data):
 def test_random_text(text):
     only_task_or_csv_error(text)
     only_task_or_csv_error(text.encode("utf-8", "surrogatepass"))
+
+
+@FAST
+@given(bom=st.sampled_from([b"\xff\xfe", b"\xfe\xff"]), data=st.binary(max_size=3000))
+def test_random_bytes_with_a_utf16_bom(bom, data):
+    only_task_or_csv_error(bom + data)
+    only_preview_or_csv_error(bom + data)
+
+
+@FAST
+@given(st.text(max_size=1000), st.sampled_from(["utf-16-le", "utf-16-be"]))
+def test_random_utf16_text(text, codec):
+    data = (b"\xff\xfe" if codec.endswith("le") else b"\xfe\xff") + text.encode(
+        codec, "surrogatepass"
+    )
+    only_task_or_csv_error(data)
 
 
 texts = st.text(
@@ -760,6 +788,115 @@ def test_random_csv_like_text(rows, delimiter, quoting, corruption):
         text = text[:at] + bad + text[at:]
     only_task_or_csv_error(text)
     only_task_or_csv_error(text.encode())
+
+
+cp1252_texts = st.text(
+    alphabet=st.sampled_from("ab cé€“”‘’—ñÆ" * 4 + ',;"\n'), min_size=1, max_size=15
+).filter(str.strip)
+
+
+def encode_1252(text: str) -> bytes:
+    """Windows-1252, its undefined bytes written as the C1 controls Latin-1 reads them as."""
+    return bytes(ci._CP1252.index(c) for c in text)
+
+
+@FAST
+@given(
+    rows=st.lists(st.tuples(cp1252_texts, st.sampled_from(["x", "y", "é"])), max_size=25),
+    controls=st.lists(
+        st.tuples(st.integers(0, 10**6), st.sampled_from("\x90\x81\x1b")), max_size=3
+    ),
+    corruption=st.none() | st.tuples(st.integers(0, 10**6), st.binary(min_size=1, max_size=4)),
+)
+def test_random_windows_1252_files(rows, controls, corruption):
+    """Texts in Windows-1252 with up to 3 stray controls (two of them bytes it leaves
+    undefined): read back, the controls as spaces, whenever the file is not valid UTF-8 by
+    chance; with a few random bytes spliced in, a task or a CsvError."""
+    for label in sorted({"x", "y"} | {label for _, label in rows}):
+        rows += [(f"filler {label} one", label), (f"filler {label} two", label)]
+    for at, char in controls:
+        i = at % len(rows)
+        text, label = rows[i]
+        cut = at % (len(text) + 1)
+        rows[i] = (text[:cut] + char + text[cut:], label)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    data = encode_1252(out.getvalue())
+    if corruption is None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            parsed = read_rows(data, header=False, delimiter=",")
+            assert parsed.encoding in ("Windows-1252", "Latin-1")
+            as_spaces = str.maketrans("\x90\x81\x1b", "   ")
+            assert parsed.texts == tuple(t.translate(as_spaces).strip() for t, _ in rows)
+            assert parsed.labels == tuple(label for _, label in rows)
+            assert parsed.controls_replaced == len(controls)
+            assert parsed.suspect_chars == sum(
+                ord(c) > 127 and c not in "\x90\x81" for t, label in rows for c in t + label
+            )
+    else:
+        at, bad = corruption
+        at %= len(data) + 1
+        data = data[:at] + bad + data[at:]
+    only_task_or_csv_error(data)
+    only_preview_or_csv_error(data)
+
+
+column_choices = (
+    st.none()
+    | st.integers(-2, 5)
+    | st.sampled_from(["text", "LABEL", " Note ", "column 2", "column 9", "nope", "", "x"])
+    | st.sampled_from([1.5, True, b"text", np.int64(1), None])
+)
+
+
+@FAST
+@given(
+    rows=st.lists(st.tuples(texts, st.sampled_from(["x", "y", "z"]), texts), max_size=25),
+    header=st.sampled_from([None, True, False]),
+    text_column=column_choices,
+    label_column=column_choices,
+)
+def test_random_column_choices(rows, header, text_column, label_column):
+    """Any column option, good or bad, on any file: a task or a CsvError, nothing else."""
+    for head in (("text", "label", "note"), None):
+        data = make_csv(rows, header=head)
+        options = {"header": header, "text_column": text_column, "label_column": label_column}
+        only_task_or_csv_error(data, **options)
+        only_preview_or_csv_error(data, **options)
+
+
+@FAST
+@given(data=st.data(), k=st.integers(2, 5), delimiter=st.sampled_from(ci.DELIMITERS))
+def test_random_column_positions(data, k, delimiter):
+    """Valid files of k columns with the texts and labels anywhere: read back exactly when
+    the columns are given, by number or by name in any case."""
+    t, label = data.draw(st.permutations(range(k)))[:2]
+    pairs = data.draw(st.lists(st.tuples(texts, st.sampled_from(["x", "y", "z"])), max_size=20))
+    for c in sorted({"x", "y"} | {c for _, c in pairs}):
+        pairs += [(f"filler {c} one", c), (f"filler {c} two", c)]
+    rows = []
+    for text, c in pairs:
+        row = [data.draw(texts | st.just("")) for _ in range(k)]
+        row[t], row[label] = text, c
+        rows.append(row)
+    names = [f"Col{i}" for i in range(k)]
+    for head, tc, lc in [(None, t, label), (names, f"col{t}", f"COL{label}")]:
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerows([head, *rows] if head else rows)
+        parsed = read_rows(
+            out.getvalue(),
+            header=head is not None,
+            delimiter=delimiter,
+            text_column=tc,
+            label_column=lc,
+        )
+        assert (parsed.text_column, parsed.label_column) == (t, label)
+        assert parsed.ignored == tuple(i for i in range(k) if i not in (t, label))
+        assert parsed.texts == tuple(text.strip() for text, _ in pairs)
+        assert parsed.labels == tuple(c for _, c in pairs)
 
 
 # --------------------------------------------------------------------------- training
