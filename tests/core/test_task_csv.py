@@ -291,6 +291,40 @@ def test_no_header_label_first():
     assert (parsed.text_column, parsed.label_column) == (0, 1)
 
 
+def test_the_workshop_corpus():
+    """The file issue 17 is about: sentiment,confidence,text in Windows-1252, curly quotes,
+    a few stray 0x90 bytes. Everything the reading did is in the description."""
+    rows = [(label, conf, text.replace("film", "“film”")) for label, conf, text in TWEETS]
+    data = encode_1252(make_csv(rows * 2, header=("sentiment", "confidence", "text")))
+    data = data.replace(b"waste", b"waste\x90", 1).replace(b"joy", b"\x90joy", 2)
+    assert data.count(b"\x90") == 3
+    task = import_csv(data)
+    check_task(task)
+    assert task.class_names == ("negative", "neutral", "positive")
+    assert (
+        "Text from column 'text', labels from 'sentiment'; ignored: 'confidence'. "
+        in task.description
+    )
+    assert (
+        "Notes: read as Windows-1252 (the file is not UTF-8): 8 characters outside ASCII may "
+        "be wrong; 3 control characters (U+0090) were replaced by spaces; the first row was "
+        "read as a header (sentiment, confidence, text)."
+    ) in task.description
+    preview = preview_rows(data, n=1)
+    assert preview.rows == (("positive", "0.8934", "I love this “film”, the cast is wonderful"),)
+    assert preview.encoding == "Windows-1252" and preview.note.startswith("read as Windows-1252")
+
+
+def test_a_header_with_an_empty_name():
+    """pandas' to_csv writes its index as a first column with no name."""
+    rows = [(str(i), text, label) for i, (text, label) in enumerate(class_rows({"a": 3, "b": 3}))]
+    parsed = read_rows(make_csv(rows, header=("", "text", "label")))
+    assert parsed.header == ("", "text", "label")
+    assert parsed.columns == ("column 1", "text", "label") and parsed.ignored == (0,)
+    chosen = preview_rows(make_csv(rows, header=("", "text", "label")), label_column="Column 1")
+    assert (chosen.text_column, chosen.label_column) == (1, 0)
+
+
 def test_columns_given_by_name_or_number():
     text = make_csv(TWEETS, header=("sentiment", "confidence", "text"))
     for t, label in [("TEXT", "Sentiment"), (2, 0), ("text", 0), (np.int64(2), "column 1")]:
