@@ -644,8 +644,10 @@ def _layout(data, header, delimiter, text_column, label_column) -> _Layout:
 
 
 def _named(value: str, names) -> list[int]:
+    """The indices of the names equal to ``value``, ignoring case and surrounding spaces (an
+    empty value names nothing)."""
     key = value.strip().casefold()
-    return [i for i, name in enumerate(names) if name.casefold() == key]
+    return [i for i, name in enumerate(names) if key and name.strip().casefold() == key]
 
 
 def _peek(value, numbered: tuple[str, ...]) -> int | None:

@@ -375,6 +375,13 @@ def test_bad_column_choices():
             text, text_column=bad
         )
     assert "text_column" in error(text, text_column=1.5)
+    unnamed = make_csv(
+        [(i, t, c) for i, (t, c) in enumerate(class_rows({"a": 2, "b": 2}))],
+        header=("", "text", "label"),
+    )
+    assert "label_column: there is no column ' '; the columns are 'column 1', 'text'" in error(
+        unnamed, label_column=" "
+    )
 
 
 def test_preview_rows():
