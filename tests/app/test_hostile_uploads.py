@@ -134,14 +134,14 @@ def test_hostile_csv_files_are_refused_and_change_nothing(page):
     at, _ = page
     rows = b"".join(b"a good day %d,pos\nbad %d,neg\n" % (i, i) for i in range(50))
     files = {
-        "random.csv": (np.random.default_rng(6).bytes(20_000), "not UTF-8"),
+        "random.csv": (np.random.default_rng(6).bytes(20_000), "binary file"),
         "huge.csv": (b"text,label\n" + rows * 5000, "the limit is 5 MB"),
         "many-rows.csv": (b"text,label\n" + rows * 3000, "more than 50 000 rows"),
         "one-line.csv": (b"x" * 10_000_000 + b",pos\n" + rows, "the limit is 5 MB"),
         "one-field.csv": (b'"' + b"word " * 900_000 + b'",pos\n' + rows, "longer than"),
         "one-class.csv": (b"text,label\n" + b"hello,a\n" * 1000, "at least 2 classes"),
-        "checkpoint.csv": (page[1], "not UTF-8"),
-        "utf16.csv": ("text,label\nhi,a\n".encode("utf-16"), "UTF-16"),
+        "checkpoint.csv": (page[1], "zip archive"),
+        "utf16.csv": ("text,label\nhi,a\n".encode("utf-16-le"), "UTF-16 text without a byte"),
     }
     for name, (data, words) in files.items():
         errors = upload(at, "csv_upload", name, data, "text/csv")

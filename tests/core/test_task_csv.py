@@ -22,7 +22,13 @@ from hypothesis import strategies as st
 
 from rnn_core.tasks import csv_import as ci
 from rnn_core.tasks.base import UNK_ID, Encoder, Task
-from rnn_core.tasks.csv_import import CsvError, beat_baseline, import_csv, read_rows
+from rnn_core.tasks.csv_import import (
+    CsvError,
+    beat_baseline,
+    import_csv,
+    preview_rows,
+    read_rows,
+)
 from rnn_core.train import Trainer, evaluate
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "example.csv"
@@ -182,7 +188,16 @@ def test_header_detection_rule():
     assert read_rows(make_csv(data, header=None), header=True).header == data[0]
     forced = read_rows(make_csv([*data, ("t2", "label")], header=("t", "label")), header=False)
     assert forced.header is None and forced.labels[0] == "label"
-    assert "other way round" in error(make_csv(data, header=("label", "text")))
+    # Usual names in another order are used as they stand: the labels first, then the texts.
+    swapped = [(label, text) for text, label in data]
+    parsed = read_rows(make_csv(swapped, header=("label", "text")))
+    assert parsed.header == ("label", "text")
+    assert (parsed.text_column, parsed.label_column, parsed.ignored) == (1, 0, ())
+    assert parsed.texts == tuple(text for text, _ in data) and parsed.labels[:2] == ("pos", "neg")
+    # Names that contradict the data still decide; the message points at the likelier column.
+    assert "column 'text' has only 2 different values: is it the label column?" in error(
+        make_csv(data, header=("label", "text"))
+    )
 
 
 def test_labels_stripped_case_kept_and_ordered():
@@ -194,6 +209,211 @@ def test_labels_stripped_case_kept_and_ordered():
     assert import_csv(make_csv(rows[:4])).class_names == ("2", "10")  # numbers: numeric order
     names = import_csv(make_csv([*rows, ("i", "pos"), ("j", "pos")])).class_names
     assert names == ("10", "2", "Pos", "pos")  # not all numbers: alphabetical; case matters
+
+
+# --------------------------------------------------------------------------- columns
+
+TWEETS = [
+    ("positive", "0.8934", "I love this film, the cast is wonderful"),
+    ("negative", "0.6021", "what a waste of two hours"),
+    ("neutral", "0.7", "the film opens on friday"),
+    ("positive", "1.0", "best thing I have seen this year"),
+    ("negative", "0.9412", "boring, slow and far too long"),
+    ("neutral", "0.5133", "tickets are on sale at the door"),
+    ("positive", "0.7710", "a joy from start to finish"),
+    ("negative", "0.8800", "I walked out after twenty minutes"),
+]
+
+
+def test_three_columns_label_first():
+    """The workshop's corpus: sentiment,confidence,text — the usual names decide."""
+    text = make_csv(TWEETS, header=("sentiment", "confidence", "text"))
+    parsed = read_rows(text)
+    assert parsed.columns == parsed.header == ("sentiment", "confidence", "text")
+    assert (parsed.text_column, parsed.label_column, parsed.ignored) == (2, 0, (1,))
+    assert parsed.texts == tuple(t for _, _, t in TWEETS)
+    assert parsed.labels == tuple(label for label, _, _ in TWEETS)
+    task = import_csv(text)
+    check_task(task)
+    assert task.class_names == ("negative", "neutral", "positive")
+    assert (
+        "Text from column 'text', labels from 'sentiment'; ignored: 'confidence'."
+        in task.description
+    )
+    assert "header (sentiment, confidence, text)" in task.description
+
+
+def test_columns_in_another_order_and_unknown_names():
+    rows = [
+        (f"id{i}", label, text, f"2024-01-0{i % 9 + 1}")
+        for i, (label, _, text) in enumerate(TWEETS)
+    ]
+    text = make_csv(rows, header=("id", "Polarity", "Review", "date"), delimiter=";")
+    parsed = read_rows(text)
+    assert parsed.delimiter == ";"  # commas inside the texts do not fool it
+    assert (parsed.text_column, parsed.label_column, parsed.ignored) == (2, 1, (0, 3))
+    assert "Text from column 'Review', labels from 'Polarity'; ignored: 'id', 'date'." in (
+        import_csv(text).description
+    )
+    # No usual name: the longest texts, and the column that looks like labels.
+    text = make_csv(rows, header=("id", "mood", "words", "date"))
+    parsed = read_rows(text)
+    assert parsed.header == ("id", "mood", "words", "date")  # 'mood' repeats, the first row no
+    assert (parsed.text_column, parsed.label_column, parsed.ignored) == (2, 1, (0, 3))
+
+
+def test_no_header_label_first():
+    two = [(label, text) for label, _, text in TWEETS]
+    parsed = read_rows(make_csv(two, header=None))
+    assert parsed.header is None and parsed.columns == ("column 1", "column 2")
+    assert (parsed.text_column, parsed.label_column, parsed.ignored) == (1, 0, ())
+    assert parsed.texts == tuple(t for _, t in two) and parsed.rows[0] == 1
+    assert (
+        "Text from column 2, labels from column 1."
+        in import_csv(make_csv(two, header=None)).description
+    )
+    three = [(label, text, score) for label, score, text in TWEETS]
+    parsed = read_rows(make_csv(three, header=None))
+    assert (parsed.text_column, parsed.label_column, parsed.ignored) == (1, 0, (2,))
+    assert "Text from column 2, labels from column 1; ignored: column 3." in (
+        import_csv(make_csv(three, header=None)).description
+    )
+    # Short texts, longer labels: texts do not repeat, so the labels are still the labels.
+    words = [
+        (w, lab)
+        for w, lab in zip(
+            ["good", "bad", "fine", "awful", "nice", "poor"],
+            ["positive", "negative"] * 3,
+            strict=True,
+        )
+    ]
+    parsed = read_rows(make_csv(words, header=None))
+    assert (parsed.text_column, parsed.label_column) == (0, 1)
+
+
+def test_the_workshop_corpus():
+    """The file issue 17 is about: sentiment,confidence,text in Windows-1252, curly quotes,
+    a few stray 0x90 bytes. Everything the reading did is in the description."""
+    rows = [(label, conf, text.replace("film", "“film”")) for label, conf, text in TWEETS]
+    data = encode_1252(make_csv(rows * 2, header=("sentiment", "confidence", "text")))
+    data = data.replace(b"waste", b"waste\x90", 1).replace(b"joy", b"\x90joy", 2)
+    assert data.count(b"\x90") == 3
+    task = import_csv(data)
+    check_task(task)
+    assert task.class_names == ("negative", "neutral", "positive")
+    assert (
+        "Text from column 'text', labels from 'sentiment'; ignored: 'confidence'. "
+        in task.description
+    )
+    assert (
+        "Notes: read as Windows-1252 (the file is not UTF-8): 8 characters outside ASCII may "
+        "be wrong; 3 control characters (U+0090) were replaced by spaces; the first row was "
+        "read as a header (sentiment, confidence, text)."
+    ) in task.description
+    preview = preview_rows(data, n=1)
+    assert preview.rows == (("positive", "0.8934", "I love this “film”, the cast is wonderful"),)
+    assert preview.encoding == "Windows-1252" and preview.note.startswith("read as Windows-1252")
+
+
+def test_a_header_with_an_empty_name():
+    """pandas' to_csv writes its index as a first column with no name."""
+    rows = [(str(i), text, label) for i, (text, label) in enumerate(class_rows({"a": 3, "b": 3}))]
+    parsed = read_rows(make_csv(rows, header=("", "text", "label")))
+    assert parsed.header == ("", "text", "label")
+    assert parsed.columns == ("column 1", "text", "label") and parsed.ignored == (0,)
+    chosen = preview_rows(make_csv(rows, header=("", "text", "label")), label_column="Column 1")
+    assert (chosen.text_column, chosen.label_column) == (1, 0)
+
+
+def test_columns_given_by_name_or_number():
+    text = make_csv(TWEETS, header=("sentiment", "confidence", "text"))
+    for t, label in [("TEXT", "Sentiment"), (2, 0), ("text", 0), (np.int64(2), "column 1")]:
+        parsed = read_rows(text, text_column=t, label_column=label)
+        assert (parsed.text_column, parsed.label_column, parsed.ignored) == (2, 0, (1,))
+    # Another choice than the automatic one is honoured, and said.
+    levels = [(label, "hi" if i % 2 else "lo", t) for i, (label, _, t) in enumerate(TWEETS)]
+    task = import_csv(make_csv(levels, header=("sentiment", "level", "text")), label_column=1)
+    assert task.class_names == ("hi", "lo")
+    assert "Text from column 'text', labels from 'level'; ignored: 'sentiment'." in (
+        task.description
+    )
+    parsed = read_rows(text, label_column="sentiment")  # only one given: the other is chosen
+    assert (parsed.text_column, parsed.label_column) == (2, 0)
+    # Without a header: numbers, or "column N".
+    two = make_csv([(label, t) for label, _, t in TWEETS], header=None)
+    parsed = read_rows(two, text_column="Column 2", label_column=0)
+    assert parsed.header is None and (parsed.text_column, parsed.label_column) == (1, 0)
+    # A name from the first row makes it a header, even one detection would read as data.
+    data = class_rows({"a": 3, "b": 3})
+    plain = make_csv([("words here", "a"), *data], header=None)
+    assert read_rows(plain).header is None
+    named = read_rows(plain, text_column="words here", label_column=1)
+    assert named.header == ("words here", "a") and len(named.texts) == 6
+
+
+def test_bad_column_choices():
+    text = make_csv(TWEETS, header=("sentiment", "confidence", "text"))
+    assert error(text, text_column="tweet") == (
+        "text_column: there is no column 'tweet'; the columns are 'sentiment', 'confidence', "
+        "'text' (or give a number from 0 to 2)"
+    )
+    assert error(text, label_column=3) == (
+        "label_column: there is no column number 3; the file has 3 columns, numbered 0 to 2: "
+        "'sentiment', 'confidence', 'text'"
+    )
+    assert "there is no column number -1" in error(text, label_column=-1)
+    headerless = make_csv([(label, t) for label, _, t in TWEETS], header=None)
+    assert "the columns are column 1, column 2 (or give" in error(headerless, text_column="text")
+    assert error(text, text_column="Text", label_column=2) == (
+        "the texts and the labels must come from different columns; both are 'text'"
+    )
+    assert "both are column 1" in error(headerless, text_column=0, label_column="column 1")
+    twice = make_csv([(a, b, c) for a, b, c in TWEETS], header=("text", "x", "TEXT"))
+    assert "2 columns are named 'text' (numbers 0, 2)" in error(twice, text_column="text")
+    for bad in (1.0, True, b"text", ["text"]):
+        assert "text_column must be a column's name, its number from 0, or None" in error(
+            text, text_column=bad
+        )
+    assert "text_column" in error(text, text_column=1.5)
+    unnamed = make_csv(
+        [(i, t, c) for i, (t, c) in enumerate(class_rows({"a": 2, "b": 2}))],
+        header=("", "text", "label"),
+    )
+    assert "label_column: there is no column ' '; the columns are 'column 1', 'text'" in error(
+        unnamed, label_column=" "
+    )
+
+
+def test_preview_rows():
+    text = make_csv(TWEETS, header=("sentiment", "confidence", "text")).encode("cp1252")
+    preview = preview_rows(text, n=2)
+    assert preview == ci.CsvPreview(
+        columns=("sentiment", "confidence", "text"),
+        rows=(TWEETS[0], TWEETS[1]),
+        text_column=2,
+        label_column=0,
+        delimiter=",",
+        header=True,
+        n_rows=8,
+        encoding="UTF-8",
+        note="",
+    )
+    assert len(preview_rows(text, n=100).rows) == 8
+    moved = preview_rows(text, text_column="text", label_column="confidence")
+    assert (moved.text_column, moved.label_column) == (2, 1) and len(moved.rows) == 5
+    legacy = preview_rows("text,label\ncafé,a\nthé,b\n".encode("cp1252"))
+    assert (
+        legacy.note
+        == "read as Windows-1252 (the file is not UTF-8): 2 characters outside ASCII may be wrong"
+    )
+    assert legacy.rows == (("café", "a"), ("thé", "b"))  # no class checks in a preview
+    for n in (0, 1001, 2.0, None):
+        with pytest.raises(CsvError, match="n must be a whole number from 1 to 1 000"):
+            preview_rows(text, n=n)
+    with pytest.raises(CsvError, match="no column 'nope'"):
+        preview_rows(text, label_column="nope")
+    with pytest.raises(CsvError, match="zip archive"):
+        preview_rows(b"PK\x03\x04rest")
 
 
 # --------------------------------------------------------------------------- split, encoder
@@ -292,19 +512,21 @@ def test_wrong_number_of_fields_names_the_row():
     lines = make_csv(rows).splitlines()
     lines[16] = "one, two, three,a"  # row 17 as a spreadsheet shows it (the header is row 1)
     message = error("\n".join(lines))
-    assert message.startswith("row 17 has 4 fields; expected 2: text,label")
+    assert message.startswith("row 17 has 4 fields; expected 2, as in row 1 (separated by a comma)")
     assert "put quotes around a text that contains a comma" in message
     lines[16] = "no label here"
     assert error("\n".join(lines)).startswith("row 17 has 1 field; expected 2")
-    lines[0] = "id,text,label"
-    assert error("\n".join(lines)).startswith("row 1 has 3 fields")
+    lines[0] = "id,text,label"  # every row has as many fields as the first one
+    assert error("\n".join(lines)).startswith("row 2 has 2 fields; expected 3, as in row 1")
+    lines[0] = "just one"
+    assert error("\n".join(lines)).startswith("row 1 has 1 field; expected 2 or more")
 
 
 def test_row_numbers_count_blank_rows_and_multiline_texts():
     text = 'text,label\n"two\nlines",a\n\nb1,b\na2,a\nbad,row,here\nb2,b\n'
     assert error(text).startswith("row 6 (line 7) has 3 fields")
     text = "t;l\n" + "x;a\n" * 3 + "y;b\n" * 3 + "z;b;c\n"
-    expected = "row 8 has 3 fields; expected 2: text,label (separated by a semicolon)"
+    expected = "row 8 has 3 fields; expected 2, as in row 1 (separated by a semicolon)"
     assert error(text).startswith(expected)
 
 
@@ -341,24 +563,125 @@ def test_class_problems():
     )
     many = class_rows({f"c{i}": 2 for i in range(ci.MAX_CLASSES + 1)})
     assert "has 51 different labels; the limit is 50 classes" in error(make_csv(many))
-    swapped = [(label, text) for text, label in class_rows({"a": 30, "b": 30})]
-    assert "are the columns swapped?" in error(make_csv(swapped, header=None))
+    # The label column given, but another column looks more like labels: a hint.
+    rows = [(text, f"{label}{i}") for i, (text, label) in enumerate(class_rows({"a": 3, "b": 3}))]
+    rows = [(text, label, group) for (text, label), group in zip(rows, "xyxyxy", strict=True)]
+    message = error(make_csv(rows, header=("text", "label", "group")))
+    assert message.endswith("(column 'group' has only 2 different values: is it the label column?)")
 
 
-def test_encoding_and_binary_files():
-    assert error("text,label\ncafé,p\n".encode("latin-1")) == (
-        "the file is not UTF-8 text (byte 0xe9 at offset 14, line 2) — save it as UTF-8 and try "
-        "again"
+def test_binary_files_are_refused():
+    """NUL bytes, zip archives and files of control characters are not text."""
+    assert error(b"\x89PNG\r\n\x1a\n\x00\x00") == (
+        "the file contains a NUL byte (offset 8, line 3): it looks like a binary file (a "
+        "spreadsheet such as .xls, or UTF-16 text without a byte order mark) — export it as a "
+        "CSV file and try again"
     )
-    bom = b"\xef\xbb\xbftext,label\nna\xefve,p\n"
-    assert "(byte 0xef at offset 16, line 2)" in error(bom)  # offsets count the BOM
-    assert "looks like UTF-16" in error("text,label\na,b\n".encode("utf-16"))
-    assert "NUL byte (offset 1, line 1)" in error("text,label\n".encode("utf-16-le"))
-    assert "not UTF-8 text (byte 0x89 at offset 0" in error(b"\x89PNG\r\n\x1a\n\x00\x00")
     assert "NUL byte (offset 16, line 3)" in error(b"text,label\na,b\nc\x00d,b\n")
-    assert "control character U+001B (offset 6, line 2)" in error("é,l\r\n\x1b[0m,x\n".encode())
+    assert "NUL byte (offset 1, line 1)" in error("text,label\n".encode("utf-16-le"))  # no BOM
+    assert "NUL byte (offset 0, line 1)" in error("text,label\na,b\n".encode("utf-16-be"))
+    assert "NUL byte (offset 4, line 1)" in error(b"\xef\xbb\xbfa\x00")  # offsets count a BOM
+    assert "NUL character (offset 2, line 2)" in error("a\n\x00")  # a str: characters
+    # In UTF-16 the NUL is a character whose offset counts 2 bytes per unit, and the BOM.
+    utf16 = b"\xff\xfe" + "text,label\na\x00b,x\n".encode("utf-16-le")
+    assert "NUL character (offset 26, line 2)" in error(utf16)
+    for head in (b"PK\x03\x04", b"PK\x05\x06"):  # an .xlsx, an empty zip
+        message = error(head + b"\x14\x00\x06\x00[Content_Types].xml")
+        assert message.startswith("the file is a zip archive") and ".xlsx" in message
+    junk = bytes(range(1, 256)) * 20  # every byte but NUL: control characters galore
+    message = error(junk)
+    assert message.startswith("the file contains 640 control characters, 13% of its characters")
+    assert "(the first, U+0001, at offset 0, line 1): it looks like a binary file" in message
+    assert "not UTF-16 text (truncated data at offset 2" in error(b"\xff\xfe\x41")
     assert "unpaired surrogate U+D800 at offset 2" in error("a,\ud800b\n")
     assert "got int" in error(12)
+
+
+def test_stray_control_characters_are_replaced_and_counted():
+    rows = class_rows({"a": 3, "b": 3})
+    text = make_csv(rows)
+    stray = text.replace("uniq0", "uniq0\x1b[0m").replace("uniq1", "uniq1\x7f\x90")
+    parsed = read_rows(stray.encode())
+    assert parsed.texts[0] == "the aword is here uniq0 [0m"
+    assert parsed.texts[1] == "the bword is here uniq1"  # replaced, then stripped
+    assert parsed.encoding == "UTF-8" and parsed.controls_replaced == 3
+    assert parsed.note == "3 control characters (U+001B, U+007F, U+0090) were replaced by spaces"
+    assert "Notes: 3 control characters (U+001B, U+007F, U+0090) were replaced" in (
+        import_csv(stray).description
+    )
+    # The rule: more than STRAY_CONTROLS (3) and more than 1% of the characters is binary.
+    assert len(text) < 400
+    four = text.replace("uniq2", "uniq2\x01\x02\x03\x04")
+    share = f"{4 / len(four):.0%}"
+    assert f"4 control characters, {share} of its characters (the first, U+0001" in error(four)
+    padded = four + "".join(f"padding row number {i},b\n" for i in range(20))
+    assert len(padded) >= 400 and read_rows(padded).controls_replaced == 4
+    plain = read_rows(text.encode())
+    assert (plain.encoding, plain.note, plain.suspect_chars, plain.controls_replaced) == (
+        "UTF-8",
+        "",
+        0,
+        0,
+    )
+    assert read_rows(text).encoding == ""  # a str has no encoding
+
+
+def test_windows_1252_file():
+    text = "text,label\ncafé crème,food\nthé vert,food\n“naïve” idea,talk\n‘quoted’ words,talk\n"
+    data = text.encode("cp1252")
+    assert b"\x93" in data and b"\x94" in data  # curly quotes: bytes UTF-8 cannot start with
+    parsed = read_rows(data)
+    assert parsed.texts == ("café crème", "thé vert", "“naïve” idea", "‘quoted’ words")
+    assert (parsed.encoding, parsed.suspect_chars, parsed.controls_replaced) == (
+        "Windows-1252",
+        8,
+        0,
+    )
+    note = "read as Windows-1252 (the file is not UTF-8): 8 characters outside ASCII may be wrong"
+    assert parsed.note == note
+    assert f"Notes: {note}; the first row was read as a header" in import_csv(data).description
+    # With a UTF-8 byte order mark in front, the file is still not UTF-8: the BOM is dropped.
+    assert read_rows(b"\xef\xbb\xbf" + data).texts == parsed.texts
+
+
+def test_latin_1_file_with_c1_controls():
+    """Bytes 0x80–0x9F all among the five Windows-1252 leaves undefined: Latin-1, whose
+    0x90 is the control character U+0090 — stray, so replaced by a space."""
+    data = b"text,label\ncaf\xe9\x90,food\nth\xe9 \x90vert,food\nna\xefve idea,talk\nwords,talk\n"
+    parsed = read_rows(data)
+    assert parsed.texts == ("café", "thé  vert", "naïve idea", "words")
+    assert parsed.encoding == "Latin-1"
+    assert parsed.note == (
+        "read as Latin-1 (the file is not UTF-8): 3 characters outside ASCII may be wrong; "
+        "2 control characters (U+0090) were replaced by spaces"
+    )
+    assert parsed.note in import_csv(data).description
+
+
+def test_windows_1252_file_with_an_undefined_byte():
+    """The workshop's tweet corpus: curly quotes (defined in Windows-1252) and a stray 0x90
+    (undefined): read as Windows-1252, the 0x90 as U+0090, replaced."""
+    data = b"text,label\n\x93great\x94 film,pos\nawful\x90,neg\nfine,pos\nbad,neg\n"
+    parsed = read_rows(data)
+    assert parsed.texts == ("“great” film", "awful", "fine", "bad")
+    assert parsed.note == (
+        "read as Windows-1252 (the file is not UTF-8): 2 characters outside ASCII may be wrong; "
+        "1 control character (U+0090) was replaced by a space"
+    )
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec", "name"),
+    [(b"\xff\xfe", "utf-16-le", "UTF-16 LE"), (b"\xfe\xff", "utf-16-be", "UTF-16 BE")],
+)
+def test_utf16_with_a_byte_order_mark(bom, codec, name):
+    rows = [("Привет, мир 🎉", "ru"), ("Как дела", "ru"), ("café crème", "fr"), ("thé", "fr")]
+    data = bom + make_csv(rows, lineterminator="\r\n").encode(codec)
+    parsed = read_rows(data)
+    assert list(zip(parsed.texts, parsed.labels, strict=True)) == rows
+    assert (parsed.encoding, parsed.suspect_chars) == (name, 0)
+    assert parsed.note == f"read as {name}, from its byte order mark"
+    assert f"Notes: read as {name}, from its byte order mark;" in import_csv(data).description
 
 
 def test_no_rows():
@@ -421,13 +744,25 @@ def test_bad_options(options, words):
 # --------------------------------------------------------------------------- hostile input
 
 
-def only_task_or_csv_error(data) -> None:
+def only_task_or_csv_error(data, **options) -> None:
     try:
-        task = import_csv(data)
+        task = import_csv(data, **options)
     except CsvError as e:
         assert str(e)
         return
     check_task(task)
+
+
+def only_preview_or_csv_error(data, **options) -> None:
+    try:
+        preview = preview_rows(data, **options)
+    except CsvError as e:
+        assert str(e)
+        return
+    k = len(preview.columns)
+    assert 2 <= k <= ci.MAX_COLUMNS and preview.text_column != preview.label_column
+    assert 0 <= preview.text_column < k and 0 <= preview.label_column < k
+    assert all(len(row) == k for row in preview.rows) and len(preview.rows) <= 5
 
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -444,6 +779,22 @@ def test_random_bytes(data):
 def test_random_text(text):
     only_task_or_csv_error(text)
     only_task_or_csv_error(text.encode("utf-8", "surrogatepass"))
+
+
+@FAST
+@given(bom=st.sampled_from([b"\xff\xfe", b"\xfe\xff"]), data=st.binary(max_size=3000))
+def test_random_bytes_with_a_utf16_bom(bom, data):
+    only_task_or_csv_error(bom + data)
+    only_preview_or_csv_error(bom + data)
+
+
+@FAST
+@given(st.text(max_size=1000), st.sampled_from(["utf-16-le", "utf-16-be"]))
+def test_random_utf16_text(text, codec):
+    data = (b"\xff\xfe" if codec.endswith("le") else b"\xfe\xff") + text.encode(
+        codec, "surrogatepass"
+    )
+    only_task_or_csv_error(data)
 
 
 texts = st.text(
@@ -478,6 +829,115 @@ def test_random_csv_like_text(rows, delimiter, quoting, corruption):
         text = text[:at] + bad + text[at:]
     only_task_or_csv_error(text)
     only_task_or_csv_error(text.encode())
+
+
+cp1252_texts = st.text(
+    alphabet=st.sampled_from("ab cé€“”‘’—ñÆ" * 4 + ',;"\n'), min_size=1, max_size=15
+).filter(str.strip)
+
+
+def encode_1252(text: str) -> bytes:
+    """Windows-1252, its undefined bytes written as the C1 controls Latin-1 reads them as."""
+    return bytes(ci._CP1252.index(c) for c in text)
+
+
+@FAST
+@given(
+    rows=st.lists(st.tuples(cp1252_texts, st.sampled_from(["x", "y", "é"])), max_size=25),
+    controls=st.lists(
+        st.tuples(st.integers(0, 10**6), st.sampled_from("\x90\x81\x1b")), max_size=3
+    ),
+    corruption=st.none() | st.tuples(st.integers(0, 10**6), st.binary(min_size=1, max_size=4)),
+)
+def test_random_windows_1252_files(rows, controls, corruption):
+    """Texts in Windows-1252 with up to 3 stray controls (two of them bytes it leaves
+    undefined): read back, the controls as spaces, whenever the file is not valid UTF-8 by
+    chance; with a few random bytes spliced in, a task or a CsvError."""
+    for label in sorted({"x", "y"} | {label for _, label in rows}):
+        rows += [(f"filler {label} one", label), (f"filler {label} two", label)]
+    for at, char in controls:
+        i = at % len(rows)
+        text, label = rows[i]
+        cut = at % (len(text) + 1)
+        rows[i] = (text[:cut] + char + text[cut:], label)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    data = encode_1252(out.getvalue())
+    if corruption is None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            parsed = read_rows(data, header=False, delimiter=",")
+            assert parsed.encoding in ("Windows-1252", "Latin-1")
+            as_spaces = str.maketrans("\x90\x81\x1b", "   ")
+            assert parsed.texts == tuple(t.translate(as_spaces).strip() for t, _ in rows)
+            assert parsed.labels == tuple(label for _, label in rows)
+            assert parsed.controls_replaced == len(controls)
+            assert parsed.suspect_chars == sum(
+                ord(c) > 127 and c not in "\x90\x81" for t, label in rows for c in t + label
+            )
+    else:
+        at, bad = corruption
+        at %= len(data) + 1
+        data = data[:at] + bad + data[at:]
+    only_task_or_csv_error(data)
+    only_preview_or_csv_error(data)
+
+
+column_choices = (
+    st.none()
+    | st.integers(-2, 5)
+    | st.sampled_from(["text", "LABEL", " Note ", "column 2", "column 9", "nope", "", "x"])
+    | st.sampled_from([1.5, True, b"text", np.int64(1), None])
+)
+
+
+@FAST
+@given(
+    rows=st.lists(st.tuples(texts, st.sampled_from(["x", "y", "z"]), texts), max_size=25),
+    header=st.sampled_from([None, True, False]),
+    text_column=column_choices,
+    label_column=column_choices,
+)
+def test_random_column_choices(rows, header, text_column, label_column):
+    """Any column option, good or bad, on any file: a task or a CsvError, nothing else."""
+    for head in (("text", "label", "note"), None):
+        data = make_csv(rows, header=head)
+        options = {"header": header, "text_column": text_column, "label_column": label_column}
+        only_task_or_csv_error(data, **options)
+        only_preview_or_csv_error(data, **options)
+
+
+@FAST
+@given(data=st.data(), k=st.integers(2, 5), delimiter=st.sampled_from(ci.DELIMITERS))
+def test_random_column_positions(data, k, delimiter):
+    """Valid files of k columns with the texts and labels anywhere: read back exactly when
+    the columns are given, by number or by name in any case."""
+    t, label = data.draw(st.permutations(range(k)))[:2]
+    pairs = data.draw(st.lists(st.tuples(texts, st.sampled_from(["x", "y", "z"])), max_size=20))
+    for c in sorted({"x", "y"} | {c for _, c in pairs}):
+        pairs += [(f"filler {c} one", c), (f"filler {c} two", c)]
+    rows = []
+    for text, c in pairs:
+        row = [data.draw(texts | st.just("")) for _ in range(k)]
+        row[t], row[label] = text, c
+        rows.append(row)
+    names = [f"Col{i}" for i in range(k)]
+    for head, tc, lc in [(None, t, label), (names, f"col{t}", f"COL{label}")]:
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerows([head, *rows] if head else rows)
+        parsed = read_rows(
+            out.getvalue(),
+            header=head is not None,
+            delimiter=delimiter,
+            text_column=tc,
+            label_column=lc,
+        )
+        assert (parsed.text_column, parsed.label_column) == (t, label)
+        assert parsed.ignored == tuple(i for i in range(k) if i not in (t, label))
+        assert parsed.texts == tuple(text.strip() for text, _ in pairs)
+        assert parsed.labels == tuple(c for _, c in pairs)
 
 
 # --------------------------------------------------------------------------- training
