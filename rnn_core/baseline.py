@@ -23,8 +23,10 @@ max_features=50_000)`` + ``LogisticRegression()``, in numpy alone:
 * **Model.** Scores ``X @ W + b`` (W ``(F, K)``, b ``(K,)``), softmax over K classes. The
   loss is the mean cross-entropy plus ``l2 / (2N) · ‖W‖²`` — i.e. scikit-learn's objective
   with ``C = 1 / l2`` (the bias is not penalised). Minimised by full-batch L-BFGS with a
-  backtracking line search, at most ``iterations`` iterations: deterministic, the same
-  documents give the same weights bit for bit.
+  backtracking line search, at most ``iterations`` iterations or until every gradient
+  component is below ``tol`` (scikit-learn's defaults: 100 and 1e-4): deterministic, the
+  same documents give the same weights bit for bit. Two classes are fitted in the binary
+  form ``W = [−w/2, w/2]`` (the same optimum at half the cost).
 * **Sparse in numpy.** The design matrix is CSR arrays (:class:`Csr`) built here. ``X @ W``
   is, per class, ``np.bincount(rows, weights=data * W[indices, k])``; ``Xᵀ @ G`` is
   ``np.bincount(indices, weights=data * G[rows, k])`` — no ``np.add.at``, no sort per step.
@@ -305,6 +307,49 @@ def _weigh(raw: Csr, idf: np.ndarray, sublinear_tf: bool) -> Csr:
 # ----------------------------------------------------------------------------- the model
 
 
+class Design:
+    """A (N, F) :class:`Csr` matrix with what ``X @ w`` and ``Xᵀ @ g`` need, computed once.
+
+    Both products are one gather, one multiply and one ``np.add.reduceat``: over the rows'
+    runs of the CSR arrays for ``X @ w``, and over the columns' runs of the same entries
+    sorted by column (CSC order, a stable argsort made here) for ``Xᵀ @ g``. Empty rows and
+    columns are skipped (``reduceat`` would give them their neighbour's value).
+    """
+
+    def __init__(self, X: Csr):
+        N, F = X.shape
+        self.shape = (N, F)
+        self.indices, self.data = X.indices, X.data
+        per_row = np.diff(X.indptr)
+        self.row_hit = per_row > 0
+        self.row_starts = X.indptr[:-1][self.row_hit]
+        order = np.argsort(X.indices, kind="stable")
+        per_col = np.bincount(X.indices, minlength=F)
+        self.col_hit = per_col > 0
+        self.col_starts = (np.cumsum(per_col) - per_col)[self.col_hit]
+        self.col_rows = X.rows()[order]
+        self.col_data = X.data[order]
+
+    def matvec(self, w: np.ndarray) -> np.ndarray:
+        """(F,) -> (N,) ``X @ w``."""
+        return _runs(self.data * w[self.indices], self.row_starts, self.row_hit)
+
+    def rmatvec(self, g: np.ndarray) -> np.ndarray:
+        """(N,) -> (F,) ``Xᵀ @ g``."""
+        return _runs(self.col_data * g[self.col_rows], self.col_starts, self.col_hit)
+
+
+def _runs(values: np.ndarray, starts: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """Sums of the runs of ``values`` beginning at ``starts``, placed where ``hit`` is True
+    in a (len(hit),) array of zeros."""
+    if len(starts) == len(hit):
+        return np.add.reduceat(values, starts)
+    out = np.zeros(len(hit))
+    if len(starts):
+        out[hit] = np.add.reduceat(values, starts)
+    return out
+
+
 def loss_and_grad(
     X: Csr, y: np.ndarray, weights: np.ndarray, bias: np.ndarray, l2: float
 ) -> tuple[float, np.ndarray, np.ndarray]:
@@ -314,19 +359,14 @@ def loss_and_grad(
     loss = mean_i −log softmax(x_i W + b)[y_i] + l2 / (2N) · ‖W‖².
     Returns (loss, dW (F, K), db (K,)).
     """
-    loss, gWt, gb = _objective(
-        X, X.rows(), np.asarray(y), np.ascontiguousarray(weights.T), bias, l2
-    )
+    Wt = np.ascontiguousarray(weights.T)
+    loss, gWt, gb = _objective(Design(X), np.asarray(y), Wt, np.asarray(bias), l2)
     return loss, gWt.T, gb
 
 
-def _scores(X: Csr, rows: np.ndarray, Wt: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, K) ``X @ Wt.T + b``, one bincount per class."""
-    N = X.shape[0]
-    Z = np.empty((N, len(b)))
-    for k in range(len(b)):
-        Z[:, k] = np.bincount(rows, weights=X.data * Wt[k][X.indices], minlength=N)
-    return Z + b
+def _scores(X: Design, Wt: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, K) ``X @ Wt.T + b``, one product per class."""
+    return np.stack([X.matvec(w) for w in Wt], axis=1) + b
 
 
 def _softmax(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -338,21 +378,32 @@ def _softmax(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _objective(
-    X: Csr, rows: np.ndarray, y: np.ndarray, Wt: np.ndarray, b: np.ndarray, l2: float
+    X: Design, y: np.ndarray, Wt: np.ndarray, b: np.ndarray, l2: float
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Loss, dWt (K, F) and db (K,), with the weights class-major (K, F)."""
-    N, F = X.shape
-    Z = _scores(X, rows, Wt, b)
+    N = X.shape[0]
+    Z = _scores(X, Wt, b)
     P, lse = _softmax(Z)
     picked = np.arange(N)
     loss = float(np.mean(lse - Z[picked, y]) + l2 / (2 * N) * np.dot(Wt.ravel(), Wt.ravel()))
     P[picked, y] -= 1.0
     Gt = np.ascontiguousarray(P.T) / N  # (K, N)
-    dWt = np.empty_like(Wt)
-    for k in range(len(b)):
-        dWt[k] = np.bincount(X.indices, weights=X.data * Gt[k][rows], minlength=F)
-    dWt += (l2 / N) * Wt
+    dWt = np.stack([X.rmatvec(g) for g in Gt]) + (l2 / N) * Wt
     return loss, dWt, Gt.sum(axis=1)
+
+
+def _binary_objective(
+    X: Design, sign: np.ndarray, w: np.ndarray, c: float, l2: float
+) -> tuple[float, np.ndarray, float]:
+    """Two classes: the same objective for ``W = [−w/2, w/2]``, ``b = [−c/2, c/2]`` (the
+    form the multinomial optimum takes), at half the cost. sign: (N,) +1 for class 1, −1 for
+    class 0. loss = mean softplus(−sign · (x w + c)) + l2 / (4N) · ‖w‖². Returns
+    (loss, dw (F,), dc)."""
+    N = X.shape[0]
+    margin = sign * (X.matvec(w) + c)
+    loss = float(np.mean(np.logaddexp(0.0, -margin)) + l2 / (4 * N) * np.dot(w, w))
+    g = -sign * np.exp(-np.logaddexp(0.0, margin)) / N  # −sign · σ(−margin) / N
+    return loss, X.rmatvec(g) + (l2 / (2 * N)) * w, float(g.sum())
 
 
 def lbfgs(fun, x0: np.ndarray, iterations: int, memory: int = 10, gtol: float = 1e-6):
@@ -429,8 +480,8 @@ class BagOfWords:
 
     def scores(self, docs: Sequence[Sequence[Hashable]]) -> np.ndarray:
         """(N, K) class scores (logits)."""
-        X = self.vectorizer.transform(docs)
-        return _scores(X, X.rows(), np.ascontiguousarray(self.weights.T), self.bias)
+        X = Design(self.vectorizer.transform(docs))
+        return _scores(X, np.ascontiguousarray(self.weights.T), self.bias)
 
     def probabilities(self, docs: Sequence[Sequence[Hashable]]) -> np.ndarray:
         """(N, K) softmax probabilities."""
@@ -460,15 +511,15 @@ def fit_bag_of_words(
     max_features: int = 50_000,
     min_count: int = 2,
     iterations: int = 100,
-    tol: float = 1e-6,
+    tol: float = 1e-4,
 ) -> BagOfWords:
     """Fit the baseline on ``docs`` (N token sequences: strings, ids, any hashable tokens)
     and ``y`` ((N,) class ids in ``0..n_classes − 1``).
 
     ``ngrams``: longest n-gram (1: words alone, order invisible); ``l2``: the penalty,
     scikit-learn's ``1 / C`` (default 1.0 as its default C = 1); ``iterations``: the L-BFGS
-    budget, stopping earlier once every component of the gradient is below ``tol``.
-    Deterministic.
+    budget, stopping earlier once every component of the gradient is below ``tol`` (1e-4,
+    scikit-learn's ``tol`` for L-BFGS on the same mean-scaled objective). Deterministic.
     """
     y = np.asarray(y)
     if len(docs) == 0 or y.shape != (len(docs),):
@@ -487,20 +538,38 @@ def fit_bag_of_words(
         max_features=max_features,
         min_count=min_count,
     )
-    K, F = int(n_classes), X.shape[1]
-    rows = X.rows()
-    y = y.astype(np.int64)
-
-    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, dWt, db = _objective(X, rows, y, theta[: K * F].reshape(K, F), theta[K * F :], l2)
-        return loss, np.concatenate([dWt.ravel(), db])
-
-    theta, loss, taken = lbfgs(fun, np.zeros(K * F + K), int(iterations), gtol=float(tol))
-    weights = np.ascontiguousarray(theta[: K * F].reshape(K, F).T)
-    bias = theta[K * F :].copy()
+    weights, bias, loss, taken = _fit_weights(
+        Design(X), y.astype(np.int64), int(n_classes), float(l2), int(iterations), float(tol)
+    )
     weights.setflags(write=False)
     bias.setflags(write=False)
-    return BagOfWords(vec, weights, bias, K, float(l2), float(loss), int(taken))
+    return BagOfWords(vec, weights, bias, int(n_classes), float(l2), loss, taken)
+
+
+def _fit_weights(
+    X: Design, y: np.ndarray, K: int, l2: float, iterations: int, tol: float, binary: bool = True
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """L-BFGS on the objective from zero weights: (W (F, K), b (K,), loss, iterations).
+    Two classes take the half-cost binary form unless ``binary`` is False (for the tests)."""
+    F = X.shape[1]
+    if K == 2 and binary:
+        sign = np.where(y == 1, 1.0, -1.0)
+
+        def fun2(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            loss, dw, dc = _binary_objective(X, sign, theta[:F], theta[F], l2)
+            return loss, np.append(dw, dc)
+
+        theta, loss, taken = lbfgs(fun2, np.zeros(F + 1), iterations, gtol=tol)
+        w, c = theta[:F] / 2, theta[F] / 2
+        return np.stack([-w, w], axis=1), np.array([-c, c]), float(loss), taken
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, dWt, db = _objective(X, y, theta[: K * F].reshape(K, F), theta[K * F :], l2)
+        return loss, np.concatenate([dWt.ravel(), db])
+
+    theta, loss, taken = lbfgs(fun, np.zeros(K * F + K), iterations, gtol=tol)
+    weights = np.ascontiguousarray(theta[: K * F].reshape(K, F).T)
+    return weights, theta[K * F :].copy(), float(loss), taken
 
 
 # ----------------------------------------------------------------------------- tasks

@@ -22,6 +22,9 @@ from rnn_core.baseline import (
     BASELINE_NAME,
     BaselineScore,
     Csr,
+    Design,
+    _binary_objective,
+    _fit_weights,
     docs_from,
     fit_bag_of_words,
     fit_vectorizer,
@@ -182,16 +185,7 @@ def test_docs_from_applies_the_mask_and_drops_padding_but_keeps_unk():
 def test_loss_gradient_matches_finite_differences():
     rng = np.random.default_rng(3)
     N, F, K = 7, 5, 3
-    dense = rng.random((N, F)) * (rng.random((N, F)) < 0.5)
-    dense[2] = 0.0  # an empty row
-    nz = dense != 0
-    X = Csr(
-        np.concatenate([[0], np.cumsum(nz.sum(axis=1))]),
-        np.nonzero(nz)[1].astype(np.int64),
-        dense[nz],
-        (N, F),
-    )
-    np.testing.assert_array_equal(X.to_dense(), dense)
+    X, dense = random_csr(rng, N, F)
     y = rng.integers(0, K, N)
     W, b, l2 = rng.normal(size=(F, K)), rng.normal(size=K), 0.7
     loss, dW, db = loss_and_grad(X, y, W, b, l2)
@@ -218,6 +212,72 @@ def test_loss_gradient_matches_finite_differences():
     Z = dense @ W + b
     ref = np.mean(np.log(np.exp(Z).sum(axis=1)) - Z[np.arange(N), y]) + l2 / (2 * N) * np.sum(W**2)
     assert loss == pytest.approx(ref, rel=1e-12)
+
+
+def random_csr(rng, N, F):
+    """A random (N, F) Csr with an empty row and an empty column, and its dense form."""
+    dense = rng.random((N, F)) * (rng.random((N, F)) < 0.5)
+    dense[2] = 0.0
+    dense[:, 1] = 0.0
+    nz = dense != 0
+    X = Csr(
+        np.concatenate([[0], np.cumsum(nz.sum(axis=1))]),
+        np.nonzero(nz)[1].astype(np.int64),
+        dense[nz],
+        (N, F),
+    )
+    np.testing.assert_array_equal(X.to_dense(), dense)
+    return X, dense
+
+
+def test_design_products_match_dense_ones():
+    rng = np.random.default_rng(11)
+    X, dense = random_csr(rng, 9, 6)
+    D = Design(X)
+    w, g = rng.normal(size=6), rng.normal(size=9)
+    np.testing.assert_allclose(D.matvec(w), dense @ w, atol=1e-14)
+    np.testing.assert_allclose(D.rmatvec(g), dense.T @ g, atol=1e-14)
+    full = rng.random((4, 3)) + 0.1  # every row and column filled: the fast path
+    Xf = Csr(np.array([0, 3, 6, 9, 12]), np.tile(np.arange(3), 4), full.ravel(), (4, 3))
+    np.testing.assert_allclose(Design(Xf).matvec(w[:3]), full @ w[:3], atol=1e-14)
+    np.testing.assert_allclose(Design(Xf).rmatvec(g[:4]), full.T @ g[:4], atol=1e-14)
+
+
+def test_binary_loss_gradient_matches_finite_differences_and_the_multinomial_loss():
+    rng = np.random.default_rng(4)
+    X, _ = random_csr(rng, 8, 5)
+    D = Design(X)
+    y = rng.integers(0, 2, 8)
+    sign = np.where(y == 1, 1.0, -1.0)
+    w, c, l2 = rng.normal(size=5), 0.3, 0.9
+    loss, dw, dc = _binary_objective(D, sign, w, c, l2)
+    eps = 1e-6
+    num = [
+        (_binary_objective(D, sign, w + eps * e, c, l2)[0]
+         - _binary_objective(D, sign, w - eps * e, c, l2)[0]) / (2 * eps)
+        for e in np.eye(5)
+    ]  # fmt: skip
+    np.testing.assert_allclose(dw, num, rtol=1e-6, atol=1e-9)
+    num_c = (
+        _binary_objective(D, sign, w, c + eps, l2)[0]
+        - _binary_objective(D, sign, w, c - eps, l2)[0]
+    ) / (2 * eps)
+    assert dc == pytest.approx(num_c, rel=1e-6, abs=1e-9)
+    # The same objective as the multinomial one at W = [−w/2, w/2], b = [−c/2, c/2].
+    W, b = np.stack([-w / 2, w / 2], axis=1), np.array([-c / 2, c / 2])
+    assert loss == pytest.approx(loss_and_grad(X, y, W, b, l2)[0], rel=1e-12)
+
+
+def test_two_classes_fit_the_same_model_by_either_path():
+    rng = np.random.default_rng(8)
+    docs = random_docs(rng, 80, 15)
+    y = rng.integers(0, 2, 80)
+    _, X = fit_vectorizer(docs, min_count=1)
+    fast = _fit_weights(Design(X), y, 2, 1.0, 500, 1e-10)
+    slow = _fit_weights(Design(X), y, 2, 1.0, 500, 1e-10, binary=False)
+    np.testing.assert_allclose(fast[0], slow[0], atol=1e-7)
+    np.testing.assert_allclose(fast[1], slow[1], atol=1e-7)
+    assert fast[2] == pytest.approx(slow[2], rel=1e-10)
 
 
 @pytest.mark.parametrize(("K", "l2"), [(2, 1.0), (3, 1.0), (3, 0.05)])
