@@ -45,6 +45,18 @@ def test_tasks_benchmark_smoke_run():
     assert "| parity |" in out.stdout and ("PASS" in out.stdout or "MISS" in out.stdout)
 
 
+def test_baseline_benchmark_smoke_run():
+    """The bag-of-words fit is timed, with its vectoriser's share, the load beside it and an
+    accuracy that shows it learned (the synthetic labels follow opinion words)."""
+    out = run_module("benchmarks.baseline", "--quick")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "3000 training texts" in text and "load average before" in text
+    assert "fit_bag_of_words: median" in text and "of which the vectoriser" in text
+    held_out = float(text.split("held-out accuracy ")[1].split()[0])
+    assert held_out > 0.55, text
+
+
 def test_fair_share_benchmark_smoke_run():
     out = run_module("benchmarks.fair_share", "--sessions", "2", "--reruns", "2", "--slots", "1")
     assert out.returncode == 0, out.stderr
