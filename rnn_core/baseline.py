@@ -385,7 +385,7 @@ def _objective(
     Z = _scores(X, Wt, b)
     P, lse = _softmax(Z)
     picked = np.arange(N)
-    loss = float(np.mean(lse - Z[picked, y]) + l2 / (2 * N) * np.dot(Wt.ravel(), Wt.ravel()))
+    loss = float(np.mean(lse - Z[picked, y]) + l2 / (2 * N) * _dot(Wt.ravel(), Wt.ravel()))
     P[picked, y] -= 1.0
     Gt = np.ascontiguousarray(P.T) / N  # (K, N)
     dWt = np.stack([X.rmatvec(g) for g in Gt]) + (l2 / N) * Wt
@@ -401,9 +401,17 @@ def _binary_objective(
     (loss, dw (F,), dc)."""
     N = X.shape[0]
     margin = sign * (X.matvec(w) + c)
-    loss = float(np.mean(np.logaddexp(0.0, -margin)) + l2 / (4 * N) * np.dot(w, w))
+    loss = float(np.mean(np.logaddexp(0.0, -margin)) + l2 / (4 * N) * _dot(w, w))
     g = -sign * np.exp(-np.logaddexp(0.0, margin)) / N  # −sign · σ(−margin) / N
     return loss, X.rmatvec(g) + (l2 / (2 * N)) * w, float(g.sum())
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """a · b for 1-D arrays without BLAS: ``np.dot`` would call BLAS, whose threads (unless
+    the process limits them to one, as the app and the tests do) spin and fight for the
+    cores of a busy machine — 10× slower fits seen here — and whose per-thread partial sums
+    round differently for different thread counts. einsum's own loop is single-threaded."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def lbfgs(fun, x0: np.ndarray, iterations: int, memory: int = 10, gtol: float = 1e-6):
@@ -421,22 +429,22 @@ def lbfgs(fun, x0: np.ndarray, iterations: int, memory: int = 10, gtol: float = 
         q = g.copy()
         alphas = []
         for s, yv in zip(reversed(S), reversed(Y), strict=True):
-            rho = 1.0 / np.dot(yv, s)
-            a = rho * np.dot(s, q)
+            rho = 1.0 / _dot(yv, s)
+            a = rho * _dot(s, q)
             q -= a * yv
             alphas.append((rho, a))
         if S:
-            q *= np.dot(S[-1], Y[-1]) / np.dot(Y[-1], Y[-1])
+            q *= _dot(S[-1], Y[-1]) / _dot(Y[-1], Y[-1])
         else:
-            q /= max(1.0, float(np.linalg.norm(g)))
+            q /= max(1.0, math.sqrt(_dot(g, g)))
         for (s, yv), (rho, a) in zip(zip(S, Y, strict=True), reversed(alphas), strict=True):
-            q += s * (a - rho * np.dot(yv, q))
+            q += s * (a - rho * _dot(yv, q))
         d = -q
-        slope = float(np.dot(g, d))
+        slope = float(_dot(g, d))
         if not slope < 0:  # not a descent direction (rounding): restart from the gradient
             S.clear()
             Y.clear()
-            d, slope = -g, -float(np.dot(g, g))
+            d, slope = -g, -float(_dot(g, g))
         step = 1.0
         for _ in range(40):
             x_new = x + step * d
@@ -447,7 +455,7 @@ def lbfgs(fun, x0: np.ndarray, iterations: int, memory: int = 10, gtol: float = 
         else:
             break  # no decrease found: as good as float64 allows
         s, yv = x_new - x, g_new - g
-        if np.dot(s, yv) > 1e-12 * np.dot(yv, yv):
+        if _dot(s, yv) > 1e-12 * _dot(yv, yv):
             S.append(s)
             Y.append(yv)
             if len(S) > memory:
