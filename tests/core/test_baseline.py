@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnn_core import baseline
 from rnn_core.baseline import (
     BASELINE_NAME,
     BaselineScore,
@@ -32,7 +33,7 @@ from rnn_core.baseline import (
     task_baseline,
 )
 from rnn_core.data import SequenceData
-from rnn_core.tasks import load_task
+from rnn_core.tasks import PAD_ID, UNK_ID, load_task
 from rnn_core.tasks.csv_import import import_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,6 +175,7 @@ def test_docs_from_applies_the_mask_and_drops_padding_but_keeps_unk():
     mask = np.array([[1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 0, 0]], bool)
     data = SequenceData(inputs, np.zeros(3, np.int64), mask)
     assert docs_from(data) == [[5, 1, 3], [2], [4, 4]]
+    assert (baseline.PAD_ID, UNK_ID) == (PAD_ID, 1)  # the id it drops, the id it keeps
     dense = SequenceData(np.zeros((2, 3, 2)), np.zeros(2), np.ones((2, 3), bool))
     with pytest.raises(ValueError, match="dense"):
         docs_from(dense)
