@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnn_core import baseline
 from rnn_core.baseline import (
     BASELINE_NAME,
     BaselineScore,
@@ -32,7 +33,7 @@ from rnn_core.baseline import (
     task_baseline,
 )
 from rnn_core.data import SequenceData
-from rnn_core.tasks import load_task
+from rnn_core.tasks import PAD_ID, UNK_ID, load_task
 from rnn_core.tasks.csv_import import import_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,6 +175,7 @@ def test_docs_from_applies_the_mask_and_drops_padding_but_keeps_unk():
     mask = np.array([[1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 0, 0]], bool)
     data = SequenceData(inputs, np.zeros(3, np.int64), mask)
     assert docs_from(data) == [[5, 1, 3], [2], [4, 4]]
+    assert (baseline.PAD_ID, UNK_ID) == (PAD_ID, 1)  # the id it drops, the id it keeps
     dense = SequenceData(np.zeros((2, 3, 2)), np.zeros(2), np.ones((2, 3), bool))
     with pytest.raises(ValueError, match="dense"):
         docs_from(dense)
@@ -285,7 +287,7 @@ def test_fit_matches_a_dense_newton_reference(K, l2):
     rng = np.random.default_rng(K)
     docs = random_docs(rng, 45, 9)
     y = rng.integers(0, K, len(docs))
-    model = fit_bag_of_words(docs, y, K, l2=l2, min_count=1, iterations=500, tol=1e-12)
+    model = fit_bag_of_words(docs, y, K, l2=l2, min_count=1, iterations=500, tol=1e-10)
     names = model.vectorizer.feature_names()
     X = ref_tfidf(docs, docs, names, sublinear=False)
     W, b = newton_fit(X, y, K, l2)
@@ -294,9 +296,9 @@ def test_fit_matches_a_dense_newton_reference(K, l2):
     Z = X_new @ W + b
     P = np.exp(Z - Z.max(axis=1, keepdims=True))
     P /= P.sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(model.probabilities(new), P, atol=1e-6)
-    np.testing.assert_allclose(model.weights, W, atol=1e-5)
-    np.testing.assert_allclose(model.bias - model.bias.mean(), b - b.mean(), atol=1e-5)
+    np.testing.assert_allclose(model.probabilities(new), P, atol=1e-8)
+    np.testing.assert_allclose(model.weights, W, atol=1e-7)
+    np.testing.assert_allclose(model.bias - model.bias.mean(), b - b.mean(), atol=1e-7)
     np.testing.assert_array_equal(model.predict(new), P.argmax(axis=1))
 
 
@@ -426,9 +428,11 @@ def test_task_baseline_is_none_for_dense_or_per_step_tasks():
 def test_sentiment_baseline_fails_on_held_out_combinations(seed):
     """The sentiment test split is made only of held-out (negation, adjective) combinations,
     so the baseline's test accuracy is its accuracy on unseen combinations. Measured with
-    the default options, seeds 0, 1, 2: test 0.20, 0.30, 0.36 (train 0.76, 0.75, 0.78);
-    l2 0.01–1, sublinear tf, words alone or 1–3-grams all stay between 0.20 and 0.45. It
-    reads the adjective and misses the negation, so it is wrong more often than chance."""
+    the default options, seeds 0, 1, 2: test 0.193, 0.293, 0.362 (train 0.757, 0.747,
+    0.777); l2 0.01–1, sublinear tf, words alone or 1–3-grams all stayed between 0.19 and
+    0.45. It reads the adjective and misses the negation, so it is wrong more often than
+    chance. The default GRU on the same splits (``train_to_goal``, its config's seed 0):
+    test 0.986, 0.975, 0.982 after 300, 350, 350 steps."""
     task = load_task("sentiment", seed=seed)
     score = task_baseline(task)
     check_score(score)
