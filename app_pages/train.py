@@ -23,11 +23,12 @@ from ui.glue.train_charts import details_panel, place
 from ui.glue.train_diagnosis import show_diagnosis
 from ui.glue.train_saves import save_buttons
 from ui.glue.train_setup import settings_panel, take_pending
-from ui.glue.train_uploads import upload_panel
+from ui.glue.train_uploads import csv_preview, upload_panel
 from ui.services.fairshare import shared_gate
 from ui.services.limits import Limits
 from ui.services.run import RunView, TrainingRun, slice_seconds
 from ui.services.steering import frozen_changes, live_changes
+from ui.views.baseline_words import baseline_words
 from ui.views.diagnosis import diagnose
 from ui.views.inputs import Reading
 from ui.views.train_figures import FAST, fast_figures, progress_bar
@@ -71,6 +72,8 @@ def draw(v: RunView, run: TrainingRun, built: Task, probe: Reading, link: str) -
     if not len(v.columns["step"]):
         if v.state in ("ready", "paused"):
             st.info("Press **Start** to train, or **Step** for one step at a time.")
+            if built.baseline is not None:
+                st.markdown(baseline_words(built.baseline.test_acc))
         return
     save_buttons(run, built, link, probe)
     figs = fast_figures(v, built)
@@ -100,6 +103,8 @@ settings_col, main = st.columns([4, 9], gap="large")
 with settings_col:
     task_name, built, wanted, probe = settings_panel(LIMITS, task_notes)
     upload_panel(built, probe.seq, LIMITS)  # a file read here reruns the page
+with main:
+    csv_preview(LIMITS, task_name)  # the uploaded CSV's first rows and columns
 
 run: TrainingRun | None = RUN.get()
 resent = max(state.sent_by_browser(SHOWN) or 0, state.sent_by_browser(RUN_STEP) or 0)

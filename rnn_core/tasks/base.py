@@ -13,11 +13,16 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnn_core.data import Dataset
 from rnn_core.train import TrainConfig, Trainer
+
+if TYPE_CHECKING:
+    from rnn_core.baseline import BaselineScore
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -138,6 +143,16 @@ class Task:
             raise ValueError("a classifier task names every class")
         if (self.encoder is None) != self.data.dense:
             raise ValueError("token tasks have an encoder, dense tasks none")
+
+    @cached_property
+    def baseline(self) -> BaselineScore | None:
+        """A bag of words fitted on this task's training split and scored on its test split
+        (:func:`rnn_core.baseline.task_baseline`): the score a model that ignores word order
+        reaches, for every token classifier; None for other tasks. Fitted on first use
+        (≤ 2 s for 30 000 texts), then kept with the task."""
+        from rnn_core.baseline import task_baseline  # the baseline module reads Task itself
+
+        return task_baseline(self)
 
 
 def train_to_goal(task: Task, config: TrainConfig | None = None, callback=None):

@@ -300,6 +300,55 @@ def test_csv_upload_trains_on_the_users_data_and_bad_csv_is_refused():
     assert run_of(at).steps == 1
 
 
+def legacy_three_columns() -> bytes:
+    """A workshop file as it really comes: label first, a confidence column, the text last,
+    in Windows-1252 with a stray C1 byte (0x90)."""
+    good = ["a lovely film", "what a “great” café", "truly wonderful acting", "so good"]
+    bad = ["an awful film", "a dull naïve plot", "truly terrible acting", "so bad"]
+    lines = ["sentiment,confidence,text"]
+    for i in range(6):
+        lines += [f"positive,0.{i + 3},{good[i % 4]} {i}", f"negative,0.{i + 3},{bad[i % 4]} {i}"]
+    data = ("\r\n".join(lines) + "\r\n").encode("cp1252")
+    return data.replace(b"lovely", b"lovely \x90", 1)  # a byte Windows-1252 leaves undefined
+
+
+def test_a_messy_csv_is_previewed_its_columns_can_be_changed_and_the_baseline_shown():
+    at = open_train(task="sentiment-tiny")
+    data = legacy_three_columns()
+    uploader(at, "csv_upload").set_value(("tweets.csv", data, "text/csv")).run()
+    no_exceptions(at)
+    assert at.selectbox(key="task").value == "csv"
+    task = run_of(at).task
+    assert "ignored: 'confidence'" in task.description
+    assert "Windows-1252" in task.description
+    (table,) = at.table
+    assert list(table.value.columns) == ["sentiment → label", "confidence", "text → text"]
+    assert len(table.value) == 5
+    assert at.selectbox(key="csv_text_column").value == 2
+    assert at.selectbox(key="csv_label_column").value == 0
+    assert at.text_input(key="sentence").value == task.example  # a probe from the new data
+    assert task.baseline is not None and 0.0 <= task.baseline.test_acc <= 1.0
+    words = [m.value for m in at.markdown if "bag of words" in m.value.lower()]
+    assert words and f"{task.baseline.test_acc:.1%}" in words[0]
+
+    # the same column twice: explained, the task kept
+    at.selectbox(key="csv_label_column").set_value(2).run()
+    no_exceptions(at)
+    assert any("two different columns" in e.value for e in at.error)
+    assert run_of(at).task is task
+
+    # the confidence column as labels: a new task, a fresh run, its columns in the table
+    at.selectbox(key="csv_label_column").set_value(1).run()
+    no_exceptions(at)
+    new = run_of(at).task
+    assert new is not task and "labels from 'confidence'" in new.description
+    assert not any("two different columns" in e.value for e in at.error)
+    assert list(at.table[0].value.columns) == ["sentiment", "confidence → label", "text → text"]
+    button(at, "Step").click().run()
+    no_exceptions(at)
+    assert run_of(at).steps == 1
+
+
 def test_unusable_url_values_fall_back_to_the_tasks_settings_with_a_note():
     at = open_train(
         task="sentiment-tiny",

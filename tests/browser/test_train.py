@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.server import MAX_PNG, assert_no_exception, save_screenshot, train_state
 
@@ -132,3 +133,76 @@ def test_the_export_bundle_downloads_and_works_offline(train_page, server, tmp_p
             html = z.read(name).decode("utf-8")
             assert external_urls(html) == [], name
     assert_no_exception(page)
+
+
+def airline_tweets(path) -> None:
+    """A workshop file as it really comes: four columns (an id, its sentiment, the airline it
+    names — values that repeat too — and the text), Windows-1252 with curly quotes and a
+    stray 0x90."""
+    import random
+
+    rng = random.Random(0)
+    moods = {
+        "negative": ["awful", "late again", "lost my bag", "rude crew", "never again"],
+        "positive": ["great crew", "lovely flight", "on time", "thank you", "“best” seats"],
+    }
+    airlines = ["united", "delta", "jetblue"]
+    lines = ["tweet_id;airline_sentiment;carrier;text"]
+    for i in range(240):
+        mood, airline = rng.choice(sorted(moods)), rng.choice(airlines)
+        words = [rng.choice(moods[mood]), f"@{airline}", rng.choice(["today", "café", "", "so"])]
+        lines.append(f"{5000 + i};{mood};{airline};{' '.join(w for w in words if w)}")
+    data = ("\r\n".join(lines) + "\r\n").encode("cp1252")
+    path.write_bytes(data.replace(b"today", b"today \x90", 1))
+
+
+JS_TRACE_NAMES = """() => [...document.querySelectorAll('.js-plotly-plot')]
+    .map(el => (el.data || []).map(t => t.name))"""
+
+
+def test_a_messy_csv_is_previewed_its_columns_changed_and_trained_against_the_baseline(
+    train_page, server, tmp_path
+):
+    """Upload a four-column Windows-1252 file, see its first rows, move the label column from
+    the sentiment to the airline and back, train, and read the bag-of-words line and words."""
+    page = train_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    path = tmp_path / "tweets.csv"
+    airline_tweets(path)
+    open_train(page, server, "task=sentiment-tiny")
+    page.get_by_text("Load a model or your own data").first.click()
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="own CSV")
+    uploader.locator('input[type="file"]').set_input_files(str(path))
+    page.get_by_text("240 rows, 4 columns").wait_for(timeout=60_000)
+    table = page.locator('[data-testid="stTable"]')
+    table.wait_for()
+    assert page.get_by_text("read as Windows-1252").first.is_visible()
+    assert "airline_sentiment → label" in table.inner_text()
+    assert "text → text" in table.inner_text()
+    assert_no_exception(page)
+
+    label = page.get_by_role("combobox", name="Label column", exact=True)
+    for pick in ("carrier", "airline_sentiment"):
+        label.fill(pick)  # typing filters the options to this one
+        page.wait_for_timeout(300)
+        label.press("ArrowDown")  # highlights it (Enter alone leaves the typed text only)
+        label.press("Enter")
+        page.get_by_text(f"labels from '{pick}'").first.wait_for(timeout=60_000)
+        expect(table).to_contain_text(f"{pick} → label", timeout=30_000)
+        assert_no_exception(page)
+    assert "ignored: 'tweet_id', 'carrier'" in page.inner_text("body")
+
+    button(page, START).click()
+    page.get_by_text("Finished").first.wait_for(timeout=120_000)
+    deadline = time.perf_counter() + 30
+    while time.perf_counter() < deadline:
+        names = page.evaluate(JS_TRACE_NAMES)
+        if any("bag of words (test)" in n for n in names):
+            break
+        page.wait_for_timeout(250)
+    assert any("bag of words (test)" in n for n in names), names
+    words = page.get_by_text("A bag of words — word and word-pair counts, no order").first
+    assert words.is_visible()
+    print(f"\nbaseline words: {words.inner_text()}")
+    assert_no_exception(page)
+    save_screenshot(page, tmp_path / "train-csv-baseline.png")

@@ -124,6 +124,9 @@ def test_accuracy_chart_percent_axis_and_target():
     assert ct.accuracy_chart(steps, acc, target=0.975).layout.shapes[0].label.text == (
         "target 97.5%"
     )
+    assert ct.accuracy_chart(steps, acc, target=2 / 3).layout.shapes[0].label.text == (
+        "target 66.7%"
+    )
     assert shapes(ct.accuracy_chart(steps, acc)) == []
     assert shapes(ct.accuracy_chart(steps, acc, target=float("nan"))) == []
 

@@ -236,6 +236,8 @@ TRAIN_SAVES = Slot("train_saves", "transfer.RunFiles: (run key, metrics CSV, mod
 TRAIN_BUNDLE = Slot("train_bundle", "bundle.BundleFile: (run key, file name, zip bytes)")
 TRAIN_START = Slot("train_start", "a one-click reset asks the Train page to start its new run")
 LOADED_UPLOADS = Slot("loaded_uploads", "upload widget key -> the file id already read")
+CSV_SOURCE = Slot("csv_source", "train_uploads.CsvSource: the uploaded CSV, for its preview")
+CSV_ERROR = Slot("csv_error", "why the columns picked for the uploaded CSV cannot be used")
 
 
 def set_csv_task(built: Task) -> None:

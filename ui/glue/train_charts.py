@@ -10,6 +10,7 @@ import streamlit as st
 from rnn_core.tasks import Task
 from ui.glue import state
 from ui.services.run import RunView
+from ui.views.baseline_words import baseline_words
 from ui.views.inputs import Reading
 from ui.views.train_figures import detail_figures, pick_snapshot
 
@@ -42,6 +43,11 @@ def details_panel(view: RunView, built: Task, probe: Reading) -> None:
     snap = pick_snapshot(snaps, follow, None if follow else state.widget_value(REPLAY))
     figs = detail_figures(view, built, probe, snap)
     charts = [n for n in ("accuracy", "spectrum", "param_grads") if n in figs]
+    if "accuracy" in figs and built.baseline is not None:  # the question to ask first
+        tests = view.evals["test_acc"]
+        latest = float(tests[-1]) if len(tests) else None
+        n_eval = min(len(built.data.test), view.config.eval_size)
+        st.markdown(baseline_words(built.baseline.test_acc, latest, n_eval))
     last_row = place(figs, charts)
     # the replay goes beside the last chart, or starts a row of its own
     right_col = last_row[1] if len(charts) % 2 else st.columns(2)[0]

@@ -33,6 +33,9 @@ def take_pending() -> None:
     pending_task, pending_config = state.TRAIN_PENDING.pop((None, None))
     if pending_task is not None:
         state.seed("task", pending_task, overwrite=True)
+        example = state.get_task(pending_task).example  # a probe from the new data
+        if example:
+            state.seed("sentence", example, overwrite=True)
     if pending_config is not None:
         seed_widgets(pending_config, overwrite=True)
 

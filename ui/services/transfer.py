@@ -27,7 +27,7 @@ import pandas as pd
 
 from rnn_core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from rnn_core.tasks import TASKS, Task
-from rnn_core.tasks.csv_import import CsvError, import_csv
+from rnn_core.tasks.csv_import import CsvError, CsvPreview, import_csv, preview_rows
 from rnn_core.train import TrainConfig, Trainer
 from ui.services.limits import Limits
 from ui.services.run import MetricsLog, TrainingRun
@@ -38,6 +38,8 @@ MAX_CHECKPOINT_BYTES = Limits().checkpoint_bytes
 MAX_CSV_BYTES = Limits().csv_bytes
 MAX_FILENAME_CHARS = 40
 MAX_QUOTED_CHARS = 40  # untrusted names quoted in a message are cut to this length
+PREVIEW_ROWS = 5  # rows of an uploaded CSV shown before training
+PREVIEW_CHARS = 80  # a preview cell longer than this is cut ("…")
 
 # The architecture fields a checkpoint's model fixes in the TrainConfig it is trained with.
 ARCHITECTURE = ("cell", "activation", "hidden_size", "num_layers", "input_kind", "embed_size")
@@ -178,20 +180,60 @@ def config_for(ckpt: Checkpoint, task: Task) -> TrainConfig:
 
 
 def read_csv_task(
-    data: bytes, filename: str, seed: int = 0, max_bytes: int = MAX_CSV_BYTES
+    data: bytes,
+    filename: str,
+    seed: int = 0,
+    max_bytes: int = MAX_CSV_BYTES,
+    *,
+    text_column: int | None = None,
+    label_column: int | None = None,
 ) -> Task:
-    """A task (named "csv") from an uploaded ``text,label`` CSV file; its title names the file.
+    """A task (named "csv") from an uploaded CSV file; its title names the file.
 
-    Raises :class:`UploadError` for a file larger than ``max_bytes`` (the page passes its
-    ``limits.csv_bytes``) or one :func:`import_csv` refuses.
+    ``text_column``, ``label_column``: 0-based column indices, or None for the importer's
+    choice (rnn_core.tasks.csv_import). Raises :class:`UploadError` for a file larger than
+    ``max_bytes`` (the page passes its ``limits.csv_bytes``) or one :func:`import_csv`
+    refuses.
     """
     data = _as_bytes(data)
     _check_size(data, max_bytes, "Upload a sample of your data.")
     try:
-        task = import_csv(data, seed=seed)
+        task = import_csv(data, seed=seed, text_column=text_column, label_column=label_column)
     except CsvError as e:
         raise UploadError(f"Cannot use this CSV file: {e}") from None
     return dataclasses.replace(task, title=f"Your CSV: {short_filename(filename)}")
+
+
+def preview_csv(data: bytes, max_bytes: int = MAX_CSV_BYTES) -> CsvPreview:
+    """The uploaded file's columns, its first :data:`PREVIEW_ROWS` rows and the columns the
+    importer would choose, without reading the whole file into a task. Raises
+    :class:`UploadError` for a file that cannot be read as a table at all (too large, binary,
+    rows of different lengths)."""
+    data = _as_bytes(data)
+    _check_size(data, max_bytes, "Upload a sample of your data.")
+    try:
+        return preview_rows(data, n=PREVIEW_ROWS)
+    except CsvError as e:
+        raise UploadError(f"Cannot use this CSV file: {e}") from None
+
+
+def preview_frame(preview: CsvPreview) -> pd.DataFrame:
+    """The preview as a table: one column per file column, named as the file names it (made
+    unique: "name (2)"; "→ text" / "→ label" after the columns in use), cells cut to
+    :data:`PREVIEW_CHARS` characters."""
+    names: list[str] = []
+    for i, name in enumerate(preview.columns):
+        k = 1
+        while name in names or any(n.startswith(f"{name} → ") for n in names):
+            k += 1
+            name = f"{preview.columns[i]} ({k})"
+        if i == preview.text_column:
+            name += " → text"
+        elif i == preview.label_column:
+            name += " → label"
+        names.append(name)
+    rows = [[_cut(cell, PREVIEW_CHARS) for cell in row] for row in preview.rows]
+    return pd.DataFrame(rows, columns=names, dtype=object)
 
 
 def short_filename(filename: str, limit: int = MAX_FILENAME_CHARS) -> str:

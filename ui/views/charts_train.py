@@ -215,7 +215,8 @@ def accuracy_chart(
     shapes = []
     goal = finite_or_none(target)
     if goal is not None:
-        shapes.append(hline(goal, f"target {goal * 100:g}%", below=goal > 0.8))
+        # at most one decimal: a CSV file's goal is k/n of its test texts (66.6667% → 66.7%)
+        shapes.append(hline(goal, f"target {round(goal * 100, 1):g}%", below=goal > 0.8))
     return step_chart(
         traces,
         title=title,

@@ -96,7 +96,8 @@ def detail_figures(view: RunView, task: Task, probe: Reading, snap: Snapshot) ->
     """The slower charts, by name (a subset of :data:`DETAIL`, in its order).
 
     "accuracy" (classifiers whose goal is not a loss): the batch accuracy and the train/test
-    accuracy at the evaluations, as "loss" of :func:`fast_figures`; "spectrum": the
+    accuracy at the evaluations, as "loss" of :func:`fast_figures`, with the task's
+    bag-of-words test accuracy as a flat line (token classifiers); "spectrum": the
     (N, layers) spectral radius and largest singular value of each layer's W_hh;
     "param_grads": each parameter's (N,) gradient norm; "probe": the probe's prediction at
     each of the view's S snapshots — the (S, classes) probabilities of a per-sequence
@@ -117,6 +118,7 @@ def detail_figures(view: RunView, task: Task, probe: Reading, snap: Snapshot) ->
             evals["train_acc"] if ev is not None else None,
             evals["test_acc"] if ev is not None else None,
             target=task.goal.threshold if task.goal.metric.endswith("acc") else None,
+            baseline=task.baseline.test_acc if task.baseline is not None else None,
         )
     relu = view.config.cell == "rnn" and view.config.activation == "relu"
     figs["spectrum"] = charts_train.spectrum_chart(
