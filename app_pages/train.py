@@ -73,7 +73,7 @@ def draw(v: RunView, run: TrainingRun, built: Task, probe: Reading, link: str) -
         if v.state in ("ready", "paused"):
             st.info("Press **Start** to train, or **Step** for one step at a time.")
             if built.baseline is not None:
-                st.markdown(baseline_words(built.baseline.test_acc))
+                st.markdown(baseline_words(built.baseline.test_acc, split=built.test_split))
         return
     save_buttons(run, built, link, probe)
     figs = fast_figures(v, built)

@@ -134,6 +134,7 @@ class Task:
     encoder: Encoder | None = None  # None for dense (numeric) inputs
     class_names: tuple[str, ...] = ()  # classifiers: one name per class id
     example: str | None = None  # a good default input for the Explore page
+    test_split: str = "the test split"  # what the test split is, in words ("… scores 76% on it")
 
     def __post_init__(self):
         if self.output_kind not in OUTPUT_KINDS:

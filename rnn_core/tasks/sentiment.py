@@ -565,6 +565,8 @@ def make_sentiment(seed: int = 0, n_sentences: int = 6000, test_fraction: float 
         ),
         data=data,
         output_kind="class_per_sequence",
+        test_split="the test split, whose sentences all hinge on a negation and a word "
+        "never seen together in training",
         default_config=TrainConfig(
             cell="gru",
             hidden_size=32,

@@ -619,3 +619,14 @@ def test_the_upload_widgets_take_their_sizes_from_the_limits(monkeypatch):
     assert any("the limit is 1 MB" in e.value for e in at.error) and run_of(at) is run
     uploader(at, "csv_upload").set_value(("big.csv", b"a,b\n" * 250_001, "text/csv")).run()
     assert any("the limit is 1 MB" in e.value for e in at.error) and run_of(at) is run
+
+
+def test_sentiment_names_the_bag_of_words_score_on_its_held_out_combinations():
+    at = open_train(task="sentiment")
+    no_exceptions(at)
+    baseline = run_of(at).task.baseline
+    assert baseline is not None and baseline.test_acc < 0.5  # it misses the negations
+    (words,) = [m.value for m in at.markdown if "bag of words" in m.value.lower()]
+    assert f"**{baseline.test_acc:.1%}**" in words
+    assert "a negation and a word never seen together in training" in words
+    assert "score to beat" in words

@@ -40,3 +40,9 @@ def test_a_lead_within_the_subsets_luck_is_a_tie(lead):
 def test_just_past_the_tie_band_the_verdict_changes():
     assert "worth about **+1.2 points**" in baseline_words(0.70, 0.712)
     assert "not yet beaten" in baseline_words(0.70, 0.688)
+
+
+def test_the_split_is_named_as_the_task_names_it():
+    words = baseline_words(0.193, 0.986, 1200, split="the held-out combinations")
+    assert "scores **19.3%** on the held-out combinations." in words
+    assert "word order is worth about **+79.3 points**" in words

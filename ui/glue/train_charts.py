@@ -47,7 +47,7 @@ def details_panel(view: RunView, built: Task, probe: Reading) -> None:
         tests = view.evals["test_acc"]
         latest = float(tests[-1]) if len(tests) else None
         n_eval = min(len(built.data.test), view.config.eval_size)
-        st.markdown(baseline_words(built.baseline.test_acc, latest, n_eval))
+        st.markdown(baseline_words(built.baseline.test_acc, latest, n_eval, built.test_split))
     last_row = place(figs, charts)
     # the replay goes beside the last chart, or starts a row of its own
     right_col = last_row[1] if len(charts) % 2 else st.columns(2)[0]

@@ -20,13 +20,19 @@ import math
 TIE_POINTS = 1.0  # a lead of at most this many percentage points is called a tie
 
 
-def baseline_words(baseline: float, test_acc: float | None = None, n_eval: int = 0) -> str:
+def baseline_words(
+    baseline: float,
+    test_acc: float | None = None,
+    n_eval: int = 0,
+    split: str = "the test split",
+) -> str:
     """One or two sentences comparing the network's latest test accuracy (a fraction, or
     None/NaN before its first evaluation) with the bag of words' (a fraction); ``n_eval``:
-    how many test texts that evaluation read (0: not said)."""
+    how many test texts that evaluation read (0: not said); ``split``: the test split in
+    words (``Task.test_split``)."""
     intro = (
         f"A bag of words — word and word-pair counts, no order — scores **{baseline:.1%}** on "
-        f"the test split."
+        f"{split}."
     )
     if test_acc is None or not math.isfinite(test_acc):
         return f"{intro} That is the score to beat: word order has to earn its keep."
