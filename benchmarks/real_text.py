@@ -185,7 +185,7 @@ class StandInScore:
     name: str
 
 
-def stand_in_baseline(task, c: float = 1.0, iterations: int = 500) -> StandInScore:
+def stand_in_baseline(task, c: float = 1.0, iterations: int = 300) -> StandInScore:
     """STAND-IN for ``rnn_core.baseline.task_baseline``, to be removed when it lands.
 
     TF-IDF of 1- and 2-grams of the task's token ids (the training split's n-grams; smoothed
