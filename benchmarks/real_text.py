@@ -12,12 +12,12 @@ Text", ICWSM 2014. Each of its four corpora is sentences with the mean sentiment
 (−4 … +4) of at least 20 human raters. The default one, ``movies``, is 10,605 sentence-level
 snippets of Rotten Tomatoes reviews (the texts of Pang & Lee's movie-review data, ACL 2004/2005);
 ``tweets`` is 4,200 tweet-like texts, ``nyt`` 5,190 sentences of New York Times opinion pieces,
-``amazon`` 3,708 sentences of product reviews (Hu & Liu, KDD 2004). A text is labelled
-``positive`` when its mean rating is above 0 and ``negative`` when below; the few rated exactly
-0 are left out. The package is not a dependency: the sdist is fetched on demand with
-``pip download --no-deps --no-binary :all: vaderSentiment==3.3.2`` into ``~/.cache/rnnx-bench``
-(``RNNX_BENCH_CACHE`` to move it), checked against its SHA-256, and read without installing
-it. Without the registry the benchmark says so and exits 0.
+``amazon`` 3,708 sentences of product reviews (Hu & Liu, KDD 2004); ``all`` pools the four.
+A text is labelled ``positive`` when its mean rating is above 0 and ``negative`` when below;
+the few rated exactly 0 are left out. The package is not a dependency: the sdist is fetched
+on demand with ``pip download --no-deps --no-binary :all: vaderSentiment==3.3.2`` into
+``~/.cache/rnnx-bench`` (``RNNX_BENCH_CACHE`` to move it), checked against its SHA-256, and
+read without installing it. Without the registry the benchmark says so and exits 0.
 
 What it does, as the app does with an upload: the texts become a ``text,label`` CSV file,
 :func:`rnn_core.tasks.csv_import.import_csv` (split seed 0, 20% of every class held out)
@@ -70,6 +70,7 @@ CORPORA = {  # name -> (file inside INNER, what it is)
     "nyt": ("nytEditorialSnippets_GroundTruth.txt", "New York Times opinion sentences"),
     "amazon": ("amazonReviewSnippets_GroundTruth.txt", "product-review sentences (Hu & Liu)"),
 }
+ALL = "all"  # the four corpora pooled: 23,703 texts of mixed kinds
 SPLIT_SEED = 0  # the test split, the same for every training seed and for the baseline
 PIP_TIMEOUT = 300  # seconds for pip to fetch the sdist
 CHUNK = 10  # steps between wall-clock checks
@@ -105,16 +106,18 @@ def fetch_sdist(cache: Path) -> Path:
 
 
 def read_corpus(sdist: Path, corpus: str) -> list[tuple[str, float]]:
-    """(text, mean human rating) for every line of one ground-truth file in the sdist."""
-    name = CORPORA[corpus][0]
+    """(text, mean human rating) for every line of one ground-truth file in the sdist (of
+    every one, in the order of CORPORA, for ``"all"``)."""
+    names = [CORPORA[c][0] for c in CORPORA] if corpus == ALL else [CORPORA[corpus][0]]
     with tarfile.open(sdist) as outer:
         inner_bytes = outer.extractfile(INNER).read()
-    with tarfile.open(fileobj=io.BytesIO(inner_bytes)) as inner:
-        raw = inner.extractfile(f"hutto_ICWSM_2014/{name}").read()
     rows = []
-    for line in raw.decode("utf-8").splitlines():
-        _, rating, text = line.split("\t")  # ID, MEAN-SENTIMENT-RATING, TEXT
-        rows.append((text.strip(), float(rating)))
+    with tarfile.open(fileobj=io.BytesIO(inner_bytes)) as inner:
+        for name in names:
+            raw = inner.extractfile(f"hutto_ICWSM_2014/{name}").read()
+            for line in raw.decode("utf-8").splitlines():
+                _, rating, text = line.split("\t")  # ID, MEAN-SENTIMENT-RATING, TEXT
+                rows.append((text.strip(), float(rating)))
     return rows
 
 
@@ -285,7 +288,7 @@ def _load() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", choices=list(CORPORA), default="movies")
+    parser.add_argument("--corpus", choices=[*CORPORA, ALL], default="movies")
     parser.add_argument("--seeds", type=int, default=3, help="training seeds 0..N-1 (default 3)")
     parser.add_argument("--seconds", type=float, default=60.0, help="wall-clock cap per seed")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table row")
@@ -301,10 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     data, cfg = task.data, task.default_config
     counts = np.bincount(np.concatenate([data.train.targets, data.test.targets]))
     classes = ", ".join(f"{c} {k}" for c, k in zip(task.class_names, counts, strict=True))
+    file, what = CORPORA.get(args.corpus, ("all four *_GroundTruth.txt", "the four pooled"))
     print(
-        f"data: {PACKAGE} {VERSION} sdist (MIT), {INNER.split('/', 1)[1]} :: "
-        f"{CORPORA[args.corpus][0]} — {CORPORA[args.corpus][1]}, human-rated (Hutto & Gilbert, "
-        f"ICWSM 2014)\n"
+        f"data: {PACKAGE} {VERSION} sdist (MIT), {INNER.split('/', 1)[1]} :: {file} — {what}, "
+        f"human-rated (Hutto & Gilbert, ICWSM 2014)\n"
         f"texts: {len(data.train) + len(data.test)} ({len(data.train)} train, "
         f"{len(data.test)} test); classes: {classes}; vocabulary {data.input_size}\n"
         f"default config: {cfg.cell.upper()} {cfg.hidden_size}, embed {cfg.embed_size}, "
