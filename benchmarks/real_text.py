@@ -28,7 +28,7 @@ the test accuracy of the final model on the WHOLE test split, and that of the mo
 evaluation that scored best on the trainer's 512-text test subset (chosen on test data, so
 optimistic: an upper bound on what stopping early could give). The baseline is
 :func:`rnn_core.baseline.task_baseline` (TF-IDF of word 1-2-grams and logistic regression on
-the same tokens and split); until that module exists a stand-in in this file does the same.
+the same tokens and split).
 The machine's load average is printed too: the machine is shared, and seconds grow with it.
 """
 
@@ -40,7 +40,6 @@ import dataclasses
 import datetime
 import hashlib
 import io
-import math
 import os
 import statistics
 import subprocess
@@ -52,13 +51,9 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from rnn_core.baseline import task_baseline
 from rnn_core.tasks.csv_import import import_csv
 from rnn_core.train import Trainer, evaluate
-
-try:
-    from rnn_core.baseline import task_baseline
-except ImportError:  # STAND-IN until rnn_core.baseline lands (branch issue17-baseline)
-    task_baseline = None
 
 PACKAGE, VERSION = "vaderSentiment", "3.3.2"
 SDIST = f"{PACKAGE}-{VERSION}.tar.gz"
@@ -177,111 +172,6 @@ def train_rnn(task, seed: int, seconds: float) -> RnnRun:
 # --------------------------------------------------------------------------- the baseline
 
 
-@dataclasses.dataclass(frozen=True)
-class StandInScore:
-    """The fields of rnn_core.baseline.BaselineScore that this benchmark prints."""
-
-    test_acc: float
-    train_acc: float
-    seconds: float
-    n_features: int
-    name: str
-
-
-def stand_in_baseline(task, c: float = 1.0, iterations: int = 300) -> StandInScore:
-    """STAND-IN for ``rnn_core.baseline.task_baseline``, to be removed when it lands.
-
-    TF-IDF of 1- and 2-grams of the task's token ids (the training split's n-grams; smoothed
-    idf, rows scaled to unit length, as scikit-learn's TfidfVectorizer) and a multinomial
-    logistic regression with an L2 penalty (``c`` as scikit-learn's ``C``), fitted by full-batch
-    Adam."""
-    start = time.perf_counter()
-    train, test = task.data.train, task.data.test
-    k = task.data.output_size
-    vocab = task.data.input_size
-    train_grams = _grams(train, vocab)
-    keys = np.unique(np.concatenate(train_grams))
-    n, f = len(train_grams), len(keys)
-    x_train = _tfidf_rows(train_grams, keys)
-    df = np.bincount(x_train[1], minlength=f)
-    idf = np.log((1 + n) / (1 + df)) + 1
-    x_train = _scale(x_train, idf)
-    x_test = _scale(_tfidf_rows(_grams(test, vocab), keys), idf)
-
-    y = np.eye(k)[train.targets]
-    w, b = np.zeros((f, k)), np.zeros(k)
-    m_w, v_w, m_b, v_b = np.zeros_like(w), np.zeros_like(w), np.zeros(k), np.zeros(k)
-    lr, beta1, beta2 = 0.05, 0.9, 0.999
-    for t in range(1, iterations + 1):
-        p = _softmax(_matmul(x_train, w, n) + b)
-        g = (p - y) / n
-        g_w = _t_matmul(x_train, g, f) + w / (c * n)
-        g_b = g.sum(axis=0)
-        m_w = beta1 * m_w + (1 - beta1) * g_w
-        v_w = beta2 * v_w + (1 - beta2) * g_w**2
-        m_b = beta1 * m_b + (1 - beta1) * g_b
-        v_b = beta2 * v_b + (1 - beta2) * g_b**2
-        scale = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)
-        w -= scale * m_w / (np.sqrt(v_w) + 1e-8)
-        b -= scale * m_b / (np.sqrt(v_b) + 1e-8)
-    train_acc = float(np.mean((_matmul(x_train, w, n) + b).argmax(1) == train.targets))
-    test_acc = float(np.mean((_matmul(x_test, w, len(test)) + b).argmax(1) == test.targets))
-    seconds = time.perf_counter() - start
-    return StandInScore(test_acc, train_acc, seconds, f, "TF-IDF 1-2-grams + LR (stand-in)")
-
-
-def _grams(split, vocab: int) -> list[np.ndarray]:
-    """Each text's unigram and bigram keys (a bigram (a, b) is vocab + a * vocab + b)."""
-    out = []
-    for ids, mask in zip(split.inputs, split.mask, strict=True):
-        ids = ids[mask].astype(np.int64)
-        out.append(np.concatenate([ids, vocab + ids[:-1] * vocab + ids[1:]]))
-    return out
-
-
-def _tfidf_rows(grams: list[np.ndarray], keys: np.ndarray):
-    """Sparse term counts as (row, column, count) arrays, n-grams not in ``keys`` dropped."""
-    rows, cols, counts = [], [], []
-    for i, g in enumerate(grams):
-        at = np.searchsorted(keys, g)
-        known = g[(at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == g)]
-        col, count = np.unique(np.searchsorted(keys, known), return_counts=True)
-        rows.append(np.full(len(col), i))
-        cols.append(col)
-        counts.append(count)
-    return np.concatenate(rows), np.concatenate(cols), np.concatenate(counts).astype(float)
-
-
-def _scale(x, idf: np.ndarray):
-    """Counts × idf, every row scaled to unit L2 norm."""
-    row, col, val = x
-    val = val * idf[col]
-    norm = np.sqrt(np.bincount(row, weights=val**2, minlength=row.max() + 1))
-    return row, col, val / np.maximum(norm[row], 1e-12)
-
-
-def _matmul(x, w: np.ndarray, n: int) -> np.ndarray:
-    row, col, val = x
-    return np.stack(
-        [np.bincount(row, weights=val * w[col, j], minlength=n) for j in range(w.shape[1])], 1
-    )
-
-
-def _t_matmul(x, g: np.ndarray, f: int) -> np.ndarray:
-    row, col, val = x
-    return np.stack(
-        [np.bincount(col, weights=val * g[row, j], minlength=f) for j in range(g.shape[1])], 1
-    )
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
-
-
-# --------------------------------------------------------------------------- main
-
-
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
 
@@ -324,10 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             f"evaluation (step {run.best_step}); {run.steps} steps in {run.seconds:.1f} s "
             f"(stopped by {run.stopped}); load {_load()}"
         )
-    if task_baseline is not None:
-        base = task_baseline(task)
-    else:
-        base = stand_in_baseline(task)
+    base = task_baseline(task)
     print(
         f"  baseline {base.name}: test acc {base.test_acc:.1%} (train {base.train_acc:.1%}), "
         f"{base.n_features} features, fit in {base.seconds:.1f} s"

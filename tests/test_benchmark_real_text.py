@@ -82,9 +82,3 @@ def test_runs_end_to_end_on_a_small_corpus(tmp_path, monkeypatch, capsys):
     assert out.count("  seed ") == 2 and "RNN median over 2 seeds" in out
     assert "baseline " in out and "load average after" in out
     assert out.rstrip().splitlines()[-1].startswith("| nyt (190 texts, 2 classes) |")
-
-
-def test_the_stand_in_baseline_learns_a_separable_task():
-    rows = [(f"a {w} one", 1.0) for w in GOOD * 6] + [(f"a {w} one", -1.0) for w in BAD * 6]
-    score = rt.stand_in_baseline(import_csv(rt.to_csv(rows), seed=0))
-    assert score.test_acc == 1.0 and score.train_acc == 1.0 and score.n_features > 10

@@ -1038,7 +1038,12 @@ def _describe(s: _Stats, majority: str, baseline: float, unknown: float) -> str:
         f"word by word and names its class after the last one: it has to find which words — "
         f"and which orders of words — point to which label, from these examples alone. "
         f"Always answering the most common class, {_show(majority)}, scores {baseline:.0%} "
-        f"on the test split: that is the baseline to beat. The vocabulary has "
+        f"on the test split: the floor. The bar to clear is a bag of words (word and "
+        f"word-pair counts, no order), which the Train page fits on the same split — and on "
+        f"real sentences it is hard to beat: on 10 568 human-rated movie-review sentences these "
+        f"settings reach about 77% test accuracy in about 10 s of training, a point below the "
+        f"bag of words' 79%, and on files of a few thousand texts they can end 5–6 points below "
+        f"it (python -m benchmarks.real_text). The vocabulary has "
         f"{_n(s.vocab - 2)} words, all from the training texts; {_pct(unknown)} of the test "
         f"words never occur in training and read as <unk>.{noted}"
     )
