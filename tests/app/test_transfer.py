@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from rnn_core.checkpoint import save_checkpoint
 from rnn_core.model import ModelConfig, RNNModel
@@ -457,3 +459,25 @@ def test_metrics_csv_of_a_thinned_long_run_keeps_evaluation_only_rows():
     assert frame.loc[eval_only, "clipped"].isna().all()
     assert set(frame.loc[~eval_only, "clipped"].astype(int)) <= {0, 1}
     assert frame["step"].is_monotonic_increasing and frame["step"].dtype.kind == "i"
+
+
+@given(
+    hs.lists(hs.text(max_size=12), min_size=2, max_size=8),
+    hs.data(),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_preview_table_has_one_unique_column_per_file_column(names, data):
+    """st.table needs unique column names: duplicates and names that look like the marks
+    ("x → text") are told apart, and the columns in use are marked."""
+    from rnn_core.tasks.csv_import import CsvPreview
+    from ui.services.transfer import preview_frame
+
+    text = data.draw(hs.integers(0, len(names) - 1))
+    label = data.draw(hs.integers(0, len(names) - 1).filter(lambda i: i != text))
+    row = tuple("a" * 100 for _ in names)
+    preview = CsvPreview(tuple(names), (row,), text, label, ",", True, 1, "UTF-8", "")
+    frame = preview_frame(preview)
+    columns = list(frame.columns)
+    assert len(columns) == len(names) and len(set(columns)) == len(columns)
+    assert columns[text].endswith(" → text") and columns[label].endswith(" → label")
+    assert all(len(cell) == 80 and cell.endswith("…") for cell in frame.iloc[0])
