@@ -37,18 +37,85 @@ def tokenize(text: str) -> list[str]:
     """The one text rule: NFC-normalise, lowercase, split punctuation from words, keep
     apostrophes inside contractions ("don't" is one token; curly ’ becomes '), and treat any
     other non-space character — punctuation, an emoji, a symbol — as a token of its own.
-    Whitespace of any kind separates tokens. Never raises for any ``str``.
+    Whitespace of any kind separates tokens. A grapheme cluster is never split
+    (:func:`graphemes`): a skin-toned or ZWJ emoji, a flag, a letter with a combining accent
+    that has no precomposed form is one token. Never raises for any ``str``.
 
-    >>> tokenize("This movie is NOT bad, isn't it?! 🎬")
-    ['this', 'movie', 'is', 'not', 'bad', ',', "isn't", 'it', '?', '!', '🎬']
+    >>> tokenize("This movie is NOT bad, isn't it?! 🎬 👍🏽")
+    ['this', 'movie', 'is', 'not', 'bad', ',', "isn't", 'it', '?', '!', '🎬', '👍🏽']
     """
     text = unicodedata.normalize("NFC", text).lower().replace("’", "'")
-    return _WORD.findall(text)
+    starts = _cluster_starts(text)
+    tokens: list[str] = []
+    end = -1
+    for m in _WORD.finditer(text):
+        if tokens and m.start() == end and m.start() not in starts:
+            tokens[-1] += m.group()  # the match begins inside the previous one's cluster
+        else:
+            tokens.append(m.group())
+        end = m.end()
+    return tokens
 
 
 def char_tokenize(text: str) -> list[str]:
-    """Character-level rule: NFC-normalised characters, case kept, whitespace runs kept as is."""
-    return list(unicodedata.normalize("NFC", text))
+    """Character-level rule: NFC-normalised grapheme clusters (:func:`graphemes`), case
+    kept, whitespace runs kept as is."""
+    return graphemes(unicodedata.normalize("NFC", text))
+
+
+# Grapheme clusters, after Unicode's extended grapheme cluster rules (UAX #29) as far as the
+# standard library's character data reaches: marks and the characters that extend an emoji
+# join the character before them, a zero-width joiner joins the next one, CR LF is one, and
+# regional indicators pair up into flags. (Prepend characters and Hangul jamo sequences,
+# which NFC composes, are not treated.)
+_ZWJ = 0x200D
+
+
+def _extends(ch: str) -> bool:
+    """Whether ``ch`` continues the cluster before it (UAX #29 GB9, GB9a)."""
+    cp = ord(ch)
+    return (
+        unicodedata.category(ch) in ("Mn", "Me", "Mc")  # combining and spacing marks
+        or cp == _ZWJ
+        or 0xFE00 <= cp <= 0xFE0F  # variation selectors (emoji / text presentation)
+        or 0x1F3FB <= cp <= 0x1F3FF  # emoji skin-tone modifiers
+        or 0xE0020 <= cp <= 0xE007F  # tags (subdivision flags)
+        or 0xE0100 <= cp <= 0xE01EF  # variation selectors supplement
+    )
+
+
+def _is_regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+def _cluster_starts(text: str) -> set[int]:
+    """The indices of ``text`` at which a grapheme cluster begins."""
+    starts: set[int] = set()
+    regional = 0  # regional indicators in a row so far
+    for i, ch in enumerate(text):
+        prev = text[i - 1] if i else ""
+        joins = bool(prev) and (
+            _extends(ch)
+            or (ord(prev) == _ZWJ and not ch.isspace() and not _is_regional(ch))  # GB11
+            or (prev == "\r" and ch == "\n")
+            or (_is_regional(ch) and regional % 2 == 1)  # the second half of a flag
+        )
+        regional = regional + 1 if _is_regional(ch) else 0
+        if not joins:
+            starts.add(i)
+    return starts
+
+
+def graphemes(text: str) -> list[str]:
+    """``text`` cut into grapheme clusters: what a reader sees as one character.
+
+    >>> graphemes("a👍🏽🇫🇷q\u0303")
+    ['a', '👍🏽', '🇫🇷', 'q̃']
+    """
+    if not text:
+        return []
+    starts = sorted(_cluster_starts(text))  # starts[0] == 0
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_core.tasks.base import PAD, UNK, UNK_ID, Encoder, Goal, char_tokenize, tokenize
+from rnn_core.tasks.base import (
+    PAD,
+    UNK,
+    UNK_ID,
+    Encoder,
+    Goal,
+    char_tokenize,
+    graphemes,
+    tokenize,
+)
 
 
 @pytest.mark.parametrize(
@@ -33,6 +44,99 @@ def test_tokenize_never_fails_and_drops_only_whitespace(text):
     tokens = tokenize(text)
     assert all(t and not t.isspace() for t in tokens)
     assert tokenize(" ".join(tokens)) == tokens  # idempotent on its own output
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("great 👍🏽", ["great", "👍🏽"]),  # a skin tone stays with its hand
+        ("👍🏽👍", ["👍🏽", "👍"]),
+        ("love it 🇫🇷🇩🇪", ["love", "it", "🇫🇷", "🇩🇪"]),  # flags pair their indicators
+        ("👩\u200d👩\u200d👧 family", ["👩\u200d👩\u200d👧", "family"]),  # a ZWJ sequence
+        ("❤️!", ["❤️", "!"]),  # an emoji-presentation selector
+        ("q\u0303 cafe\u0301", ["q\u0303", "café"]),  # a mark without a precomposed form
+        (
+            "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+            ["🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"],
+        ),
+    ],
+)
+def test_tokenize_never_splits_a_grapheme_cluster(text, tokens):
+    assert tokenize(text) == tokens
+
+
+def test_characters_are_grapheme_clusters():
+    assert char_tokenize("a👍🏽 🇫🇷q\u0303\r\nb") == ["a", "👍🏽", " ", "🇫🇷", "q\u0303", "\r\n", "b"]
+    assert graphemes("") == []
+
+
+# Pieces that build and break clusters: letters, marks, skin tones, ZWJ, variation selectors,
+# regional indicators, tags, emoji, spaces and punctuation.
+PIECES = st.sampled_from(
+    [
+        "a",
+        "Q",
+        "é",
+        "東",
+        "\u0301",
+        "\u0303",
+        "\u093f",
+        "👍",
+        "👩",
+        "\U0001f3fd",
+        "\u200d",
+        "\ufe0f",
+        "\U0001f1eb",
+        "\U0001f1f7",
+        "\U000e0067",
+        "\U000e007f",
+        " ",
+        "!",
+        "'",
+        "\r",
+        "\n",
+    ]
+)
+EXTENDS = {
+    "\u0301",
+    "\u0303",
+    "\u093f",
+    "\U0001f3fd",
+    "\u200d",
+    "\ufe0f",
+    "\U000e0067",
+    "\U000e007f",
+}
+
+
+def is_regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PIECES, max_size=30).map("".join))
+def test_no_cluster_is_ever_split(text):
+    clusters = graphemes(text)
+    assert "".join(clusters) == text
+    for i, cluster in enumerate(clusters):
+        assert i == 0 or cluster[0] not in EXTENDS  # a mark or modifier never starts one
+        # a ZWJ joins what follows, unless that is a space or a flag's half (UAX #29 GB11)
+        after = clusters[i + 1][0] if i + 1 < len(clusters) else " "
+        assert not cluster.endswith("\u200d") or after.isspace() or is_regional(after)
+        flags = sum(is_regional(c) for c in cluster)
+        assert flags <= 2
+    assert char_tokenize(text) == graphemes(unicodedata.normalize("NFC", text))
+    # a word token never starts with a character that belongs to the cluster before it
+    tokens = tokenize(text)
+    cleaned = unicodedata.normalize("NFC", text).lower()
+    at = 0
+    for token in tokens:
+        at = cleaned.find(token, at)
+        assert at >= 0
+        if at > 0 and not cleaned[at - 1].isspace():
+            assert token[0] not in EXTENDS, (text, tokens)
+            assert cleaned[at - 1] != "\u200d" or is_regional(token[0]), (text, tokens)
+        at += len(token)
 
 
 @settings(max_examples=200, deadline=None)
