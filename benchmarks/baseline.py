@@ -30,14 +30,12 @@ multinomial fit does one product per class.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks.machine import hardware, loadavg
 from rnn_core.baseline import fit_bag_of_words, fit_vectorizer
 
 try:
@@ -50,25 +48,6 @@ OPINION_WORDS = 2_000
 LENGTHS = (8, 26)  # inclusive: 17 tokens on average
 HELD_OUT = 5_000
 SEED = 0
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
-
-
-def hardware() -> str:
-    model = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}"
 
 
 def synthetic_texts(

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from benchmarks.browser import rss_mib
 from benchmarks.explore_rerun import WORDS  # the sentiment task's words
+from benchmarks.machine import hardware, loadavg
 from benchmarks.st_client import StSession, rate
 
 BUDGET = 1_000_000  # steps: no run may end inside the window, however fast
@@ -50,25 +51,6 @@ def sentences(n: int, tokens: int = 20, seed: int = 0) -> list[str]:
 
     rng = random.Random(seed)
     return [" ".join(rng.choice(WORDS) for _ in range(tokens)) for _ in range(n)]
-
-
-def hardware() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}"
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 def cpu_seconds(pid: int) -> float:

@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks.machine import loadavg
 from rnn_core.baseline import task_baseline
 from rnn_core.tasks.csv_import import import_csv
 from rnn_core.train import Trainer, evaluate
@@ -172,10 +173,6 @@ def train_rnn(task, seed: int, seconds: float) -> RnnRun:
 # --------------------------------------------------------------------------- the baseline
 
 
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", choices=[*CORPORA, ALL], default="movies")
@@ -203,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         f"default config: {cfg.cell.upper()} {cfg.hidden_size}, embed {cfg.embed_size}, "
         f"{cfg.optimizer} {cfg.lr:g}, batch {cfg.batch_size}, {cfg.steps} steps, eval every "
         f"{cfg.eval_every}; cap {args.seconds:g} s of training\n"
-        f"load average before: {_load()}"
+        f"load average before: {loadavg()}"
     )
     runs = []
     for seed in range(args.seeds):
@@ -212,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  seed {seed}: test acc {run.final_acc:.1%} final, {run.best_acc:.1%} at the best "
             f"evaluation (step {run.best_step}); {run.steps} steps in {run.seconds:.1f} s "
-            f"(stopped by {run.stopped}); load {_load()}"
+            f"(stopped by {run.stopped}); load {loadavg()}"
         )
     base = task_baseline(task)
     print(
@@ -226,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"RNN median over {len(runs)} seeds: {final:.1%} final ({best:.1%} at the best "
         f"evaluation), {seconds:.1f} s; baseline {base.test_acc:.1%}, {base.seconds:.1f} s: "
-        f"{verdict} (final {final - base.test_acc:+.1%})\nload average after: {_load()}"
+        f"{verdict} (final {final - base.test_acc:+.1%})\nload average after: {loadavg()}"
     )
     if args.markdown:
         n = len(data.train) + len(data.test)
@@ -235,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {args.corpus} ({n:,} texts, {len(task.class_names)} classes) | "
             f"{', '.join(f'{r.final_acc:.1%}' for r in runs)} (median {final:.1%}) | "
             f"{best:.1%} | {seconds:.1f} s | {base.test_acc:.1%} | {base.seconds:.1f} s | "
-            f"{_load()} | {today} |"
+            f"{loadavg()} | {today} |"
         )
     return 0
 

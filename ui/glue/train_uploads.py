@@ -149,28 +149,26 @@ def csv_preview(limits: Limits, task_name: str) -> None:
 
 def column_pickers(p: CsvPreview, limits: Limits) -> None:
     """The text and label column pickers, set to the columns in use; a change imports again."""
-    options = list(range(len(p.columns)))
-    left, right = st.columns(2)
-    state.seed(TEXT_PICK, p.text_column)
-    state.seed(LABEL_PICK, p.label_column)
-    left.selectbox(
-        "Text column",
-        options,
-        key=TEXT_PICK,
-        format_func=lambda i: p.columns[i],
-        on_change=on_pick,
-        args=(limits,),
-        help="The column the network reads, word by word.",
+    pickers = (
+        (TEXT_PICK, "Text column", p.text_column, "The column the network reads, word by word."),
+        (
+            LABEL_PICK,
+            "Label column",
+            p.label_column,
+            "The column it learns to predict: a few distinct values, each a class.",
+        ),
     )
-    right.selectbox(
-        "Label column",
-        options,
-        key=LABEL_PICK,
-        format_func=lambda i: p.columns[i],
-        on_change=on_pick,
-        args=(limits,),
-        help="The column it learns to predict: a few distinct values, each a class.",
-    )
+    for col, (key, label, current, about) in zip(st.columns(2), pickers, strict=True):
+        state.seed(key, current)
+        col.selectbox(
+            label,
+            range(len(p.columns)),
+            key=key,
+            format_func=lambda i: p.columns[i],
+            on_change=on_pick,
+            args=(limits,),
+            help=about,
+        )
 
 
 def upload_panel(built: Task, probe: np.ndarray, limits: Limits) -> None:
