@@ -4,6 +4,65 @@ from __future__ import annotations
 
 import streamlit as st
 
+NARROW_PX = 1100  # below this window width (projectors, small laptops) the sidebar starts folded
+
+# Streamlit folds the sidebar by itself only below 768 px ("auto"), and the server cannot know
+# the window's width: at 1024 px the open sidebar took 30% of the page. So the browser decides,
+# once per tab: below NARROW_PX it folds the sidebar as if its button were pressed, unless the
+# person has opened or closed it before (Streamlit keeps that choice in localStorage under
+# "stSidebarCollapsed-…"). The fold is not written into that choice, so a wide window later
+# starts with the sidebar open again. The only JavaScript the app adds (issue 18).
+_FOLD_SIDEBAR = f"""
+<script>
+(() => {{
+  const doc = window.parent?.document ?? document;
+  const store = window.parent?.localStorage ?? localStorage;
+  const tab = window.parent?.sessionStorage ?? sessionStorage;
+  if ((window.parent ?? window).innerWidth >= {NARROW_PX} || tab.getItem("rnnx-sidebar-folded")) {{
+    return;
+  }}
+  const chosen = () => Object.keys(store).filter((k) => k.startsWith("stSidebarCollapsed-"));
+  if (chosen().length) return;
+  const button = doc.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  const sidebar = doc.querySelector('[data-testid="stSidebar"]');
+  if (!button || sidebar?.getAttribute("data-collapsed") !== "false") return;
+  tab.setItem("rnnx-sidebar-folded", "1");
+  button.click();
+  setTimeout(() => chosen().forEach((k) => store.removeItem(k)), 0);
+}})();
+</script>
+"""
+
+
+STACK_BELOW_PX = 700  # a row of charts narrower than this puts its charts one under another
+
+# Side-by-side charts in a narrow row (Train's pairs beside its settings, with the sidebar
+# open) were ≈ 250 px wide: titles cut, tick labels crowded. The server cannot know the row's
+# width, the browser can: a row of columns holding a chart is a size container, and below
+# STACK_BELOW_PX its columns take the full width, as Streamlit does itself on phones (its rows
+# already wrap). Rows without a chart keep their columns (issue 18).
+_STACK_NARROW_CHARTS = f"""
+<style>
+[data-testid="stLayoutWrapper"]:has(> [data-testid="stHorizontalBlock"]
+                                    [data-testid="stPlotlyChart"]) {{
+  container-type: inline-size;
+}}
+@container (max-width: {STACK_BELOW_PX}px) {{
+  [data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"]) > [data-testid="stColumn"] {{
+    min-width: 100%;
+  }}
+}}
+</style>
+"""
+
+
+def fit_narrow_screens() -> None:
+    """The app's two size rules, once per run before the page draws: the sidebar starts
+    folded below NARROW_PX, and narrow rows of charts stack (see the two notes above)."""
+    st.html(_STACK_NARROW_CHARTS)  # styles only: Streamlit gives it no space on the page
+    with st.sidebar:
+        st.html(_FOLD_SIDEBAR, unsafe_allow_javascript=True)
+
 
 def how_to_read(text: str) -> None:
     """The "How to read this" note beside a view: folded, so the view stays in front."""
