@@ -53,6 +53,9 @@ CLASS_COLOURS = (
 LINE_COLOUR = "#0072B2"  # a single series
 TARGET_COLOUR = "#444444"  # targets, fits and reference lines
 BATCH_COLOUR = "#7f7f7f"  # the noisy per-batch curve: grey and thin, behind the evaluations
+# plotly's toolbar (shown on hover) as a column down the right edge: across the top it covered
+# the title of any chart narrower than ≈ 450 px (issue 18)
+MODEBAR = {"orientation": "v"}
 LOG_AXIS = {"type": "log", "exponentformat": "power"}
 PROB_AXIS = {"range": [-0.03, 1.03], "tickvals": np.array([0.0, 0.25, 0.5, 0.75, 1.0])}
 
@@ -228,6 +231,7 @@ def figure(
         "margin": m,
         "font": {"size": FONT_SIZE},
         "hoverlabel": {"font": {"size": FONT_SIZE}},
+        "modebar": MODEBAR,
         "showlegend": legend is not None,
         "xaxis": dict(xaxis or {}),
         "yaxis": {**(yaxis or {}), "title": {"text": esc(y_title)}},
