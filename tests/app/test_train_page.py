@@ -394,13 +394,13 @@ def test_the_export_bundle_is_prepared_then_offered_as_bytes():
     assert not offered["Model (.npz)"].proto.deferred_file_id  # bytes, not a callable
     assert not offered["Metrics (CSV)"].proto.deferred_file_id
     assert offered["Metrics (CSV)"].proto.url  # a stored file the browser can fetch
-    button(at, "Prepare everything (.zip)").click().run()
+    button(at, "Prepare all (.zip)").click().run()
     no_exceptions(at)
     zipped = downloads(at)["Everything (.zip)"]
     assert zipped.proto.url and not zipped.proto.deferred_file_id
     button(at, "Step").click().run()  # the run changed: the old zip is not offered
     assert "Everything (.zip)" not in downloads(at)
-    assert any(b.label == "Prepare everything (.zip)" for b in at.button)
+    assert any(b.label == "Prepare all (.zip)" for b in at.button)
 
 
 def test_downloads_wait_for_a_pause_while_training():

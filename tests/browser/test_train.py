@@ -106,7 +106,7 @@ def test_forced_divergence_offers_fixes(train_page, server):
 
 
 def test_the_export_bundle_downloads_and_works_offline(train_page, server, tmp_path):
-    """Click "Prepare everything (.zip)", then "Everything (.zip)" in the browser: the zip
+    """Click "Prepare all (.zip)", then "Everything (.zip)" in the browser: the zip
     holds the model, the metrics, the config and the charts as offline HTML that would load
     nothing from the network."""
     import io
@@ -119,7 +119,7 @@ def test_the_export_bundle_downloads_and_works_offline(train_page, server, tmp_p
     for _ in range(3):
         button(page, "Step").click()
         page.wait_for_timeout(700)
-    page.get_by_role("button", name="Prepare everything (.zip)").click()
+    page.get_by_role("button", name="Prepare all (.zip)").click()
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Everything (.zip)", exact=True).click()
     path = tmp_path / "bundle.zip"

@@ -187,12 +187,29 @@ def compare_settings(side: str, limits) -> dict:
     keyed ``a_<key>`` / ``b_<key>`` in the URL; returns {key: value} without the prefix."""
     prefix = f"{side}_"
     v = {}
-    pairs = [COMPARE_KEYS[i : i + 2] for i in range(0, len(COMPARE_KEYS), 2)]
-    for row in pairs:
+    for row in compare_rows():
         cols = st.columns(len(row))
         for col, key in zip(cols, row, strict=True):
             v[key] = setting_widget(BY_KEY[key], limits, col, prefix=prefix)
     return v
+
+
+def compare_rows() -> list[tuple[str, ...]]:
+    """COMPARE_KEYS in rows of two, but a row to itself for each segmented control: in half
+    of one side (≈ 180 px at 1024 px) its last option was cut off (issue 18)."""
+    rows: list[tuple[str, ...]] = []
+    pending: list[str] = []
+    for key in COMPARE_KEYS:
+        if BY_KEY[key].widget == "segmented":
+            rows.append((key,))
+            continue
+        pending.append(key)
+        if len(pending) == 2:
+            rows.append(tuple(pending))
+            pending = []
+    if pending:
+        rows.append(tuple(pending))
+    return rows
 
 
 def seed_compare(side: str, config, limits, overwrite: bool = False) -> list[str]:

@@ -57,7 +57,7 @@ def save_buttons(run: TrainingRun, built: Task, link: str, probe: Reading) -> No
     if bundle is None:
         state.TRAIN_BUNDLE.pop()  # none yet, or the run moved on: make it again
         c3.button(
-            "Prepare everything (.zip)",
+            "Prepare all (.zip)",
             on_click=prepare_bundle,
             args=(run, built, probe, link),
             width="stretch",

@@ -83,9 +83,10 @@ def settings_panel(limits: Limits, notes) -> tuple[str, Task, TrainConfig | None
         st.error(f"These settings cannot be used: {e}")
         wanted = None
     st.button(
-        "Recommended settings for this task",
+        "Recommended settings",
         on_click=seed_widgets,
         args=(built.default_config, True),
-        help=f"The task's default config: {built.target}.",
+        help=f"This task's default config: {built.target}.",
+        width="stretch",
     )
     return task_name, built, wanted, probe_reading(built)
