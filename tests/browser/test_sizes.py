@@ -34,6 +34,7 @@ PAGES = {
 def take_one_step(page) -> None:
     """Train: one training step, so the run's charts are drawn and measured too."""
     page.get_by_role("button", name="Step", exact=True).click()
+    page.mouse.move(0, 0)  # its tooltip would cover the page in the screenshot
     page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
 
 
@@ -79,7 +80,13 @@ JS_MEASURE = r"""
             if (!(e instanceof HTMLElement) || !visible(e)) continue;
             const s = getComputedStyle(e);
             const clips = s.overflowX !== 'visible' || s.textOverflow === 'ellipsis';
-            if (clips && e.scrollWidth > e.clientWidth + 1) cut = 'text wider than its box';
+            // scrollWidth is rounded: an ellipsis shows for a text 1.4 px too wide, so
+            // compare the children's exact widths with the box's too
+            const box = e.getBoundingClientRect().width;
+            const wider = [...e.children].some((c) => c.getBoundingClientRect().width > box + 0.5);
+            if (clips && (e.scrollWidth > e.clientWidth + 1 || wider)) {
+                cut = 'text wider than its box';
+            }
         }
         const r = b.getBoundingClientRect();
         const tab = b.getAttribute('role') === 'tab';  // a tab list scrolls sideways
@@ -157,8 +164,8 @@ JS_MEASURE = r"""
             const m = bar.getBoundingClientRect();
             const r = title.getBoundingClientRect();
             bar.style.cssText = old;
-            const overlap = m.width > 0 && r.right > m.left && r.left < m.right
-                && r.bottom > m.top && r.top < m.bottom;
+            const overlap = m.width > 0 && r.right > m.left + 1 && r.left < m.right - 1
+                && r.bottom > m.top + 1 && r.top < m.bottom - 1;  // by more than a pixel
             if (overlap) out.charts.push(`"${name}": title under the plotly toolbar`);
         }
     }
