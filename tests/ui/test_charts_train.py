@@ -194,6 +194,23 @@ def test_grad_norm_chart_threshold_only_when_asked():
     np.testing.assert_array_equal(traces(floats)["clipped"]["x"], [1, 3])
 
 
+def test_reference_labels_stay_inside_the_plot():
+    """A label above a line that tops every value would sit above the autorange, where the
+    plot area cuts it (the clip threshold at 1024 px): it goes under the line then."""
+    steps, none = np.arange(4.0), np.zeros(4, dtype=bool)
+    (over,) = shapes(ct.grad_norm_chart(steps, np.array([1.0, 2.0, 3.0, 4.0]), none, threshold=5))
+    assert over["label"]["yanchor"] == "top"
+    spiky = np.array([1.0, 9.0, 3.0, np.inf])
+    (under,) = shapes(ct.grad_norm_chart(steps, spiky, none, threshold=5))
+    assert under["label"]["yanchor"] == "bottom"
+    (low,) = shapes(ct.loss_chart(steps, np.array([0.9, 0.5, 0.3, 0.2]), target=0.1))
+    assert low["label"]["yanchor"] == "bottom"  # the loss lies above its target
+    (met,) = shapes(ct.loss_chart(steps, np.array([0.5, 0.3, 0.2, 0.1]), target=0.6))
+    assert met["label"]["yanchor"] == "top"
+    _, value_target = shapes(ct.probe_value_chart(steps, np.zeros(4), 1.5, mark_step=1))
+    assert value_target["label"]["yanchor"] == "top"
+
+
 def test_param_grad_chart_one_log_line_per_parameter():
     steps = np.arange(6.0)
     norms = {
@@ -270,6 +287,12 @@ def test_probe_chart_lines_sum_to_one_and_mark_step():
     assert mark["x0"] == mark["x1"] == 200 and mark["yref"] == "paper"
     assert mark["line"]["dash"] == "dash" and mark["label"]["text"] == "step 200"
     assert shapes(ct.probe_chart(snaps, probs, ["a", "b", "c"])) == []
+    # the label goes on the side with room: left of the newest snapshot, right of the first
+    sides = {
+        step: shapes(ct.probe_chart(snaps, probs, ["a"], mark_step=step))[0]["label"]["xanchor"]
+        for step in (0, 100, 200, 300)
+    }
+    assert sides == {0: "left", 100: "left", 200: "right", 300: "right"}
 
 
 def test_probe_value_chart():

@@ -132,7 +132,8 @@ def loss_chart(
         label = target_label or f"target ≤ {goal:.4g}" + (
             f" (perplexity {np.exp(goal):.3g})" if perplexity else ""
         )
-        shapes.append(hline(goal, label))
+        drawn = [t.y for t in traces if t.y is not None]
+        shapes.append(hline(goal, label, below=_label_below(goal, *drawn)))
     return step_chart(
         traces,
         title=title,
@@ -276,7 +277,7 @@ def grad_norm_chart(
         label = f"clip threshold {limit:g}" if clip_mode == "norm" else "per-element limit"
         if clip_mode == "value":
             label += " (experiment)"
-        shapes.append(hline(limit, label))
+        shapes.append(hline(limit, label, below=_label_below(limit, y)))
     return step_chart(
         traces,
         title=title,
@@ -383,12 +384,28 @@ def spectrum_chart(
 # ----------------------------------------------------------------------------- 5. probe
 
 
-def _snapshot_marker(mark_step) -> list:
+def _snapshot_marker(mark_step, steps) -> list:
+    """The dashed line at the snapshot shown, labelled "step N" on the side with room: left
+    of the line in the right half of ``steps`` (the newest snapshot is the right end, where
+    a label to its right was cut off)."""
     step = finite_or_none(mark_step)
     if step is None:
         return []
     shown = f"{step:,.0f}" if step == round(step) else f"{step:,g}"
-    return [vline(step, f"step {shown}", colour=EVENT_COLOUR)]
+    x = np.asarray(steps, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    left = x.size > 1 and step > (x.min() + x.max()) / 2
+    return [vline(step, f"step {shown}", colour=EVENT_COLOUR, label_left=bool(left))]
+
+
+def _label_below(level: float, *values) -> bool:
+    """A reference line's label goes under the line when no data lies above it: the line is
+    then the top of the autorange (shapes count in it), where a label above is cut off."""
+    for v in values:
+        a = np.asarray(v, dtype=np.float64)
+        if np.any(a[np.isfinite(a)] > level):
+            return False
+    return True
 
 
 def probe_chart(
@@ -433,7 +450,7 @@ def probe_chart(
         y_title="probability",
         height=height,
         yaxis=PROB_AXIS,
-        shapes=_snapshot_marker(mark_step),
+        shapes=_snapshot_marker(mark_step, x),
     )
 
 
@@ -456,10 +473,10 @@ def probe_value_chart(
     x = as_steps(snap_steps)
     y = as_values(values, x.size, what="values").reshape(-1)
     traces = [step_line(x, y, "prediction", "%{y:.5g}", colour=LINE_COLOUR, markers=True)]
-    shapes = _snapshot_marker(mark_step)
+    shapes = _snapshot_marker(mark_step, x)
     goal = finite_or_none(truth)
     if goal is not None:
-        shapes.append(hline(goal, f"target {goal:.4g}"))
+        shapes.append(hline(goal, f"target {goal:.4g}", below=_label_below(goal, y)))
     return step_chart(traces, title=title, y_title=y_title, height=height, shapes=shapes)
 
 

@@ -410,9 +410,12 @@ def vline(
     dash: str = "dash",
     colour: str = TARGET_COLOUR,
     width: float = 1.5,
+    label_left: bool = False,
 ) -> dict:
     """A vertical reference line (a layout shape) at ``x`` over the plot's full height, below
-    the data, optionally labelled at its top."""
+    the data, optionally labelled at its top: right of the line, or left of it with
+    ``label_left`` (for a line near the right end of the axis, where the plot area would
+    cut the label)."""
     shape = {
         "type": "line",
         "xref": "x",
@@ -429,7 +432,7 @@ def vline(
             "text": esc(label),
             "textposition": "end",
             "textangle": 0,
-            "xanchor": "left",
+            "xanchor": "right" if label_left else "left",
             "yanchor": "top",
             "padding": 4,
             "font": {"size": 10, "color": colour},
