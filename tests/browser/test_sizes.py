@@ -20,26 +20,43 @@ from tests.browser.server import EXCEPTION, new_context, offsite
 pytestmark = pytest.mark.browser
 
 SIZES = ((1024, 768), (1280, 720), (1400, 900))
-# name → URL path, as app.py routes them (Explore is served at the root and at /explore)
+# name → URL path, as app.py routes them (Explore is served at the root and at /explore),
+# plus states with more on them: Explore comparing two inputs, Train and Compare after a run
 PAGES = {
     "root": "/",
     "explore": "/explore",
+    "explore_pair": "/explore?sentence_b=this+movie+is+not+good",
     "train": "/train",
+    "train_run": "/train?steps=60",
     "gradients": "/gradients",
     "compare": "/compare",
+    "compare_run": "/compare?task=sentiment-tiny&steps=40&a_cell=rnn&b_cell=lstm",
     "learn": "/learn",
 }
 
 
-def take_one_step(page) -> None:
-    """Train: one training step, so the run's charts are drawn and measured too."""
-    page.get_by_role("button", name="Step", exact=True).click()
-    page.mouse.move(0, 0)  # its tooltip would cover the page in the screenshot
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+def train_to_the_end(page) -> None:
+    """Train: a short run to the end of its step budget, so every chart is drawn with its
+    newest snapshot at the right end of the step axis (where the "step N" label was cut)."""
+    page.get_by_role("button", name="▶ Start").click()
+    page.mouse.move(0, 0)  # a button's tooltip would cover the page in the screenshot
+    page.get_by_text("Finished:").wait_for(timeout=180_000)
+
+
+def train_both(page) -> None:
+    """Compare: train A and B to the end of their (small) step budget, so both runs' charts
+    are drawn side by side."""
+    page.get_by_role("button", name="▶ Train both").click()
+    page.mouse.move(0, 0)
+    page.wait_for_function(
+        "() => (document.body.innerText.match(/\\b40 steps/g) ?? []).length >= 2"
+        " && document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length",
+        timeout=180_000,
+    )
 
 
 # what to do on a page, once it has settled, before measuring it
-PREPARE = {"train": take_one_step}
+PREPARE = {"train_run": train_to_the_end, "compare_run": train_both}
 # below this width the sidebar must start folded away (it took 30% of 1024 px)
 NARROW = 1100
 SIDEBAR_SHARE = 0.25  # the most of the window an open sidebar may take
@@ -141,14 +158,18 @@ JS_MEASURE = r"""
         if (!visible(chart)) continue;
         const svg = chart.querySelector('.main-svg');
         if (!svg) continue;
-        const box = svg.getBoundingClientRect();
+        const svgBox = svg.getBoundingClientRect();
         const title = chart.querySelector('.gtitle');
         const name = title ? title.textContent : '(untitled chart)';
         const texts = chart.querySelectorAll(
-            '.gtitle, .annotation-text, .g-xtitle text, .g-ytitle text, .legendtext');
+            '.gtitle, .annotation-text, .shape-label-text, .g-xtitle text, .g-ytitle text,'
+            + ' .legendtext');
+        // a shape's label is clipped to the plot area: it must lie inside that
+        const area = chart.querySelector('.draglayer .nsewdrag')?.getBoundingClientRect() ?? svgBox;
         for (const t of texts) {
             const r = t.getBoundingClientRect();
             if (r.width === 0) continue;
+            const box = t.classList.contains('shape-label-text') ? area : svgBox;
             if (r.left < box.left - 1 || r.right > box.right + 1
                     || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
                 const side = r.left < box.left - 1 ? 'left' : r.right > box.right + 1
@@ -250,7 +271,8 @@ def size_problems(
             page.set_default_timeout(120_000)
             where = f"{name} at {width}×{height}"
             try:
-                page.goto(f"{base}{path}{query}")
+                joined = ("&" if "?" in path else "?") + query.lstrip("?&") if query else ""
+                page.goto(f"{base}{path}{joined}")
                 page.wait_for_selector('[data-testid="stMainBlockContainer"]')
                 settle(page)
                 if name in PREPARE:
