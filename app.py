@@ -7,12 +7,10 @@ canonical link. Streamlit serves its default page only at the root, so a shared
 
 import streamlit as st
 
-from ui.glue.layout import fit_narrow_screens
 from ui.services.runtime import configure_process
 
 configure_process()  # one BLAS thread, calmer malloc: once per server process
 st.set_page_config(page_title="RNN Explorer", page_icon="🔁", layout="wide")
-fit_narrow_screens()  # projectors and small laptops: the page gets the width
 EXPLORE = "app_pages/explore.py"
 st.navigation(
     [

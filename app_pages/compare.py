@@ -16,7 +16,7 @@ from ui.glue.controls import (
     task_picker,
     valid_task,
 )
-from ui.glue.layout import how_to_read
+from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.share import share_box
 from ui.glue.state import get_task
 from ui.services.fairshare import shared_gate
@@ -81,6 +81,7 @@ def outcome(name: str, v: RunView, metric: str) -> str:
     return text
 
 
+fit_narrow_screens()  # projectors: the sidebar folds, narrow chart rows stack
 st.title("Compare")
 st.caption(
     "Two configurations of the same task, trained with the same seed and the same order of "

@@ -13,7 +13,7 @@ import streamlit as st
 from rnn_core import probes
 from ui.glue.controls import task_picker, url_bind
 from ui.glue.explore_panels import forget_stale, note_unusable_links, reading_notes
-from ui.glue.layout import how_to_read
+from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, forget, get_task, seed, session_model, widget_value
 from ui.services.settings import url_number_ok
@@ -40,6 +40,7 @@ def on_task_change() -> None:
 
 # ----------------------------------------------------------------------------- inputs
 
+fit_narrow_screens()  # projectors: the sidebar folds, narrow chart rows stack
 st.title("Explore")
 st.caption(text.INTRO)
 

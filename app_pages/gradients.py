@@ -10,7 +10,7 @@ import streamlit as st
 from rnn_core import lab
 from rnn_core.gradcheck import check_model_gradients
 from ui.glue import lab_controls, lab_measures, lab_panels, state
-from ui.glue.layout import how_to_read
+from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.models import SessionModel
 from ui.glue.share import share_box
 from ui.glue.sidebar import model_summary
@@ -27,6 +27,7 @@ from ui.views.lab_verdicts import bound_verdict, clipping_verdict, flow_verdict
 LIMITS, _ = Limits.from_env()
 BATCH = 32  # sequences in the batch the static views measure
 
+fit_narrow_screens()  # projectors: the sidebar folds, narrow chart rows stack
 st.title("Gradient lab")
 st.caption(
     "Backpropagation through time multiplies one Jacobian per step. When those factors are "

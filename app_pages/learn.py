@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.glue.controls import url_bind
-from ui.glue.layout import how_to_read
+from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, current_task, forget, get_task, session_model, widget_value
 from ui.services.settings import url_number_ok
@@ -95,6 +95,7 @@ def table(columns: dict[str, np.ndarray], units: np.ndarray) -> pd.DataFrame:
     return frame
 
 
+fit_narrow_screens()  # projectors: the sidebar folds, narrow chart rows stack
 st.title("Learn")
 st.caption(
     "What a recurrent cell computes, with the numbers the current model really produces for "

@@ -15,7 +15,7 @@ import streamlit as st
 from rnn_core.tasks import Task
 from ui.glue import state
 from ui.glue.controls import HIDDEN_STYLE, hidden_number
-from ui.glue.layout import how_to_read
+from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.share import current_link
 from ui.glue.sidebar import model_summary
 from ui.glue.state import publish_run, session_model
@@ -82,6 +82,7 @@ def draw(v: RunView, run: TrainingRun, built: Task, probe: Reading, link: str) -
 
 # ----------------------------------------------------------------------------- page
 
+fit_narrow_screens()  # projectors: the sidebar folds, narrow chart rows stack
 st.title("Train")
 st.html(HIDDEN_STYLE)  # the hidden steps: see draw() and RUN_STEP
 st.caption(

@@ -57,7 +57,7 @@ _STACK_NARROW_CHARTS = f"""
 
 
 def fit_narrow_screens() -> None:
-    """The app's two size rules, once per run before the page draws: the sidebar starts
+    """The app's two size rules, drawn by every page before anything else: the sidebar starts
     folded below NARROW_PX, and narrow rows of charts stack (see the two notes above)."""
     st.html(_STACK_NARROW_CHARTS)  # styles only: Streamlit gives it no space on the page
     with st.sidebar:
