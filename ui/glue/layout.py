@@ -13,7 +13,7 @@ NARROW_PX = 1100  # below this window width (projectors, small laptops) the side
 # "stSidebarCollapsed-…"). The fold is not written into that choice, so a wide window later
 # starts with the sidebar open again. The only JavaScript the app adds (issue 18).
 _FOLD_SIDEBAR = f"""
-<script>
+<script id="rnnx-fold-sidebar">
 (() => {{
   const doc = window.parent?.document ?? document;
   const store = window.parent?.localStorage ?? localStorage;
@@ -46,6 +46,10 @@ _STACK_NARROW_CHARTS = f"""
 [data-testid="stLayoutWrapper"]:has(> [data-testid="stHorizontalBlock"]
                                     [data-testid="stPlotlyChart"]) {{
   container-type: inline-size;
+}}
+/* the sidebar's empty element that holds the script of _FOLD_SIDEBAR: no gap for it */
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script#rnnx-fold-sidebar) {{
+  display: none;
 }}
 @container (max-width: {STACK_BELOW_PX}px) {{
   [data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"]) > [data-testid="stColumn"] {{
