@@ -21,7 +21,8 @@ pytestmark = pytest.mark.browser
 
 SIZES = ((1024, 768), (1280, 720), (1400, 900))
 # name → URL path, as app.py routes them (Explore is served at the root and at /explore),
-# plus states with more on them: Explore comparing two inputs, Train and Compare after a run
+# plus states with more on them: Explore comparing two inputs, Train and Compare after a run,
+# the gradient lab running an experiment
 PAGES = {
     "root": "/",
     "explore": "/explore",
@@ -29,6 +30,7 @@ PAGES = {
     "train": "/train",
     "train_run": "/train?steps=60",
     "gradients": "/gradients",
+    "gradients_run": "/gradients?experiment=gates",  # measured while its three runs train
     "compare": "/compare",
     "compare_run": "/compare?task=sentiment-tiny&steps=40&a_cell=rnn&b_cell=lstm",
     "learn": "/learn",

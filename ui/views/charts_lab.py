@@ -354,7 +354,7 @@ def spectrum_over_training(
     sigma=None,
     *,
     gamma: float = 1.0,
-    title: str = "Spectral radius and largest singular value of W_hh",
+    title: str = "Spectral radius ρ and σ_max of W_hh",
 ) -> go.Figure:
     """ρ(W_hh) and σ_max(W_hh) at each logged step.
 
