@@ -21,14 +21,15 @@ pytestmark = pytest.mark.browser
 
 SIZES = ((1024, 768), (1280, 720), (1400, 900))
 # name → URL path, as app.py routes them (Explore is served at the root and at /explore),
-# plus states with more on them: Explore comparing two inputs, Train and Compare after a run,
-# the gradient lab running an experiment
+# plus states with more on them: Explore comparing two inputs, Train after a run and after a
+# divergence (its fix buttons), Compare after a run, the gradient lab running an experiment
 PAGES = {
     "root": "/",
     "explore": "/explore",
     "explore_pair": "/explore?sentence_b=this+movie+is+not+good",
     "train": "/train",
     "train_run": "/train?steps=60",
+    "train_diverged": "/train?task=adding&lr=100&clip=none&optimizer=sgd",
     "gradients": "/gradients",
     "gradients_run": "/gradients?experiment=gates",  # measured while its three runs train
     "compare": "/compare",
@@ -37,12 +38,17 @@ PAGES = {
 }
 
 
-def train_to_the_end(page) -> None:
-    """Train: a short run to the end of its step budget, so every chart is drawn with its
-    newest snapshot at the right end of the step axis (where the "step N" label was cut)."""
-    page.get_by_role("button", name="▶ Start").click()
-    page.mouse.move(0, 0)  # a button's tooltip would cover the page in the screenshot
-    page.get_by_text("Finished:").wait_for(timeout=180_000)
+def train_until(text: str):
+    """Train: Start, then wait for ``text`` ("Finished:" at the end of a short budget, where
+    the newest snapshot's "step N" label was cut at the right edge; "Training diverged" with
+    its one-click fixes)."""
+
+    def prepare(page) -> None:
+        page.get_by_role("button", name="▶ Start").click()
+        page.mouse.move(0, 0)  # a button's tooltip would cover the page in the screenshot
+        page.get_by_text(text).first.wait_for(timeout=180_000)
+
+    return prepare
 
 
 def train_both(page) -> None:
@@ -58,7 +64,11 @@ def train_both(page) -> None:
 
 
 # what to do on a page, once it has settled, before measuring it
-PREPARE = {"train_run": train_to_the_end, "compare_run": train_both}
+PREPARE = {
+    "train_run": train_until("Finished:"),
+    "train_diverged": train_until("Training diverged"),
+    "compare_run": train_both,
+}
 # below this width the sidebar must start folded away (it took 30% of 1024 px)
 NARROW = 1100
 SIDEBAR_SHARE = 0.25  # the most of the window an open sidebar may take
