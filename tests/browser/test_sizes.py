@@ -190,16 +190,18 @@ JS_MEASURE = r"""
             }
         }
         const bar = chart.querySelector('.modebar');
-        if (title && bar) {
-            // the modebar only shows on hover: measure where it would be
+        if (bar) {
+            // the toolbar only shows on hover: measure where it would be, and what it covers
             const old = bar.style.cssText;
             bar.style.display = 'flex';
             const m = bar.getBoundingClientRect();
-            const r = title.getBoundingClientRect();
             bar.style.cssText = old;
-            const overlap = m.width > 0 && r.right > m.left + 1 && r.left < m.right - 1
-                && r.bottom > m.top + 1 && r.top < m.bottom - 1;  // by more than a pixel
-            if (overlap) out.charts.push(`"${name}": title under the plotly toolbar`);
+            for (const t of m.width > 0 ? chart.querySelectorAll('.main-svg text') : []) {
+                const r = t.getBoundingClientRect();
+                const under = r.width > 0 && r.right > m.left + 1 && r.left < m.right - 1
+                    && r.bottom > m.top + 1 && r.top < m.bottom - 1;  // by more than a pixel
+                if (under) out.charts.push(`"${name}": "${t.textContent}" under the toolbar`);
+            }
         }
     }
     return out;

@@ -238,7 +238,7 @@ def test_many_traces_put_the_legend_beside_the_plot():
     many = ct.param_grad_chart(steps, {f"p{i}": np.ones(4) for i in range(9)})
     assert many.layout.showlegend is True and many.layout.uirevision == "keep"
     assert many.layout.legend.orientation == "v" and many.layout.legend.x > 1
-    assert many.layout.margin.t == 50  # no room kept on top for a legend row
+    assert many.layout.margin.t == 70  # no room kept on top for a legend row
 
 
 # ----------------------------------------------------------------------------- spectrum

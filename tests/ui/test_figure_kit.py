@@ -132,7 +132,7 @@ def test_figure_merges_axes_margins_shapes_and_uirevision():
 
 @pytest.mark.parametrize(
     ("placement", "top", "bottom"),
-    [("top", 80, 60), ("bottom", 50, 60), ("foot", 50, 100), ("side", 50, 60)],
+    [("top", 100, 60), ("bottom", 70, 60), ("foot", 70, 100), ("side", 70, 60)],
 )
 def test_each_legend_placement(placement, top, bottom):
     out = valid(simple(legend=placement))["layout"]

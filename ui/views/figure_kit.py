@@ -36,7 +36,11 @@ from ui.views.html import display_token
 # ----------------------------------------------------------------------------- the look
 
 TEMPLATE = "plotly_white"
-MARGIN = {"l": 60, "r": 20, "t": 50, "b": 60}
+# plotly's toolbar (≈ 28 px, shown on hover) keeps the top band of every chart to itself: the
+# title starts under it. In the title's row it covered the title of any chart narrower than
+# ≈ 450 px; as a column down the right edge, legends and colour-bar titles (issue 18).
+TOOLBAR_BAND = 32
+MARGIN = {"l": 60, "r": 20, "t": 50 + TOOLBAR_BAND - 12, "b": 60}
 FONT_SIZE = 13
 TITLE_SIZE = 16
 # Okabe–Ito: colour-blind safe. Class 0 blue, class 1 vermillion (the diverging scale's ends).
@@ -53,9 +57,6 @@ CLASS_COLOURS = (
 LINE_COLOUR = "#0072B2"  # a single series
 TARGET_COLOUR = "#444444"  # targets, fits and reference lines
 BATCH_COLOUR = "#7f7f7f"  # the noisy per-batch curve: grey and thin, behind the evaluations
-# plotly's toolbar (shown on hover) as a column down the right edge: across the top it covered
-# the title of any chart narrower than ≈ 450 px (issue 18)
-MODEBAR = {"orientation": "v"}
 LOG_AXIS = {"type": "log", "exponentformat": "power"}
 PROB_AXIS = {"range": [-0.03, 1.03], "tickvals": np.array([0.0, 0.25, 0.5, 0.75, 1.0])}
 
@@ -224,14 +225,13 @@ def figure(
             "y": 1.0,
             "yref": "container",
             "yanchor": "top",
-            "pad": {"t": 12},
+            "pad": {"t": TOOLBAR_BAND},
             "font": {"size": TITLE_SIZE},
         },
         "height": int(height),
         "margin": m,
         "font": {"size": FONT_SIZE},
         "hoverlabel": {"font": {"size": FONT_SIZE}},
-        "modebar": MODEBAR,
         "showlegend": legend is not None,
         "xaxis": dict(xaxis or {}),
         "yaxis": {**(yaxis or {}), "title": {"text": esc(y_title)}},
@@ -252,7 +252,7 @@ def figure(
     if legend is not None:
         layout["legend"] = dict(LEGENDS[legend])
     if legend == "top":
-        m["t"] = max(m["t"], 80)
+        m["t"] = max(m["t"], 80 + TOOLBAR_BAND - 12)
     elif legend == "foot":
         m["b"] = max(m["b"] + 40, 100)
     if shapes:
