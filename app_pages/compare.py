@@ -104,9 +104,11 @@ if notes:
     st.info(f"The link's value for {', '.join(notes)} cannot be used here; the task's value is.")
 with top[1]:
     st.markdown("Presets")
-    cols = st.columns(len(PRESETS))
-    for col, name in zip(cols, PRESETS, strict=True):
-        col.button(name, on_click=apply_preset, args=(name,), width="stretch")
+    # a row that wraps, each button as wide as its label: equal columns cut the labels short
+    # in a narrow window
+    with st.container(horizontal=True):
+        for name in PRESETS:
+            st.button(name, on_click=apply_preset, args=(name,))
 
 left, right = st.columns(2, gap="large")
 with left:

@@ -45,7 +45,7 @@ st.title("Explore")
 st.caption(text.INTRO)
 
 task_notes = st.container()  # the task picker's notes, full width
-top = st.columns([1, 2, 2])
+top = st.columns([3, 4, 4])  # the task picker wide enough for "sentiment" at 1024 px
 with top[0]:
     task_name = task_picker(on_change=on_task_change, notes=task_notes)
 built = get_task(task_name)
