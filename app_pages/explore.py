@@ -12,6 +12,7 @@ import streamlit as st
 
 from rnn_core import probes
 from ui.glue.controls import task_picker, url_bind
+from ui.glue.display import html_view
 from ui.glue.explore_panels import forget_stale, note_unusable_links, reading_notes
 from ui.glue.layout import how_to_read
 from ui.glue.sidebar import model_summary
@@ -190,10 +191,7 @@ with left:
     )
     lo, hi = analysis.activation_range(cfg, trace)
     level = built.encoder.level if built.encoder is not None else "word"
-    st.markdown(
-        html.neuron_text_html(tokens, h_last[:, unit], vmin=lo, vmax=hi, level=level),
-        unsafe_allow_html=True,
-    )
+    html_view(html.neuron_text_html(tokens, h_last[:, unit], vmin=lo, vmax=hi, level=level))
     how_to_read(text.neuron_note(hint))
 with right:
     st.plotly_chart(

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui.glue.controls import url_bind
+from ui.glue.controls import step_buttons, url_bind
 from ui.glue.layout import how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, current_task, forget, get_task, session_model, widget_value
@@ -163,8 +163,15 @@ chosen = st.multiselect(
 units = np.array(sorted(chosen) if chosen else list(units))
 if T > 1:
     t = st.slider(
-        "Step t", 1, T, T, key="t", **step_bind, help="Which token to look at (1 = the first)."
+        "Step t",
+        1,
+        T,
+        T,
+        key="t",
+        **step_bind,
+        help="Which token to look at (1 = the first). Keys: B and N step back and on.",
     )
+    step_buttons("t", 1, T)
 else:  # a slider needs two ends: a one-token sentence has one step to look at
     t = 1
     st.caption("Step t = 1: the sentence has one token.")

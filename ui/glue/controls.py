@@ -211,3 +211,46 @@ def hidden_number(key: str, label: str, value: int) -> None:
     state.seed(key, value, overwrite=True)  # before the widget is drawn
     with st.container(key=f"hidden_{key}"):
         st.number_input(label, step=1, key=key, label_visibility="collapsed")
+
+
+# ----------------------------------------------------------------------------- keyboard
+
+KEYS = {  # the keyboard shortcuts of the main actions (README "In a workshop")
+    "start_pause": "P",
+    "step": "S",
+    "reset": "Shift+X",
+    "previous": "B",
+    "next": "N",
+}
+
+
+def _move(key: str, delta: int, lo: int, hi: int) -> None:
+    now = state.widget_value(key)
+    now = hi if now is None else int(now)
+    state.seed(key, min(max(now + delta, lo), hi), overwrite=True)
+
+
+def step_buttons(key: str, lo: int, hi: int) -> None:
+    """ "◀ Previous" and "Next ▶" for the step slider ``key`` (lo…hi), with keyboard
+    shortcuts (:data:`KEYS`): a learner walks through a sentence without the mouse."""
+    back, ahead = st.columns(2)
+    now = state.widget_value(key)
+    now = hi if now is None else int(now)
+    back.button(
+        "◀ Previous step",
+        key=f"{key}_previous",
+        shortcut=KEYS["previous"],
+        disabled=now <= lo,
+        on_click=_move,
+        args=(key, -1, lo, hi),
+        width="stretch",
+    )
+    ahead.button(
+        "Next step ▶",
+        key=f"{key}_next",
+        shortcut=KEYS["next"],
+        disabled=now >= hi,
+        on_click=_move,
+        args=(key, 1, lo, hi),
+        width="stretch",
+    )

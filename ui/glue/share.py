@@ -8,7 +8,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.state.session_state_proxy import get_session_state
 
-from ui.glue.state import SHARE_OPEN
+from ui.glue.display import display_controls, display_defaults
+from ui.glue.state import SHARE_DARK, SHARE_OPEN
 
 
 def view_link(url: str | None, params: dict[str, str | list[str]]) -> str:
@@ -29,7 +30,11 @@ def current_link() -> str:
         url = None
     params = {k: st.query_params.get_all(k) for k in st.query_params}
     params = {k: v[0] if len(v) == 1 else v for k, v in params.items()}
-    return view_link(url, params | bound_widget_values())
+    params = params | bound_widget_values()
+    for key, default in display_defaults().items():  # a link says only what differs
+        if params.get(key) == default:
+            del params[key]
+    return view_link(url, params)
 
 
 def bound_widget_values() -> dict[str, str | list[str]]:
@@ -80,12 +85,18 @@ class ShareBox:
         box = st.sidebar.expander("Share this view", key=SHARE_OPEN, on_change="rerun")
         self._open = bool(box.open)
         self._slot = box.empty()
+        self._dark = self._open and box.checkbox(
+            "Opens in the dark theme",
+            key=SHARE_DARK,
+            help="Adds Streamlit's embed_options=dark_theme to the link (for a projector in a "
+            "dark room); without it the link follows each viewer's system setting.",
+        )
         self.refresh()
 
     def refresh(self) -> None:
         if not self._open:
             return
-        link = current_link()
+        link = dark_link(current_link()) if self._dark else current_link()
         with self._slot.container():
             st.code(
                 link or "(open the app in a browser to get a link)", language=None, wrap_lines=True
@@ -96,6 +107,15 @@ class ShareBox:
             )
 
 
+def dark_link(link: str) -> str:
+    """``link`` opening in Streamlit's dark theme (its own URL key, read by the browser)."""
+    if not link or "embed_options=dark_theme" in link:
+        return link
+    return link + ("&" if "?" in link else "?") + "embed_options=dark_theme"
+
+
 def share_box() -> ShareBox:
-    """In the sidebar: the link that reproduces this view (the code box has a copy button)."""
+    """In the sidebar: the Display choices, then the link that reproduces this view (the
+    code box has a copy button)."""
+    display_controls()
     return ShareBox()

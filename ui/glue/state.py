@@ -46,6 +46,11 @@ from ui.services.run import TrainingRun
 from ui.services.runtime import janitor
 
 SHARE_OPEN = "share_open"  # widget key: the sidebar's "Share this view" is open
+SHARE_DARK = "share_dark"  # widget key: the shared link opens in the dark theme
+# Widget keys (and URL keys) of the sidebar's Display: projector mode and the two colour maps.
+DISPLAY = "display"
+DIVERGING = "diverging"
+SEQUENTIAL = "sequential"
 CSV_TASK = "csv_task"  # session key: the Task made from the user's uploaded CSV, if any
 
 MODELS = "models"
@@ -147,6 +152,17 @@ def forget(*keys: str) -> None:
     for key in keys:
         st.session_state.pop(key, None)
         kept.pop(key, None)
+
+
+def held_value(key: str):
+    """Widget ``key``'s value before it is drawn this run: its state, else the value kept
+    for it by :func:`carry` on another page, else the link's, else None."""
+    if key in st.session_state:
+        return st.session_state[key]
+    kept = st.session_state.get(KEPT, {})
+    if key in kept:
+        return kept[key]
+    return st.query_params.get(key)
 
 
 def get_task(name: str) -> Task:
