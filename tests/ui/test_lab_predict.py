@@ -82,7 +82,7 @@ def test_a_flow_the_run_could_not_measure_is_none_of_the_choices():
 
 def test_only_the_unclipped_run_blowing_up_is_measured_from_the_runs_states():
     measures = {"no clipping": blew_up(), "norm-clipped at 1": done(test_loss=0.187)}
-    right = predict_feedback(CLIPPING, "only the unclipped one", measures)
+    right = predict_feedback(CLIPPING, "the unclipped one", measures)
     assert right.startswith("✅ **Right.**")
     assert "only *no clipping* blew up (the NaN guard stopped it)" in right
     assert "*norm-clipped at 1* trained 600 steps (test MSE 0.19)" in right
@@ -94,7 +94,7 @@ def test_only_the_unclipped_run_blowing_up_is_measured_from_the_runs_states():
 def test_both_runs_blowing_up_makes_both_right():
     measures = {"no clipping": blew_up(), "norm-clipped at 1": blew_up()}
     assert judge(CLIPPING, "both", measures).kind == "right"
-    wrong = predict_feedback(CLIPPING, "only the unclipped one", measures)
+    wrong = predict_feedback(CLIPPING, "the unclipped one", measures)
     assert "but every run blew up" in wrong
 
 

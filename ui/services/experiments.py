@@ -128,7 +128,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             "The test MSE stalls near 0.17 (always answering the average) or 0.08 (only the "
             "recent number): it never uses the early one.",
             _flow_question(
-                "Back through time, the gradient will…",
+                "Back in time, the gradient will…",
                 "each step back multiplies the gradient by a Jacobian whose norm is above 1, "
                 "so the product grows geometrically",
             ),
@@ -146,7 +146,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             "after it were already blowing up). The cliff view shows why: the loss is a wall "
             "along the scale of W_hh.",
             _flow_question(
-                "Back through time, the gradient will…",
+                "Back in time, the gradient will…",
                 "W_hh with spectral radius 1.5 stretches the state and the gradient at every "
                 "step: the product of the Jacobians grows until the loss overflows, and the "
                 "NaN guard stops the run",
@@ -177,7 +177,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                         "weights onto the cliff",
                     ),
                     Choice(
-                        "only the unclipped one",
+                        "the unclipped one",
                         frozenset({"no clipping"}),
                         "clipping rescales a step whose gradient norm is above 1 to length 1 "
                         "and keeps its direction, so the clipped run's steps stay small; the "
