@@ -304,9 +304,10 @@ def test_every_experiment_asks_what_you_predict_and_never_forces_it():
     at = open_lab()
     for key, exp in EXPERIMENTS.items():
         radio = at.radio(key=f"predict_{key}")
-        assert radio.label == exp.question.ask
+        assert radio.label == f"**{exp.title}** · {exp.question.ask}"
         assert radio.options == [c.label for c in exp.question.choices] + ["just run it"]
         assert radio.value == "just run it"  # the default: no prediction
+    assert len({r.label for r in at.radio}) == len(EXPERIMENTS)  # each says which it is
     assert not any(k.startswith("predict") for k in at.query_params)  # not in the link
 
 

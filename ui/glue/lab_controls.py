@@ -109,7 +109,14 @@ def predictions() -> None:
     for col, exp in zip(cols, EXPERIMENTS.values(), strict=False):
         if exp.question is not None:
             options = [c.label for c in exp.question.choices] + [SKIP]
-            col.radio(exp.question.ask, options, index=len(options) - 1, key=predict_key(exp.key))
+            col.radio(ask_label(exp), options, index=len(options) - 1, key=predict_key(exp.key))
+
+
+def ask_label(exp) -> str:
+    """The choice's label: the experiment's title, then its question ("**Vanishing** · Back in
+    time, the gradient will…"), so that two experiments asking the same question have
+    different names for a screen reader, and each says which button it goes with."""
+    return f"**{exp.title}** · {exp.question.ask}"
 
 
 def run_to_inspect(names: list[str]) -> str | None:
