@@ -15,13 +15,14 @@ from ui.glue.models import SessionModel
 from ui.glue.share import share_box
 from ui.glue.sidebar import model_summary
 from ui.glue.state import current_task, get_task, session_model
-from ui.services.experiments import EXPERIMENTS, train_turn
+from ui.services.experiments import EXPERIMENTS, Experiment, train_turn
 from ui.services.fairshare import shared_gate
 from ui.services.limits import Limits
 from ui.services.run import TrainingRun
 from ui.views import charts_lab
 from ui.views.lab_curves import fit_factor
 from ui.views.lab_frame import experiment_frame
+from ui.views.lab_predict import judge, run_measures
 from ui.views.lab_verdicts import bound_verdict, clipping_verdict, flow_verdict
 
 LIMITS, _ = Limits.from_env()
@@ -61,21 +62,27 @@ running = any(r.state == "running" for r in runs.values())
 
 
 @st.fragment(run_every=LIMITS.redraw_seconds if running else None)
-def live(runs: dict[str, TrainingRun], chosen: str, classify: bool) -> None:
-    """The experiment, redrawn while it trains. Its only control, the run to inspect, is
-    drawn outside (it changes the sections below too): a change reruns the whole page."""
+def live(
+    runs: dict[str, TrainingRun], chosen: str, classify: bool, exp: Experiment, predicted
+) -> None:
+    """The experiment, redrawn while it trains; ``predicted``, the learner's prediction
+    frozen when it started (None: none), is judged once it ends. Its only control, the run
+    to inspect, is drawn outside (it changes the sections below too): a change reruns the
+    whole page."""
     # drawing is heavy pure Python: it takes its turn with the training chunks of every
     # session, so the server's event loop never competes with ten busy threads
     with shared_gate(LIMITS.train_slots).hold():
         views = {name: r.view() for name, r in runs.items()}
-        lab_panels.draw_experiment(experiment_frame(views, classify, chosen))
+        feedback = judge(exp, predicted, run_measures(views))
+        lab_panels.draw_experiment(experiment_frame(views, classify, chosen), feedback)
     if any(r.state == "running" for r in runs.values()) and not train_turn(runs):
         st.rerun(scope="app")  # the views below measure the finished models
 
 
 inspect_name = lab_controls.run_to_inspect(list(runs))
 if runs:
-    live(runs, inspect_name, built.output_kind.startswith("class"))
+    classify = built.output_kind.startswith("class")
+    live(runs, inspect_name, classify, exp, lab_state.get("prediction"))
 
 # ----------------------------------------------------------------------------- the model's views
 

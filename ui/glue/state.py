@@ -238,7 +238,11 @@ TRAIN_HAD_RUN = Slot(
     "True once this session has had a Train run: a page showing a step without one has "
     "reconnected to a new session (its server restarted, or it was moved to another replica)",
 )
-LAB = Slot("lab", "the Gradient lab's experiment: {'key': experiment key, 'runs': {name: run}}")
+LAB = Slot(
+    "lab",
+    "the Gradient lab's experiment: {'key': experiment key, 'runs': {name: run}, "
+    "'prediction': the learner's choice, frozen when Run was pressed (None: no prediction)}",
+)
 
 
 # ----------------------------------------------------------------------------- train page

@@ -650,6 +650,9 @@ def gradcheck_frame(report: Mapping[str, object]) -> pd.DataFrame:
 OVERLAYS = ("loss", "test", "grad", "rho")  # the figures of run_overlays, in order
 
 
+TEST_LOSS_TITLE = "Test loss, same seed and data"  # the runs' test MSE (regression tasks)
+
+
 def run_overlays(
     views: Mapping[str, object], classifier: bool, only: Sequence[str] = OVERLAYS
 ) -> dict[str, go.Figure]:
@@ -674,7 +677,7 @@ def run_overlays(
             {n: (e["step"], e["test_loss"]) for n, e in evals.items()},
             y_title="test MSE (log scale)",
             log_y=True,
-            title="Test loss, same seed and data",
+            title=TEST_LOSS_TITLE,
         )
 
     def column(name: str, y_title: str, title: str, log_y: bool = True) -> go.Figure:
