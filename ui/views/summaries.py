@@ -415,6 +415,8 @@ def spectrum(steps, radius, sigma=None, threshold=1.0) -> str:
     """ρ and σ_max of W_hh per layer over training, (n,) or (n, L): "Layer 1: ρ(W_hh) rose
     from 0.9 to 0.95 and σ_max from 1.1 to 1.3 (steps 1–400); ρ is below 1.\""""
     rho = np.asarray(radius, dtype=np.float64)
+    if rho.size == 0:
+        return "No steps yet."
     rho = rho.reshape(rho.shape[0], -1)
     sig = None if sigma is None else np.asarray(sigma, dtype=np.float64).reshape(rho.shape)
     s = np.asarray(steps).reshape(-1)
@@ -516,6 +518,8 @@ def flow_training(steps, norms) -> str:
     (the last); at step 1: 10^-2.0 and 10^-0.5.\""""
     s = np.asarray(steps).reshape(-1)
     v = np.asarray(norms, dtype=np.float64)
+    if s.size == 0 or v.size == 0:
+        return "No training steps yet."
     v = v.reshape(s.size, -1)
 
     def ends(row):
@@ -586,20 +590,22 @@ def clipping(norm_none, norm_global, norm_value, cos_global, cos_value, threshol
 
 
 def cliff(alphas, losses, x_title: str = "scale") -> str:
-    """The loss along one line: "Along the scale of W_hh the loss is lowest, 0.3, at 0.9 and
-    highest, 1,200, at 2 (4,000× the lowest).\""""
+    """The loss along one line, x being ``x_title`` without its parenthesis: "The loss is
+    lowest, 0.3, at scale of W_hh = 0.9 and highest, 1,200, at scale of W_hh = 2 (4,000×
+    the lowest).\""""
     x = np.asarray(alphas, dtype=np.float64).reshape(-1)
     y = np.asarray(losses, dtype=np.float64).reshape(-1)
+    name = x_title.split(" (")[0]
     ok = np.isfinite(x) & np.isfinite(y) & (y > 0)
     if not ok.any():
         return "No finite loss along this line."
     yy = np.where(ok, y, np.nan)
     i, j = int(np.nanargmin(yy)), int(np.nanargmax(yy))
     text = (
-        f"Along the {x_title} the loss is lowest, {num(y[i])}, at {num(x[i])} and highest, "
-        f"{num(y[j])}, at {num(x[j])}"
+        f"The loss is lowest, {num(y[i])}, at {name} = {num(x[i])} and highest, "
+        f"{num(y[j])}, at {name} = {num(x[j])}"
     )
-    if y[i] > 0 and y[j] / y[i] >= 10:
+    if y[j] / y[i] >= 10:
         text += f" ({num(y[j] / y[i])}× the lowest)"
     bad = int((~np.isfinite(y)).sum())
     if bad:
