@@ -624,7 +624,7 @@ def runs_overlay(
         height=HEIGHT,
         yaxis=dict(LOG_AXIS) if log_y else None,
     )
-    return describe(fig, summaries.overlay(series, title))
+    return describe(fig, summaries.overlay(series))
 
 
 # ----------------------------------------------------------------------------- 9. gradcheck

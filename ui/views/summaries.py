@@ -54,6 +54,11 @@ def tok(token) -> str:
     return f"'{visible_token(token)}'"
 
 
+def tok_at(tokens: Sequence, t: int) -> str:
+    """A token and its step (tokens repeat): "'bad' at step 3"."""
+    return f"{tok(tokens[t])} at step {t}"
+
+
 def _finite(values) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     return v[np.isfinite(v)]
@@ -140,7 +145,7 @@ def heatmap(states, tokens: Sequence, value_name: str = "activation", what: str 
     )
     text = (
         f"{H} units × {T} tokens, {label} from {num(lo)} to {num(hi)}; the strongest is unit "
-        f"{u} after {tok(tokens[t])} ({num(s[t, u])})."
+        f"{u} after {tok_at(tokens, t)}: {num(s[t, u])}."
     )
     if T >= 2:
         with np.errstate(invalid="ignore"):
@@ -148,7 +153,7 @@ def heatmap(states, tokens: Sequence, value_name: str = "activation", what: str 
         if np.isfinite(step).any():
             k = int(np.nanargmax(step)) + 1
             text += (
-                f" It changes most on reading {tok(tokens[k])} "
+                f" It changes most on reading {tok_at(tokens, k)} "
                 f"(mean |change| {num(step[k - 1])} per unit)."
             )
     return text
@@ -185,7 +190,7 @@ def prediction(probs, tokens: Sequence, class_names: Sequence[str]) -> str:
     flips = np.flatnonzero(lead[1:] != lead[:-1]) + 1
     if flips.size == 0:
         return f"{names[last].capitalize()} leads after every token. " + text
-    said = [f"to {names[int(lead[t])]} at {tok(tokens[t])}" for t in flips[:FLIPS_LISTED]]
+    said = [f"to {names[int(lead[t])]} on {tok_at(tokens, t)}" for t in flips[:FLIPS_LISTED]]
     more = flips.size - FLIPS_LISTED
     extra = f" and {more} more time{'s' if more > 1 else ''}" if more > 0 else ""
     first = f"Starts at {names[int(lead[0])]} {num(p[0, lead[0]])} after {tok(tokens[0])}; "
@@ -271,7 +276,7 @@ def paths(paths_2d: Sequence, labels: Sequence[str], tokens_list: Sequence[Seque
             moves = np.linalg.norm(np.diff(p, axis=0), axis=1)
             if np.isfinite(moves).any():
                 k = int(np.nanargmax(moves)) + 1
-                text += f" moves most on reading {tok(toks[k])} ({num(moves[k - 1])})"
+                text += f" moves most on reading {tok_at(toks, k)}, by {num(moves[k - 1])},"
         said.append(f"{text} and ends at ({num(p[-1, 0])}, {num(p[-1, 1])})")
     out = "; ".join(said) + "."
     if len(ends) == 2:
@@ -288,10 +293,10 @@ def saliency(scores, tokens: Sequence, signed: bool = True, value_title: str = "
         return f"No finite {value_title} values."
     order = np.argsort(-np.where(ok, np.abs(s), -1.0), kind="stable")
     i = int(order[0])
-    text = f"{tok(tokens[i])} mattered most ({value_title} {num(s[i])})"
+    text = f"{tok_at(tokens, i)} mattered most ({value_title} {num(s[i])})"
     if ok.sum() > 1:
         j = int(order[1])
-        text += f", then {tok(tokens[j])} ({num(s[j])})"
+        text += f", then {tok_at(tokens, j)} ({num(s[j])})"
     text += "."
     if signed:
         text += (
@@ -388,8 +393,11 @@ def grad_norm(steps, norms, clipped=None, threshold=None, clip_mode: str = "norm
     text += "."
     if clipped is not None and clip_mode != "none":
         n = int(np.asarray(clipped, dtype=bool).sum())
-        at = f" at {num(threshold)}" if threshold is not None and clip_mode == "norm" else ""
-        text += f" {n} of {s.size} steps clipped{at}."
+        at = f"threshold {num(threshold)}" if threshold is not None and clip_mode == "norm" else ""
+        if n:
+            text += f" {n} of {s.size} steps clipped" + (f" ({at})." if at else ".")
+        else:
+            text += " No step clipped" + (f" ({at})." if at else ".")
     return text
 
 
@@ -427,12 +435,13 @@ def spectrum(steps, radius, sigma=None, threshold=1.0) -> str:
             said.append(f"layer {layer + 1}: no finite ρ yet")
             continue
         text = f"ρ {_from_to(r[0], r[-1], rel=0.01)}"
+        if threshold is not None and math.isfinite(float(threshold)):
+            side = "above" if r[-1] > threshold else "at or below"
+            text += f" ({side} the line at {num(threshold)})"
         if sig is not None:
             g = _finite(sig[:, layer])
             if g.size:
-                text += f", σ_max {num(g[-1])}"
-        if threshold is not None and math.isfinite(float(threshold)):
-            text += f" ({'above' if r[-1] > threshold else 'at or below'} {num(threshold)})"
+                text += f", σ_max now {num(g[-1])}"
         said.append((f"layer {layer + 1}: " if rho.shape[1] > 1 else "") + text)
     span = _span(s)
     out = "; ".join(said)
@@ -456,7 +465,7 @@ def probe_classes(snap_steps, probs, class_names: Sequence[str]) -> str:
         if changed.size == 0:
             text += f", as at every snapshot since {step_words(s[0])}"
         else:
-            text += f"; it has since {step_words(s[int(changed[-1]) + 1])}"
+            text += f"; it has read {names[last]} since {step_words(s[int(changed[-1]) + 1])}"
     return text + "."
 
 
@@ -556,7 +565,8 @@ def eigenvalues(blocks: Mapping[str, np.ndarray], names: Mapping[str, str]) -> s
         out = int((mag > 1).sum())
         where = "all inside the unit circle" if out == 0 else f"{out} outside the unit circle"
         said.append(f"{names[key]}: {mag.size} eigenvalues, ρ = {mag.max():.3f}, {where}")
-    return "; ".join(said) + "."
+    out = "; ".join(said) + "."
+    return out[0].upper() + out[1:]
 
 
 def jacobian(norms, saturation=None, tokens: Sequence | None = None) -> str:
@@ -574,8 +584,11 @@ def jacobian(norms, saturation=None, tokens: Sequence | None = None) -> str:
         sat = np.asarray(saturation, dtype=np.float64).reshape(-1)
         if np.isfinite(sat).any():
             k = int(np.nanargmax(sat))
-            where = f" (after {tok(tokens[k])})" if tokens is not None else f" (step {k})"
-            text += f" At most {pct(sat[k])} of units saturated{where}."
+            where = f"after {tok_at(tokens, k)}" if tokens is not None else f"at step {k}"
+            if sat[k] > 0:
+                text += f" At most {pct(sat[k])} of units saturated ({where})."
+            else:
+                text += " No unit saturated."
     return text
 
 
@@ -613,20 +626,23 @@ def cliff(alphas, losses, x_title: str = "scale") -> str:
     return text + "."
 
 
-def overlay(series: Mapping[str, tuple], what: str) -> str:
-    """Several runs on one axis, each by its last finite value: "Test accuracy, last value:
-    RNN 0.52 (step 600), LSTM 0.97 (step 600); highest LSTM.\""""
+def overlay(series: Mapping[str, tuple]) -> str:
+    """Several runs on one axis, each by its last finite value: "Last values: RNN 0.52
+    (step 600), LSTM 0.97 (step 600); LSTM is highest, RNN lowest.\""""
     last = {}
     for name, (steps, values) in series.items():
         got = _last_finite(steps, values)
         if got is not None:
             last[name] = got
     if not last:
-        return f"{what}: no finite values yet."
+        return "No finite values yet."
     parts = [f"{n} {num(v)} ({step_words(s)})" for n, (s, v) in last.items()]
-    text = f"{what}, last value: " + ", ".join(parts)
+    text = ("Last values: " if len(parts) > 1 else "Last value: ") + ", ".join(parts)
     if len(last) > 1:
-        hi = max(last, key=lambda n: last[n][1])
-        lo = min(last, key=lambda n: last[n][1])
-        text += f"; highest {hi}, lowest {lo}"
+        values = {n: v for n, (_, v) in last.items()}
+        hi, lo = max(values, key=values.get), min(values, key=values.get)
+        if num(values[hi]) == num(values[lo]):
+            text += "; the same to 3 digits"
+        else:
+            text += f"; {hi} is highest, {lo} lowest"
     return text + "."
