@@ -12,7 +12,7 @@ import streamlit as st
 
 from ui.views.figure_kit import summary_of
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$])")
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~$])")
 
 
 def caption_text(summary: str) -> str:
