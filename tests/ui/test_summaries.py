@@ -72,8 +72,8 @@ def test_the_loss_curve_says_which_way_it_went_and_the_last_evaluation():
     loss = np.r_[np.full(10, 0.7), np.full(10, 0.1)]  # k = 20 // 5 = 4 points averaged
     text = s.loss(steps, loss, np.array([10, 20]), None, np.array([0.5, 0.2]), "nats", 0.3)
     assert text == (
-        "Batch loss fell from 0.7 to 0.1 nats over steps 1–20 (means of the first and last "
-        "4). Test loss 0.2 at step 20 (target ≤ 0.3: met)."
+        "Batch loss fell from 0.7 to 0.1 nats over steps 1–20 (first and last 4 averaged). "
+        "Test loss 0.2 at step 20 (target ≤ 0.3: met)."
     )
     rising = s.loss(steps, loss[::-1])
     assert rising.startswith("Batch loss rose from 0.1 to 0.7 nats")
@@ -91,7 +91,7 @@ def test_the_accuracy_states_the_test_score_against_target_and_baseline():
     )
     assert text == (
         "Test accuracy 90% at step 5 (target 95%: not yet; bag of words 70%). Batch accuracy "
-        "rose from 50% to 100% over steps 1–5 (means of the first and last 1)."
+        "rose from 50% to 100%."
     )
 
 

@@ -309,10 +309,17 @@ def saliency(scores, tokens: Sequence, signed: bool = True, value_title: str = "
 
 
 def curve(
-    steps, values, name: str, unit: str = "", percent: bool = False, positive: bool = False
+    steps,
+    values,
+    name: str,
+    unit: str = "",
+    percent: bool = False,
+    positive: bool = False,
+    over: bool = True,
 ) -> str:
-    """A noisy per-step series: "batch loss fell from 0.69 to 0.12 nats over 400 steps
-    (means of the first and last 10)"."""
+    """A noisy per-step series, its first and last k values averaged (:func:`_edge_means`):
+    "batch loss fell from 0.69 to 0.12 nats over steps 1–400 (first and last 10 averaged)";
+    ``over=False`` leaves the steps out."""
     s = np.asarray(steps).reshape(-1)
     a, b, k = _edge_means(values, positive)
     if k == 0:
@@ -322,7 +329,8 @@ def curve(
     span = _span(s)
     if k == len(_finite(values)) or s.size < 2:
         return f"{name} {fmt(b)}{u} at {span}"
-    return f"{name} {_from_to(a, b, fmt)}{u} over {span} (means of the first and last {k})"
+    avg = f" (first and last {k} averaged)" if k > 1 else ""
+    return f"{name} {_from_to(a, b, fmt)}{u}" + (f" over {span}" if over else "") + avg
 
 
 def _at_last_eval(eval_steps, values, name: str, fmt) -> str | None:
@@ -373,7 +381,7 @@ def accuracy(
                 notes.append(f"bag of words {pct(baseline)}")
             text = said[0].upper() + said[1:] + (f" ({'; '.join(notes)})" if notes else "") + ". "
             break
-    first = curve(steps, batch, "batch accuracy", percent=True)
+    first = curve(steps, batch, "batch accuracy", percent=True, over=False)
     return text + first[0].upper() + first[1:] + "."
 
 
