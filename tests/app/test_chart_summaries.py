@@ -147,7 +147,7 @@ def test_every_chart_on_the_gradient_lab_has_its_summary():
     points = [t for t in spec["data"] if t["name"] != "unit circle |λ| = 1"]
     mags = np.hypot(decode(points[0]["x"]), decode(points[0]["y"]))
     assert f"ρ = {mags.max():.3f}" in text
-    assert f"{mags.size} eigenvalues" in text
+    assert f"{int((mags > 1).sum())} of {mags.size}" in text
     spec, text = one(found, "‖∂L/∂h_t‖ on")
     y = decode(trace(spec, "‖∂L/∂h_t‖")["y"]).astype(np.float64)
     s = np.arange(y.size)[::-1]  # steps back

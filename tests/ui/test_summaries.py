@@ -119,7 +119,13 @@ def test_the_clipping_bars_and_the_cliff():
 
 def test_eigenvalues_count_those_outside_the_unit_circle():
     text = s.eigenvalues({"h": np.array([0.5, 1.5j, -2.0, 1.0])}, {"h": "W_hh"})
-    assert text == "W_hh: 4 eigenvalues, ρ = 2.000, 2 outside the unit circle."  # 1 is on it
+    assert text == "2 of 4 eigenvalues of W_hh outside the unit circle; ρ = 2.000."  # 1 is on it
+    gated = s.eigenvalues(
+        {"r": np.array([0.5, 2.0]), "z": np.array([0.1, 0.2])}, {"r": "reset r", "z": "update z"}
+    )
+    assert (
+        gated == "Outside the unit circle: reset r 1 of 2 (ρ = 2.000), update z 0 of 2 (ρ = 0.200)."
+    )
 
 
 def test_the_runs_overlay_compares_the_last_values():

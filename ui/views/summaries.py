@@ -561,20 +561,25 @@ def flow_training(steps, norms) -> str:
 
 
 def eigenvalues(blocks: Mapping[str, np.ndarray], names: Mapping[str, str]) -> str:
-    """The eigenvalues of each recurrent block: "16 eigenvalues of W_hh; ρ = 0.97, all
-    inside the unit circle." / per gate for GRU and LSTM."""
+    """The eigenvalues of each recurrent block, how many lie outside the unit circle
+    (|λ| > 1): "2 of 16 eigenvalues of W_hh outside the unit circle; ρ = 1.070." / for GRU
+    and LSTM "Outside the unit circle: reset r 16 of 32 (ρ = 1.791), update z …"."""
     said = []
     for key, values in blocks.items():
         lam = np.asarray(values, dtype=np.complex128).reshape(-1)
         mag = np.abs(lam[np.isfinite(lam)])
         if mag.size == 0:
-            said.append(f"{names[key]}: no finite eigenvalues")
+            said.append((names[key], "no finite eigenvalues"))
             continue
         out = int((mag > 1).sum())
-        where = "all inside the unit circle" if out == 0 else f"{out} outside the unit circle"
-        said.append(f"{names[key]}: {mag.size} eigenvalues, ρ = {mag.max():.3f}, {where}")
-    out = "; ".join(said) + "."
-    return out[0].upper() + out[1:]
+        said.append((names[key], f"{out} of {mag.size}", f"ρ = {mag.max():.3f}"))
+    if len(said) == 1:
+        name, *rest = said[0]
+        if len(rest) == 1:
+            return f"{name}: {rest[0]}."
+        return f"{rest[0]} eigenvalues of {name} outside the unit circle; {rest[1]}."
+    parts = [f"{n} {r[0]}" + (f" ({r[1]})" if len(r) > 1 else "") for n, *r in said]
+    return "Outside the unit circle: " + ", ".join(parts) + "."
 
 
 def jacobian(norms, saturation=None, tokens: Sequence | None = None) -> str:
