@@ -13,6 +13,7 @@ import json
 import re
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
@@ -92,6 +93,30 @@ def test_every_chart_on_explore_has_its_summary_and_the_numbers_are_the_charts()
     assert f"range {num(x[0])}" in text
 
 
+@pytest.mark.parametrize("task", ["chars", "sine", "adding"])
+def test_every_chart_on_explore_has_its_summary_for_each_kind_of_output(task):
+    """Next-token guesses (chars), a regression traced against a sequence (sine) and
+    against one number (adding)."""
+    found = summaries_by_title(open_page("explore", task=task))
+    if task == "chars":
+        spec, text = one(found, "Top-5 guesses")
+        top = decode(spec["data"][0]["z"])  # (k, T), best guess on top
+        assert f"({pct(top[0, -1])})." in text
+    else:
+        spec, text = one(found, "Prediction after each step")
+        pred = decode(trace(spec, "prediction")["y"])
+        assert f" is {num(pred[-1])}" in text
+
+
+def test_train_on_a_regression_task_describes_the_probes_prediction():
+    at = trained("adding", 20)
+    found = summaries_by_title(at)
+    spec, text = one(found, "Probe sentence over training")
+    p = trace(spec, "prediction")
+    x, y = decode(p["x"]), decode(p["y"])
+    assert text.startswith(f"At step {int(x[-1]):,} the probe's prediction is {num(y[-1])}")
+
+
 def test_explore_with_a_second_sentence_describes_the_comparison():
     at = open_page(
         "explore", task="sentiment-tiny", sentence="a good film", sentence_b="a bad film"
@@ -105,8 +130,9 @@ def test_explore_with_a_second_sentence_describes_the_comparison():
 # ----------------------------------------------------------------------------- train
 
 
-def test_every_chart_on_train_after_training_has_its_summary():
-    at = open_page("train", timeout=60, task="sentiment-tiny", steps="60")
+def trained(task: str, steps: int) -> AppTest:
+    """The Train page after Start has spent a budget of ``steps``."""
+    at = open_page("train", timeout=60, task=task, steps=str(steps))
     (start,) = [b for b in at.button if b.label.endswith("Start")]
     start.click().run()
     for _ in range(20):
@@ -115,6 +141,11 @@ def test_every_chart_on_train_after_training_has_its_summary():
         at.run()
     at.run()
     no_exceptions(at)
+    return at
+
+
+def test_every_chart_on_train_after_training_has_its_summary():
+    at = trained("sentiment-tiny", 60)
     found = summaries_by_title(at)
     assert len(found) >= 6, list(found)
     # the gradient norm: the last finite value drawn, and the count of clipped markers
