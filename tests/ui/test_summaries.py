@@ -3,6 +3,8 @@ is known, and each chart builder's figure carrying the summary of the arrays it 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -128,6 +130,15 @@ def test_eigenvalues_count_those_outside_the_unit_circle():
     )
 
 
+def test_settings_changes_marked_on_a_chart_are_said_after_its_summary():
+    fig = ct.loss_chart(np.arange(1, 4), [0.5, 0.4, 0.3])
+    before = summary_of(fig)
+    ct.mark_events(fig, [(2, "lr 0.01→0.001")])
+    assert summary_of(fig) == before + " Marked: lr 0.01→0.001 at step 2."
+    ct.mark_events(fig := ct.loss_chart([1, 2], [1, 1]), [(1, "a"), (float("nan"), "b"), (2, "c")])
+    assert summary_of(fig).endswith(" 2 settings changes marked; the last: c at step 2.")
+
+
 def test_the_runs_overlay_compares_the_last_values():
     text = s.overlay({"RNN": ([1, 2, 3], [0.9, 0.5, np.nan]), "LSTM": ([1, 2], [0.8, 0.1])})
     assert text == "Last values: RNN 0.5 (step 2), LSTM 0.1 (step 2); RNN is highest, LSTM lowest."
@@ -215,3 +226,37 @@ def test_the_caption_shows_the_summary_as_text_not_markdown():
     text = "'*' at step 2 mattered most; '_x_' and '[a](b)' and '<b>' too"
     shown = caption_text(text)
     assert shown == (r"'\*' at step 2 mattered most; '\_x\_' and '\[a\](b)' and '\<b\>' too")
+
+
+NAN, INF = float("nan"), float("inf")
+DEGENERATE = {
+    "heatmap, all NaN": lambda: s.heatmap(np.full((3, 2), NAN), list("abc")),
+    "heatmap, a NaN column": lambda: s.heatmap(np.array([[NAN, NAN], [1, 2]]), list("ab")),
+    "prediction, NaN": lambda: s.prediction(np.full((3, 2), NAN), list("abc"), ["a", "b"]),
+    "regression, NaN": lambda: s.regression(np.array([NAN, NAN]), np.array([1.0, NAN])),
+    "units, none": lambda: s.unit_ranges(np.array([], int), [], [], []),
+    "paths, empty": lambda: s.paths([np.zeros((0, 2))], ["x"], [[]]),
+    "saliency, zeros": lambda: s.saliency(np.zeros(3), list("abc")),
+    "loss, none": lambda: s.loss(np.array([], int), np.array([])),
+    "loss, NaN": lambda: s.loss(np.arange(3), np.array([NAN, INF, NAN])),
+    "grad, NaN": lambda: s.grad_norm(np.arange(2), np.array([NAN, NAN]), np.zeros(2, bool)),
+    "params, none": lambda: s.param_grads(np.array([], int), {}),
+    "spectrum, NaN": lambda: s.spectrum(np.arange(2), np.array([NAN, NAN])),
+    "probe, NaN": lambda: s.probe_classes(np.arange(2), np.full((2, 2), NAN), ["a", "b"]),
+    "probe value, NaN": lambda: s.probe_value(np.arange(2), np.array([NAN, NAN]), NAN),
+    "flow, zeros": lambda: s.flow(np.zeros(4)),
+    "flow, inf": lambda: s.flow(np.array([INF, 1.0, 2.0])),
+    "flow training, NaN": lambda: s.flow_training(np.arange(2), np.full((2, 3), NAN)),
+    "eigenvalues, NaN": lambda: s.eigenvalues({"h": np.array([NAN])}, {"h": "W_hh"}),
+    "jacobian, NaN": lambda: s.jacobian(np.array([NAN, 1.0]), np.array([NAN, NAN])),
+    "clipping, NaN": lambda: s.clipping(NAN, NAN, NAN, NAN, NAN, NAN),
+    "cliff, NaN": lambda: s.cliff([NAN], [NAN]),
+    "overlay, none": lambda: s.overlay({}),
+}
+
+
+@pytest.mark.parametrize("case", list(DEGENERATE))
+def test_empty_or_blown_up_data_still_gets_a_plain_sentence(case):
+    text = DEGENERATE[case]()
+    assert text.strip() and text.endswith(".")
+    assert not re.search(r"\b(nan|inf)\b", text, re.IGNORECASE), text

@@ -35,6 +35,7 @@ from ui.views.figure_kit import (
     hline,
     step_chart,
     step_line,
+    summary_of,
     vline,
 )
 from ui.views.html import POSITIVE_COLOUR
@@ -486,11 +487,12 @@ def mark_events(fig: go.Figure, events: Iterable[tuple[float, str]]) -> go.Figur
     is its hover). Successive labels are staggered over three rows so close events stay
     legible. Events with a non-finite step are skipped.
     """
-    shapes, notes = [], []
+    shapes, notes, marked = [], [], []
     for step, text in events:
         x = finite_or_none(step)
         if x is None:
             continue
+        marked.append((x, str(text)))
         full = esc(text)
         short = str(text)
         if len(short) > EVENT_TEXT_MAX:
@@ -515,4 +517,5 @@ def mark_events(fig: go.Figure, events: Iterable[tuple[float, str]]) -> go.Figur
     if shapes:
         extend_layout(fig, "shapes", shapes)
         extend_layout(fig, "annotations", notes)
+        describe(fig, f"{summary_of(fig)} {summaries.events(marked)}".strip())
     return fig

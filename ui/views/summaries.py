@@ -59,6 +59,11 @@ def tok_at(tokens: Sequence, t: int) -> str:
     return f"{tok(tokens[t])} at step {t}"
 
 
+def plural(n: int, word: str) -> str:
+    """ "1 token", "3 tokens"."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _finite(values) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     return v[np.isfinite(v)]
@@ -136,7 +141,7 @@ def heatmap(states, tokens: Sequence, value_name: str = "activation", what: str 
     label = what or value_name
     finite = np.isfinite(s)
     if not finite.any():
-        return f"{H} units × {T} tokens; no finite {label} values."
+        return f"{plural(H, 'unit')} × {plural(T, 'token')}; no finite {label} values."
     a = np.where(finite, np.abs(s), -1.0)
     t, u = np.unravel_index(int(np.argmax(a)), s.shape)
     lo, hi = (
@@ -144,12 +149,15 @@ def heatmap(states, tokens: Sequence, value_name: str = "activation", what: str 
         float(np.nanmax(np.where(finite, s, np.nan))),
     )
     text = (
-        f"{H} units × {T} tokens, {label} from {num(lo)} to {num(hi)}; the strongest is unit "
+        f"{plural(H, 'unit')} × {plural(T, 'token')}, {label} from {num(lo)} to {num(hi)}; "
+        f"the strongest is unit "
         f"{u} after {tok_at(tokens, t)}: {num(s[t, u])}."
     )
     if T >= 2:
+        change = np.abs(np.diff(s, axis=0))  # (T-1, H), NaN next to a missing value
+        seen = np.isfinite(change)
         with np.errstate(invalid="ignore"):
-            step = np.nanmean(np.abs(np.diff(s, axis=0)), axis=1)  # (T-1,)
+            step = np.where(seen, change, 0.0).sum(axis=1) / seen.sum(axis=1)  # NaN: none
         if np.isfinite(step).any():
             k = int(np.nanargmax(step)) + 1
             text += (
@@ -184,6 +192,8 @@ def prediction(probs, tokens: Sequence, class_names: Sequence[str]) -> str:
     p = np.asarray(probs, dtype=np.float64)
     C = p.shape[1]
     names = list(class_names)[:C] + [f"class {c}" for c in range(len(class_names), C)]
+    if not np.isfinite(p).any():
+        return "No finite probabilities."
     lead = np.argmax(np.where(np.isfinite(p), p, -1.0), axis=1)
     last = int(lead[-1])
     text = f"Ends at {names[last]} {num(p[-1, last])} after {tok(tokens[-1])}."
@@ -271,13 +281,15 @@ def paths(paths_2d: Sequence, labels: Sequence[str], tokens_list: Sequence[Seque
         if p.shape[0] == 0:
             continue
         ends.append(p[-1])
-        text = f"“{label}” ({p.shape[0]} tokens)"
+        text = f"“{label}” ({plural(p.shape[0], 'token')})"
         if p.shape[0] >= 2:
             moves = np.linalg.norm(np.diff(p, axis=0), axis=1)
             if np.isfinite(moves).any():
                 k = int(np.nanargmax(moves)) + 1
                 text += f" moves most on reading {tok_at(toks, k)}, by {num(moves[k - 1])},"
         said.append(f"{text} and ends at ({num(p[-1, 0])}, {num(p[-1, 1])})")
+    if not said:
+        return "No path to draw."
     out = "; ".join(said) + "."
     if len(ends) == 2:
         out += f" The two ends are {num(np.linalg.norm(ends[1] - ends[0]))} apart."
@@ -291,6 +303,8 @@ def saliency(scores, tokens: Sequence, signed: bool = True, value_title: str = "
     ok = np.isfinite(s)
     if not ok.any():
         return f"No finite {value_title} values."
+    if not s[ok].any():
+        return f"Every token's {value_title} is 0."
     order = np.argsort(-np.where(ok, np.abs(s), -1.0), kind="stable")
     i = int(order[0])
     text = f"{tok_at(tokens, i)} mattered most ({value_title} {num(s[i])})"
@@ -331,6 +345,18 @@ def curve(
         return f"{name} {fmt(b)}{u} at {span}"
     avg = f" (first and last {k} averaged)" if k > 1 else ""
     return f"{name} {_from_to(a, b, fmt)}{u}" + (f" over {span}" if over else "") + avg
+
+
+def events(marked: Sequence[tuple[float, str]]) -> str:
+    """Settings changes marked on a step chart, (step, text) each: "Marked: lr 0.01→0.001 at
+    step 1,200." / "3 settings changes marked; the last: clip none at step 900.\""""
+    if not marked:
+        return ""
+    if len(marked) == 1:
+        step, text = marked[0]
+        return f"Marked: {text} at {step_words(step)}."
+    step, text = marked[-1]
+    return f"{len(marked)} settings changes marked; the last: {text} at {step_words(step)}."
 
 
 def _at_last_eval(eval_steps, values, name: str, fmt) -> str | None:
@@ -465,6 +491,8 @@ def probe_classes(snap_steps, probs, class_names: Sequence[str]) -> str:
         return "No snapshot yet."
     C = p.shape[1]
     names = list(class_names)[:C] + [f"class {c}" for c in range(len(class_names), C)]
+    if not np.isfinite(p).any():
+        return "No finite probabilities yet."
     lead = np.argmax(np.where(np.isfinite(p), p, -1.0), axis=1)
     last = int(lead[-1])
     text = f"At {step_words(s[-1])} the probe reads {names[last]} ({num(p[-1, last])})"
@@ -518,6 +546,10 @@ def flow(norms=None, tokens: Sequence | None = None, runs: Mapping | None = None
         n = np.asarray(norms, dtype=np.float64).reshape(-1)
         ok = np.flatnonzero(np.isfinite(n) & (n > 0))
         text = f"The gradient {factor_words(growth_factor(n))}"
+        if np.isinf(n).any():
+            text = f"The gradient overflowed at {plural(int(np.isinf(n).sum()), 'step')}"
+        elif ok.size == 0 and (n == 0).any():
+            text = "The gradient is 0 at every step drawn"
         if ok.size >= 2:
             i, j = int(ok[0]), int(ok[-1])
             at = (lambda t: f" ({tok(tokens[t])})") if tokens is not None else (lambda t: "")
