@@ -162,7 +162,7 @@ def test_every_chart_on_train_after_training_has_its_summary():
     spec, text = one(found, "Loss")
     y = decode(trace(spec, "batch loss")["y"]).astype(np.float64)
     y = y[np.isfinite(y)]
-    k = int(re.search(r"first and last (\d+) averaged", text).group(1))
+    k = int(re.search(r"means of first/last (\d+)", text).group(1))
     assert k == max(1, min(10, y.size // 5))
     assert f"from {num(y[:k].mean())} to {num(y[-k:].mean())} nats" in text
 

@@ -74,7 +74,7 @@ def test_the_loss_curve_says_which_way_it_went_and_the_last_evaluation():
     loss = np.r_[np.full(10, 0.7), np.full(10, 0.1)]  # k = 20 // 5 = 4 points averaged
     text = s.loss(steps, loss, np.array([10, 20]), None, np.array([0.5, 0.2]), "nats", 0.3)
     assert text == (
-        "Batch loss fell from 0.7 to 0.1 nats over steps 1–20 (first and last 4 averaged). "
+        "Batch loss fell from 0.7 to 0.1 nats over steps 1–20 (means of first/last 4). "
         "Test loss 0.2 at step 20 (target ≤ 0.3: met)."
     )
     rising = s.loss(steps, loss[::-1])
@@ -101,7 +101,7 @@ def test_the_gradient_norm_counts_clipped_steps_and_finds_the_largest():
     norms = np.array([1.0, 8.0, 2.0, 0.5])
     text = s.grad_norm(np.arange(4), norms, norms > 5, 5.0)
     assert text == (
-        "Gradient norm 0.5 at step 3 (median 1.5; largest 8 at step 1). "
+        "Gradient norm 0.5 at step 3 (median 1.5, peak 8 at step 1); "
         "1 of 4 steps clipped (threshold 5)."
     )
 

@@ -343,7 +343,7 @@ def curve(
     span = _span(s)
     if k == len(_finite(values)) or s.size < 2:
         return f"{name} {fmt(b)}{u} at {span}"
-    avg = f" (first and last {k} averaged)" if k > 1 else ""
+    avg = f" (means of first/last {k})" if k > 1 else ""
     return f"{name} {_from_to(a, b, fmt)}{u}" + (f" over {span}" if over else "") + avg
 
 
@@ -423,15 +423,13 @@ def grad_norm(steps, norms, clipped=None, threshold=None, clip_mode: str = "norm
     i = int(np.nanargmax(np.where(np.isfinite(v), v, np.nan)))
     text = f"Gradient norm {num(last[1])} at {step_words(last[0])}"
     if f.size > 1:
-        text += f" (median {num(np.median(f))}; largest {num(v[i])} at {step_words(s[i])})"
-    text += "."
+        text += f" (median {num(np.median(f))}, peak {num(v[i])} at {step_words(s[i])})"
     if clipped is not None and clip_mode != "none":
         n = int(np.asarray(clipped, dtype=bool).sum())
         at = f"threshold {num(threshold)}" if threshold is not None and clip_mode == "norm" else ""
-        if n:
-            text += f" {n} of {s.size} steps clipped" + (f" ({at})." if at else ".")
-        else:
-            text += " No step clipped" + (f" ({at})." if at else ".")
+        said = f"{n} of {s.size} steps clipped" if n else "none clipped"
+        text += f"; {said}" + (f" ({at})" if at else "")
+    text += "."
     return text
 
 
