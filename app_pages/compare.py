@@ -8,6 +8,7 @@ import math
 import streamlit as st
 
 from ui.glue import state
+from ui.glue.charts import show_chart
 from ui.glue.controls import (
     compare_settings,
     seed_compare,
@@ -190,16 +191,16 @@ def live() -> None:
         figs = charts_lab.run_overlays(views, classifier)
         for row in (("loss", "test"), ("grad", "rho")):
             for col, name in zip(st.columns(2), row, strict=True):
-                col.plotly_chart(figs[name], key=f"cmp_{name}", width="stretch")
+                show_chart(figs[name], key=f"cmp_{name}", container=col)
         c1, c2 = st.columns(2)
         for col, (name, v) in zip((c1, c2), views.items(), strict=True):
             snap = v.snapshots[-1]
-            col.plotly_chart(
+            show_chart(
                 charts_explore.hidden_heatmap(
                     snap.hs[-1], probe_reading.tokens, title=f"{name}: probe at step {snap.step:,}"
                 ),
                 key=f"cmp_heat_{name}",
-                width="stretch",
+                container=col,
             )
         for name, v in views.items():
             if v.state == "diverged":

@@ -10,6 +10,7 @@ import streamlit as st
 from rnn_core import lab
 from rnn_core.gradcheck import check_model_gradients
 from ui.glue import lab_controls, lab_measures, lab_panels, state
+from ui.glue.charts import show_chart
 from ui.glue.layout import how_to_read
 from ui.glue.models import SessionModel
 from ui.glue.share import share_box
@@ -124,7 +125,7 @@ with c1:
         norms = measured.profile_batch
         where, axis_tokens = f"{len(inputs)} test sequences (mean)", None
     diverged = subject_view is not None and subject_view.state == "diverged"
-    st.plotly_chart(
+    show_chart(
         charts_lab.gradient_flow(
             norms,
             axis_tokens,
@@ -132,7 +133,6 @@ with c1:
             title=f"‖∂L/∂h_t‖ on {where}",
         ),
         key="flow",
-        width="stretch",
     )
 with c2:
     st.markdown(flow_verdict(norms, diverged, "the model it was returned to" if diverged else ""))
@@ -148,14 +148,12 @@ st.subheader("2 · The recurrent matrix")
 c1, c2 = st.columns(2, gap="large")
 with c1:
     eigs = measured.eigenvalues
-    st.plotly_chart(
-        charts_lab.eigen_plane(eigs if len(eigs) > 1 else next(iter(eigs.values()))),
-        key="eigs",
-        width="stretch",
+    show_chart(
+        charts_lab.eigen_plane(eigs if len(eigs) > 1 else next(iter(eigs.values()))), key="eigs"
     )
 with c2:
     if subject_view is not None and len(subject_view.columns["step"]):
-        st.plotly_chart(
+        show_chart(
             charts_lab.spectrum_over_training(
                 subject_view.columns["step"],
                 subject_view.columns["rho0"],
@@ -163,7 +161,6 @@ with c2:
                 gamma=lab.ACTIVATION_SLOPE.get(cfg.activation, 1.0),
             ),
             key="spectrum_training",
-            width="stretch",
         )
     st.markdown(bound_verdict(measured.bound))
 how_to_read(
@@ -177,10 +174,8 @@ how_to_read(
 st.subheader("3 · How far back the state still matters")
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
-    st.plotly_chart(
-        charts_lab.jacobian_chart(measured.jacobian, measured.saturation, tokens),
-        key="jacobian",
-        width="stretch",
+    show_chart(
+        charts_lab.jacobian_chart(measured.jacobian, measured.saturation, tokens), key="jacobian"
     )
 with c2:
     how_to_read(
@@ -194,7 +189,7 @@ st.subheader("4 · Clipping, as an experiment")
 c1, c2 = st.columns([3, 2], gap="large")
 threshold, cmp = measured.threshold, measured.clipping
 with c1:
-    st.plotly_chart(
+    show_chart(
         charts_lab.clipping_bars(
             cmp.norm_none,
             cmp.norm_global,
@@ -204,7 +199,6 @@ with c1:
             threshold=threshold,
         ),
         key="clipping",
-        width="stretch",
     )
 with c2:
     st.markdown(clipping_verdict(cmp, threshold))
@@ -218,12 +212,12 @@ with c2:
 
 st.subheader("5 · The cliff")
 c1, c2 = st.columns(2, gap="large")
-c1.plotly_chart(
+show_chart(
     charts_lab.cliff_chart(measured.scales, measured.scale_losses, marks=[(1.0, "now")]),
     key="cliff_scale",
-    width="stretch",
+    container=c1,
 )
-c2.plotly_chart(
+show_chart(
     charts_lab.cliff_chart(
         measured.steps_along,
         measured.step_losses,
@@ -232,7 +226,7 @@ c2.plotly_chart(
         title="Loss along the update direction",
     ),
     key="cliff_step",
-    width="stretch",
+    container=c2,
 )
 how_to_read(
     "Left: the loss on the test batch if W_hh were scaled by a factor (1 is the model as it "

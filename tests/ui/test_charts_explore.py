@@ -562,6 +562,9 @@ def test_every_figure_has_the_house_look(name):
     assert layout.margin.l == 60 and layout.margin.t >= 50
     out = as_json(fig)
     assert numeric_lists(out["data"]) == []  # numbers go out as binary
+    # the summary (layout.meta) is plain text for the caption under the chart, which
+    # Streamlit shows as text; plotly never renders it
+    assert out["layout"].pop("meta")["summary"]
     assert "<script" not in json.dumps(out) and "<c>" not in json.dumps(out)
     for trace in fig.data:
         if trace.hoverinfo != "skip" and not isinstance(trace, go.Scattergl):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui.glue.charts import show_chart
 from ui.glue.layout import how_to_read
 from ui.services.run import RunView
 from ui.views.lab_frame import ExperimentFrame, flow_over_training
@@ -38,9 +39,9 @@ def draw_experiment(frame: ExperimentFrame, feedback: Feedback | None = None) ->
     for name, reason in frame.diverged.items():
         st.error(f"{name} diverged: {reason}.")
     for col, (name, fig) in zip(st.columns(2), frame.overlays.items(), strict=True):
-        col.plotly_chart(fig, key=f"overlay_{name}", width="stretch")
+        show_chart(fig, key=f"overlay_{name}", container=col)
     if frame.flow_runs is not None:
-        st.plotly_chart(frame.flow_runs, key="flow_runs", width="stretch")
+        show_chart(frame.flow_runs, key="flow_runs")
         for line in frame.flow_lines:
             st.markdown(line)
     place_flow_over_training(frame.flow_training)
@@ -54,7 +55,7 @@ def draw_flow_over_training(view: RunView, key: str = "flow_training") -> None:
 
 def place_flow_over_training(fig: go.Figure | None, key: str = "flow_training") -> None:
     if fig is not None:
-        st.plotly_chart(fig, key=key, width="stretch")
+        show_chart(fig, key=key)
         how_to_read(
             "Each row is one training step, each column a timestep of the batch; colour is "
             "log₁₀ ‖∂L/∂h_t‖. The loss is read at the right edge; moving left is going back "

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.views import summaries
 from ui.views.analysis import changing_units, top_k, unit_ranges
 from ui.views.figure_kit import (
     CLASS_COLOURS,
@@ -21,6 +22,7 @@ from ui.views.figure_kit import (
     PROB_AXIS,
     TARGET_COLOUR,
     clamp,
+    describe,
     esc,
     f32,
     figure,
@@ -35,6 +37,7 @@ from ui.views.html import (
     display_token,
     is_diverging,
     plotly_colorscale,
+    visible_token,
 )
 
 PATH_COLOURS = ("#111111", "#009E73")  # sentence A, sentence B: clear of the blue/red regions
@@ -171,7 +174,7 @@ def hidden_heatmap(
     zmin, zmax = float(zrange[0]), float(zrange[1])
     if not zmin < zmax:
         raise ValueError(f"zrange must be (low, high) with low < high; got {zrange}")
-    return _unit_heatmap(
+    fig = _unit_heatmap(
         states,
         token_labels(tokens, T),
         order=order,
@@ -183,6 +186,7 @@ def hidden_heatmap(
         x_title=x_title,
         hover_step="token '%{x}'",
     )
+    return describe(fig, summaries.heatmap(states, list(tokens), value_name))
 
 
 # ----------------------------------------------------------------------------- 2. prediction
@@ -244,7 +248,7 @@ def prediction_lines(
                 "line": {"dash": "dash", "color": "#888888", "width": 1.5},
             }
         )
-    return figure(
+    fig = figure(
         traces,
         title=title,
         height=360,
@@ -255,6 +259,7 @@ def prediction_lines(
         legend="top",
         shapes=shapes,
     )
+    return describe(fig, summaries.prediction(probs, list(tokens), names))
 
 
 def _ordinal(n: int) -> str:
@@ -359,7 +364,7 @@ def top_next_tokens(
         "autorange": "reversed",
         "showgrid": False,
     }
-    return figure(
+    fig = figure(
         traces,
         title=title or f"Top-{k} guesses for the next token",
         height=clamp(130 + 48 * k, 260, 700),
@@ -369,6 +374,8 @@ def top_next_tokens(
         yaxis=yaxis,
         legend="top" if t_hit.size else None,
     )
+    guessed = np.asarray(vocab, dtype=object)[idx]  # (T, k) the guessed tokens, raw
+    return describe(fig, summaries.next_tokens(top, guessed, hits, list(tokens)))
 
 
 def regression_trace(
@@ -445,7 +452,7 @@ def regression_trace(
                     hovertemplate="step %{x:d}: target %{y:.3f}<extra></extra>",
                 )
             )
-    return figure(
+    fig = figure(
         traces,
         title=title,
         height=340,
@@ -454,6 +461,9 @@ def regression_trace(
         xaxis=None if labels is not None else {"range": [-0.5, T - 0.5]},
         axes=token_axis(labels) if labels is not None else None,
         legend="top" if truth is not None else None,
+    )
+    return describe(
+        fig, summaries.regression(pred, truth, list(tokens) if tokens is not None else None)
     )
 
 
@@ -496,7 +506,7 @@ def unit_change_bar(
         "ticktext": [f"u{u}" for u in units],
         "autorange": "reversed",
     }
-    return figure(
+    fig = figure(
         [bar],
         title=title,
         xaxis={"range": [0.0, 1.18 * max(top_x, 1e-6)]},
@@ -506,6 +516,7 @@ def unit_change_bar(
         y_title="hidden unit",
         margin={"r": 30},
     )
+    return describe(fig, summaries.unit_ranges(units, ranges, lo[units], hi[units]))
 
 
 # ----------------------------------------------------------------------------- 6. trajectory
@@ -674,7 +685,7 @@ def trajectory(
     yaxis = {"zeroline": False}
     if equal_aspect:
         yaxis.update(scaleanchor="x", scaleratio=1)
-    return figure(
+    fig = figure(
         traces,
         title=title,
         xaxis={"zeroline": False},
@@ -685,6 +696,7 @@ def trajectory(
         legend="bottom",
         margin={"b": 70},
     )
+    return describe(fig, summaries.paths(paths, [str(x) for x in labels], tokens_list))
 
 
 # ----------------------------------------------------------------------------- 7. difference
@@ -751,7 +763,13 @@ def state_difference(
     for k, (i, j) in enumerate(pairs):  # a gap: its empty (NaN) column in light grey
         if i is None or j is None:
             fig.add_vrect(x0=k - 0.5, x1=k + 0.5, fillcolor=GAP_COLOUR, line_width=0, layer="above")
-    return fig
+    plain = [
+        f"{'—' if i is None else visible_token(tokens_a[i])} / "
+        f"{'—' if j is None else visible_token(tokens_b[j])}"
+        for i, j in pairs
+    ]
+    gaps = sum(i is None or j is None for i, j in pairs)
+    return describe(fig, summaries.difference(diff, plain, gaps))
 
 
 # ----------------------------------------------------------------------------- 8. saliency
@@ -790,7 +808,7 @@ def saliency_bars(
         customdata=np.asarray(labels, dtype=object),
         hovertemplate=f"'%{{customdata}}': {esc(value_title)} %{{y:.4g}}<extra></extra>",
     )
-    return figure(
+    fig = figure(
         [bar],
         title=title,
         height=340,
@@ -799,3 +817,4 @@ def saliency_bars(
         axes=token_axis(labels),
         yaxis={"zeroline": True, "zerolinecolor": "#888888", "zerolinewidth": 1.5},
     )
+    return describe(fig, summaries.saliency(scores, list(tokens), signed, value_title))

@@ -458,3 +458,27 @@ def step_chart(
         shapes=shapes,
         uirevision="keep",
     )
+
+
+# ----------------------------------------------------------------------------- summaries
+
+
+def describe(fig: go.Figure, text: str) -> go.Figure:
+    """Attach a plain-text summary of what ``fig`` shows (computed from its data, see
+    :mod:`ui.views.summaries`) as ``fig.layout.meta = {"summary": text}``; returns ``fig``.
+
+    ``layout.meta`` holds arbitrary data and travels with the figure (JSON, the export
+    bundle); the page shows it under the chart (``ui.glue.charts.show_chart``), where screen
+    readers read it."""
+    _set_unvalidated(fig, "meta", {"summary": str(text)})
+    return fig
+
+
+def summary_of(fig) -> str:
+    """The summary :func:`describe` attached to ``fig`` (a figure or its JSON dict); "" if
+    none."""
+    layout = fig.get("layout", {}) if isinstance(fig, dict) else fig.layout
+    meta = layout.get("meta") if isinstance(layout, dict) else layout.meta
+    if isinstance(meta, dict):
+        return str(meta.get("summary", ""))
+    return ""
