@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from tests.app.conftest import open_page
+from tests.app.conftest import figures, open_page
 from ui.glue.controls import KEYS
 from ui.glue.display import PROJECTOR_CSS
 from ui.glue.share import dark_link
@@ -127,3 +127,24 @@ def test_learn_previous_and_next_walk_the_step_slider():
     {b.key: b for b in at.button}["t_next"].click().run()
     (step,) = [s for s in at.slider if s.key == "t"]
     assert step.value == 3
+
+
+def test_charts_follow_the_display():
+    """Projector mode and a colour map reach every chart on the page (show_chart restyles);
+    the default display leaves them as the builders drew them."""
+    plain = figures(open_page("explore", sentence=SENTENCE))
+    shown = figures(
+        open_page("explore", sentence=SENTENCE, display="projector", diverging="blue-yellow")
+    )
+    assert len(plain) == len(shown) >= 4
+    for before, after in zip(plain, shown, strict=True):
+        assert after["layout"]["font"]["size"] > before["layout"]["font"].get("size", 13)
+    heatmap = next(f for f in shown if f["data"][0]["type"] == "heatmap")
+    cividis = np.array(
+        [Palette("blue-yellow").colour_at("diverging", p) for p in np.linspace(0, 1, 1001)]
+    )
+    for _, colour in heatmap["data"][0]["colorscale"]:
+        rgb = np.array(re.findall(r"\d+", colour)[:3], dtype=np.float64)
+        assert np.sqrt(((cividis - rgb) ** 2).sum(axis=1)).min() <= 2.0
+    plain_heatmap = next(f for f in plain if f["data"][0]["type"] == "heatmap")
+    assert plain_heatmap["data"][0]["colorscale"] != heatmap["data"][0]["colorscale"]

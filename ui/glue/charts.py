@@ -10,6 +10,8 @@ import re
 
 import streamlit as st
 
+from ui.glue.display import current_display
+from ui.views.display import restyle
 from ui.views.figure_kit import summary_of
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~$])")
@@ -22,10 +24,14 @@ def caption_text(summary: str) -> str:
 
 
 def show_chart(fig, *, key: str, container=None) -> None:
-    """Draw ``fig`` (full width of ``container``, default the page) under ``key``, then its
-    summary as a caption; nothing under it when the figure has none."""
+    """Draw ``fig`` (full width of ``container``, default the page) under ``key`` in the
+    session's display (``ui.glue.display.current_display``: projector, dark theme, colour
+    maps), then its summary as a caption; nothing under it when the figure has none."""
     where = st if container is None else container
-    where.plotly_chart(fig, key=key, width="stretch")
     text = summary_of(fig)
+    display = current_display()
+    if not display.is_default:  # projector, dark theme or another colour map
+        fig = restyle(fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else fig, display)
+    where.plotly_chart(fig, key=key, width="stretch")
     if text:
         where.caption(caption_text(text))
