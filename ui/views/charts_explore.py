@@ -41,6 +41,7 @@ PATH_COLOURS = ("#111111", "#009E73")  # sentence A, sentence B: clear of the bl
 UNSIGNED_COLOUR = "rgb(49,104,142)"  # a viridis blue-green: magnitudes, not signs
 SCATTERGL_ABOVE = 3000  # more cloud points than this: WebGL
 GAP_COLOUR = "#e6e6e6"  # behind a token only one of two compared sentences has
+GUESS_COLUMN_PX = 38  # top_next_tokens: a column wide enough for "guess" over "42%"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -280,9 +281,9 @@ def top_next_tokens(
     vocab: V strings. Trace 0 is a ``go.Heatmap`` with ``z`` (k, T) float32 = the top-k
     probabilities (row r = the (r+1)-th best guess, labelled "1st".."kth", best on top),
     ``text`` (k, T) = display_token of the guessed tokens, drawn in each cell with its
-    percentage (texttemplate; only while T ≤ annotate_up_to, beyond that the cells are too
-    narrow and the guesses are in the hover). Viridis, 0…1. Hover "after 'the' · 1st guess
-    'cat' / probability 42.0%".
+    percentage (texttemplate, in columns of at least GUESS_COLUMN_PX; only while T ≤
+    annotate_up_to, beyond that the guesses are in the hover). Viridis, 0…1. Hover "after
+    'the' · 1st guess 'cat' / probability 42.0%".
 
     Trace 1 (when any): markers "◆ came next" on the cells whose guess is the token that
     actually followed (tokens[t + 1], looked up in vocab by its text).
@@ -319,7 +320,7 @@ def top_next_tokens(
         colorscale=plotly_colorscale(0.0, 1.0),
         text=guess,
         texttemplate="%{text}<br>%{z:.0%}" if annotate else None,
-        textfont={"size": 13 if T <= 10 else 11 if T <= 20 else 9 if T <= 40 else 8},
+        textfont={"size": 11},  # in columns of GUESS_COLUMN_PX (see token_axis)
         # %{x} and %{y} are the tick labels under/beside the cell (see token_axis)
         hovertemplate=(
             "after '%{x}' · %{y} guess '%{text}'<br>probability %{z:.1%}<extra></extra>"
@@ -365,7 +366,7 @@ def top_next_tokens(
         height=clamp(130 + 48 * k, 260, 700),
         x_title="after reading this token",
         y_title="guess",
-        axes=token_axis(labels),
+        axes=token_axis(labels, min_column_px=GUESS_COLUMN_PX if annotate else 0),
         yaxis=yaxis,
         legend="top" if t_hit.size else None,
     )
