@@ -94,6 +94,7 @@ def test_token_axis_keeps_the_hover_contract_and_draws_every_label():
     assert (x["scaleanchor"], x["constrain"], x["constraintoward"]) == ("y9", "range", "left")
     ruler = axes["yaxis9"]
     assert ruler["range"] == [0.0, 1.0] and ruler["visible"] is False and "domain" not in ruler
+    assert "fixedrange" not in ruler  # a fixed ruler would stop the pan (seen in Chromium)
 
 
 @pytest.mark.parametrize("kind", ["words", "chars"])

@@ -173,12 +173,8 @@ def token_axis(labels: list[str], *, min_column_px: float = 0) -> dict:
         xaxis.update(autotickangles=[0, -90], tickfont={"size": size})  # tickangle: auto
         axes["margin_b"] = clamp(longest + 50, 60, 220)
     axes["column_px"] = float(column)
-    axes[_layout_key(RULER_AXIS)] = {
-        "overlaying": "y",
-        "range": [0.0, 1.0],
-        "visible": False,
-        "fixedrange": True,
-    }
+    # not fixedrange: a pan moves the axes tied together, and a fixed one would stop it
+    axes[_layout_key(RULER_AXIS)] = {"overlaying": "y", "range": [0.0, 1.0], "visible": False}
     if T * column > PAN_HINT_PX:
         axes["pan_hint"] = True
     return axes
