@@ -115,6 +115,7 @@ def test_long_sentences_show_every_label_in_a_column_wide_enough(kind, T):
     assert [fk.is_ruler(t) for t in fig.data] == [False, True]
     assert fk.data_traces(fig) == [fig.data[0]]
     assert layout["dragmode"] == "pan" and layout["yaxis"]["fixedrange"] is True
+    assert set(layout["modebar"]["remove"]) == {"autoScale2d", "zoomOut2d"}  # no squeezing
     size = x["tickfont"]["size"]
     column = column_px(layout)
     if kind == "chars":

@@ -115,7 +115,7 @@ def _unit_heatmap(
             f"step %{{x:d}} · {hover_step}<br>unit %{{customdata}}<br>"
             f"{esc(value_name)} %{{z:.3f}}<extra></extra>"
         ),
-        xgap=1 if T <= 60 else 0,
+        xgap=1,  # columns are COLUMN_MIN_PX wide or more at any T (token_axis)
         ygap=1 if R <= 48 else 0,
         colorbar={"title": {"text": esc(value_name)}, "thickness": 14, "outlinewidth": 0},
     )
@@ -226,7 +226,7 @@ def prediction_lines(
                 name=name,
                 text=text,
                 line={"color": CLASS_COLOURS[c % len(CLASS_COLOURS)], "width": 3},
-                marker={"size": 7 if T <= 60 else 4},
+                marker={"size": 7},
                 hovertemplate="after '%{text}': %{fullData.name} %{y:.2f}<extra></extra>",
             )
         )
@@ -345,7 +345,7 @@ def top_next_tokens(
                 name="the token that came next",
                 marker={
                     "symbol": "diamond",
-                    "size": 9 if T <= 40 else 6,
+                    "size": 9,
                     "color": "#E69F00",
                     "line": {"color": "#111111", "width": 1},
                 },
@@ -394,7 +394,7 @@ def regression_trace(
     steps = np.arange(T)
     labels = token_labels(tokens, T) if tokens is not None else None
     line = {"color": LINE_COLOUR, "width": 3}
-    marker = {"size": 6 if T <= 60 else 3}
+    marker = {"size": 6 if T <= 60 or labels is not None else 3}  # a token column is wide
     if labels is not None:
         pred_trace = go.Scatter(
             x=steps,
@@ -442,7 +442,7 @@ def regression_trace(
                     mode="lines+markers",
                     name="target",
                     line=dashed,
-                    marker={"size": 5 if T <= 60 else 2, "symbol": "circle-open"},
+                    marker={"size": 5 if marker["size"] == 6 else 2, "symbol": "circle-open"},
                     hovertemplate="step %{x:d}: target %{y:.3f}<extra></extra>",
                 )
             )

@@ -331,6 +331,9 @@ def figure(
         plot_px = max(int(height) - m["t"] - m["b"], 1)
         layout["xaxis"]["scaleratio"] = column_px / plot_px
         layout["dragmode"] = "pan"
+        # autoscale and zoom out would squeeze every column into view, the labels on top
+        # of each other; "reset axes" and a double click come back to the readable view
+        layout["modebar"] = {"remove": ["autoScale2d", "zoomOut2d"]}
         traces = [*traces, _ruler()]
     fig = go.Figure(data=traces, layout=layout)
     _set_unvalidated(fig, "template", pio.templates[TEMPLATE])
