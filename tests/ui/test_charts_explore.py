@@ -298,7 +298,7 @@ def test_long_sentences_label_every_token_readably_on_every_chart(kind, T):
         else:
             assert x.tickangle is None and list(x.autotickangles) == [0, -90], name
             assert column >= 1.2 * x.tickfont.size + 4, name
-        assert "drag sideways" in x.title.text, name
+        assert x.title.text.endswith("<br>↔ drag for more"), name
 
 
 def test_an_annotated_guess_chart_has_room_for_its_text():

@@ -92,11 +92,11 @@ def heatmap_height(rows: int) -> int:
 # wide chart gets wider columns, a long one in a narrow column a window to pan.
 CHAR_FONT = 13  # upright labels (characters, short symbols)
 WORD_FONT = 11  # labels that may stand on end (words)
-UPRIGHT_MAX_PX = 26  # labels up to this wide at CHAR_FONT (≈ 3 characters) stand upright
+UPRIGHT_MAX_PX = 17  # labels up to this wide at CHAR_FONT (2 characters, an emoji) stand upright
 COLUMN_MIN_PX = 16  # the narrowest column, upright labels (a character and its gaps)
 WORD_COLUMN_PX = 18  # a column under a word turned -90°: the line height of WORD_FONT + a gap
 LABEL_GAP_PX = 8  # room between two upright labels
-PAN_HINT = "↔ drag sideways for more"  # a second line of the x title when they may not all fit
+PAN_HINT = "↔ drag for more"  # a second line of the x title when they may not all fit
 PAN_HINT_MARGIN = 18  # ... and the room it takes
 PAN_HINT_PX = 600  # ... which is when T columns need more than this
 RULER_AXIS = "y9"  # the invisible axis the token axis measures its columns with
@@ -167,8 +167,8 @@ def token_axis(labels: list[str], *, min_column_px: float = 0) -> dict:
         column = max(COLUMN_MIN_PX, widest + LABEL_GAP_PX, min_column_px)
         xaxis.update(tickangle=0, tickfont={"size": CHAR_FONT})
     else:
-        column = max(WORD_COLUMN_PX, min_column_px)
         size = 12 if T <= MAX_TICK_LABELS else WORD_FONT
+        column = max(WORD_COLUMN_PX, 1.2 * size + 5, min_column_px)  # a line and a gap
         longest = max(label_px(label, size) for label in labels)
         xaxis.update(autotickangles=[0, -90], tickfont={"size": size})  # tickangle: auto
         axes["margin_b"] = clamp(longest + 50, 60, 220)
