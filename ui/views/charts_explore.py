@@ -44,6 +44,7 @@ PATH_COLOURS = ("#111111", "#009E73")  # sentence A, sentence B: clear of the bl
 UNSIGNED_COLOUR = "rgb(49,104,142)"  # a viridis blue-green: magnitudes, not signs
 SCATTERGL_ABOVE = 3000  # more cloud points than this: WebGL
 GAP_COLOUR = "#e6e6e6"  # behind a token only one of two compared sentences has
+GUESS_COLUMN_PX = 38  # top_next_tokens: a column wide enough for "guess" over "42%"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -117,7 +118,7 @@ def _unit_heatmap(
             f"step %{{x:d}} · {hover_step}<br>unit %{{customdata}}<br>"
             f"{esc(value_name)} %{{z:.3f}}<extra></extra>"
         ),
-        xgap=1 if T <= 60 else 0,
+        xgap=1,  # columns are COLUMN_MIN_PX wide or more at any T (token_axis)
         ygap=1 if R <= 48 else 0,
         colorbar={"title": {"text": esc(value_name)}, "thickness": 14, "outlinewidth": 0},
     )
@@ -229,7 +230,7 @@ def prediction_lines(
                 name=name,
                 text=text,
                 line={"color": CLASS_COLOURS[c % len(CLASS_COLOURS)], "width": 3},
-                marker={"size": 7 if T <= 60 else 4},
+                marker={"size": 7},
                 hovertemplate="after '%{text}': %{fullData.name} %{y:.2f}<extra></extra>",
             )
         )
@@ -285,9 +286,9 @@ def top_next_tokens(
     vocab: V strings. Trace 0 is a ``go.Heatmap`` with ``z`` (k, T) float32 = the top-k
     probabilities (row r = the (r+1)-th best guess, labelled "1st".."kth", best on top),
     ``text`` (k, T) = display_token of the guessed tokens, drawn in each cell with its
-    percentage (texttemplate; only while T ≤ annotate_up_to, beyond that the cells are too
-    narrow and the guesses are in the hover). Viridis, 0…1. Hover "after 'the' · 1st guess
-    'cat' / probability 42.0%".
+    percentage (texttemplate, in columns of at least GUESS_COLUMN_PX; only while T ≤
+    annotate_up_to, beyond that the guesses are in the hover). Viridis, 0…1. Hover "after
+    'the' · 1st guess 'cat' / probability 42.0%".
 
     Trace 1 (when any): markers "◆ came next" on the cells whose guess is the token that
     actually followed (tokens[t + 1], looked up in vocab by its text).
@@ -324,7 +325,7 @@ def top_next_tokens(
         colorscale=plotly_colorscale(0.0, 1.0),
         text=guess,
         texttemplate="%{text}<br>%{z:.0%}" if annotate else None,
-        textfont={"size": 13 if T <= 10 else 11 if T <= 20 else 9 if T <= 40 else 8},
+        textfont={"size": 11},  # in columns of GUESS_COLUMN_PX (see token_axis)
         # %{x} and %{y} are the tick labels under/beside the cell (see token_axis)
         hovertemplate=(
             "after '%{x}' · %{y} guess '%{text}'<br>probability %{z:.1%}<extra></extra>"
@@ -349,7 +350,7 @@ def top_next_tokens(
                 name="the token that came next",
                 marker={
                     "symbol": "diamond",
-                    "size": 9 if T <= 40 else 6,
+                    "size": 9,
                     "color": "#E69F00",
                     "line": {"color": "#111111", "width": 1},
                 },
@@ -370,7 +371,7 @@ def top_next_tokens(
         height=clamp(130 + 48 * k, 260, 700),
         x_title="after reading this token",
         y_title="guess",
-        axes=token_axis(labels),
+        axes=token_axis(labels, min_column_px=GUESS_COLUMN_PX if annotate else 0),
         yaxis=yaxis,
         legend="top" if t_hit.size else None,
     )
@@ -400,7 +401,7 @@ def regression_trace(
     steps = np.arange(T)
     labels = token_labels(tokens, T) if tokens is not None else None
     line = {"color": LINE_COLOUR, "width": 3}
-    marker = {"size": 6 if T <= 60 else 3}
+    marker = {"size": 6 if T <= 60 or labels is not None else 3}  # a token column is wide
     if labels is not None:
         pred_trace = go.Scatter(
             x=steps,
@@ -448,7 +449,7 @@ def regression_trace(
                     mode="lines+markers",
                     name="target",
                     line=dashed,
-                    marker={"size": 5 if T <= 60 else 2, "symbol": "circle-open"},
+                    marker={"size": 5 if marker["size"] == 6 else 2, "symbol": "circle-open"},
                     hovertemplate="step %{x:d}: target %{y:.3f}<extra></extra>",
                 )
             )
