@@ -197,3 +197,17 @@ def test_a_real_heatmap_restyled_for_a_projector_in_cividis():
     first = out["data"][0]["colorscale"][0][1]
     assert _rgb(first) == tuple(CIVIDIS_STOPS[0].astype(int))
     assert out["layout"]["font"]["size"] > 13
+
+
+def test_projector_widens_token_columns_with_their_labels():
+    """A token axis' columns (scaleratio × plot height) grow by the font's factor, so the
+    larger labels do not crowd; the plot's own height grows less."""
+    spec = charts_explore.hidden_heatmap(np.zeros((60, 4)), [f"w{i}" for i in range(60)])
+    before = spec.to_plotly_json()["layout"]
+    out = restyle(spec.to_plotly_json(), Display(projector=True))["layout"]
+
+    def column(layout):
+        plot = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+        return layout["xaxis"]["scaleratio"] * plot
+
+    assert column(out) == pytest.approx(column(before) * FONT_SCALE)

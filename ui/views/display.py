@@ -96,13 +96,19 @@ def _enlarge(layout: dict, data: list, dark: bool) -> None:
     font.setdefault("size", round(BASE_FONT * FONT_SCALE, 1))
     hover = layout.setdefault("hoverlabel", {}).setdefault("font", {})
     hover.setdefault("size", round(BASE_FONT * FONT_SCALE, 1))
+    margin = layout.get("margin") if isinstance(layout.get("margin"), dict) else {}
+    old_plot = _plot_px(layout, margin)
     if isinstance(layout.get("height"), int | float):
         layout["height"] = int(layout["height"] * HEIGHT_SCALE)
-    margin = layout.get("margin")
-    if isinstance(margin, dict):
-        for side in ("l", "b", "t"):
-            if isinstance(margin.get(side), int | float):
-                margin[side] = int(margin[side] * 1.2)
+    for side in ("l", "b", "t"):
+        if isinstance(margin.get(side), int | float):
+            margin[side] = int(margin[side] * 1.2)
+    xaxis = layout.get("xaxis")
+    if isinstance(xaxis, dict) and "scaleratio" in xaxis and old_plot and _plot_px(layout, margin):
+        # a token axis (figure_kit.token_axis): its columns are a fraction of the plot's
+        # height; they widen with the labels' font, not with the height
+        columns = xaxis["scaleratio"] * old_plot * FONT_SCALE
+        xaxis["scaleratio"] = columns / _plot_px(layout, margin)
     for name, axis in list(layout.items()):
         if (name.startswith("xaxis") or name.startswith("yaxis")) and isinstance(axis, dict):
             if not dark:
@@ -120,6 +126,14 @@ def _enlarge(layout: dict, data: list, dark: bool) -> None:
         opacity = trace.get("opacity")
         if isinstance(opacity, int | float) and opacity < MIN_OPACITY:
             trace["opacity"] = MIN_OPACITY
+
+
+def _plot_px(layout: dict, margin: dict) -> float | None:
+    """The plot area's height in px (the figure's height less its top and bottom margins)."""
+    height = layout.get("height")
+    if not isinstance(height, int | float):
+        return None
+    return max(height - margin.get("t", 0) - margin.get("b", 0), 1)
 
 
 # ----------------------------------------------------------------------------- dark
