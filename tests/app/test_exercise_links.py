@@ -63,7 +63,7 @@ def test_locked_controls_are_disabled_show_the_lock_and_take_the_links_values():
     assert not w["task"].disabled and not w["sentence"].disabled
     c = run_of(at).config
     assert (c.cell, c.hidden_size) == ("gru", 8)
-    assert any("locked: cell, hidden" in c.value for c in at.caption)
+    assert any("Cell and Hidden units are locked" in c.value for c in at.caption)
 
 
 def test_a_hidden_control_is_not_drawn_and_its_value_still_applies():
@@ -181,7 +181,7 @@ def test_a_tampered_link_locks_nothing_and_says_so(lock):
     w = widgets(at)
     assert not any(x.label.startswith("🔒") for x in w.values())
     assert not w["cell"].disabled and not w["hidden"].disabled and not w["task"].disabled
-    notes = [m for m in messages(at) if "exercise link" in m]
+    notes = [m for m in messages(at) if "lock/hide" in m]
     assert len(notes) == 1 and "ignored" in notes[0]
     assert "x" * 20 not in notes[0] and "🔒" not in notes[0]
 

@@ -25,7 +25,11 @@ def test_a_link_locks_what_it_names():
     assert ex.locked == {"cell", "hidden"} and not ex.hidden and ex.ignored == 0
     assert ex.is_locked("cell") and not ex.is_locked("lr") and not ex.is_hidden("cell")
     assert ex.note() is None
-    assert "cell, hidden" in ex.summary()
+    assert ex.summary() == "🔒 An exercise link: Cell and Hidden units are locked."
+    assert parse_exercise(["lr"], ["clip,seed"]).summary() == (
+        "🔒 An exercise link: Learning rate (log scale) is locked; Clipping and Seed are hidden "
+        "(the link sets them)."
+    )
 
 
 def test_spaces_case_duplicates_and_empty_items_do_not_matter():

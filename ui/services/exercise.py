@@ -86,22 +86,29 @@ class Exercise:
         what = "name" if self.ignored == 1 else "names"
         names = ", ".join(LOCKABLE[: -2 * len(COMPARE_KEYS)])
         return (
-            f"This exercise link's lock/hide lists had {self.ignored} {what} this app does not "
-            f"know; ignored. A link can lock or hide {names} and Compare's a_… and b_… keys."
+            f"This link's lock/hide had {self.ignored} unknown {what} (ignored). It can name "
+            f"{names}, and Compare's a_… and b_… keys."
         )
 
     def summary(self) -> str | None:
-        """One line saying what is locked and hidden, for the page."""
+        """One line saying, by the controls' labels, what is locked and hidden."""
         if not self.locked:
             return None
-        lock = [k for k in LOCKABLE if k in self.locked and k not in self.hidden]
-        hide = [k for k in LOCKABLE if k in self.hidden]
+        lock = [LABELS[k] for k in LOCKABLE if k in self.locked and k not in self.hidden]
+        hide = [LABELS[k] for k in LOCKABLE if k in self.hidden]
         parts = []
         if lock:
-            parts.append(f"locked: {', '.join(lock)}")
+            parts.append(f"{_and(lock)} {'is' if len(lock) == 1 else 'are'} locked")
         if hide:
-            parts.append(f"hidden: {', '.join(hide)}")
-        return "🔒 An exercise link — " + "; ".join(parts) + "."
+            verb = "is" if len(hide) == 1 else "are"
+            parts.append(
+                f"{_and(hide)} {verb} hidden (the link sets {'it' if len(hide) == 1 else 'them'})"
+            )
+        return "🔒 An exercise link: " + "; ".join(parts) + "."
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _names(values: Iterable[str]) -> tuple[set[str], int]:
