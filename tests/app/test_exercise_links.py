@@ -248,6 +248,9 @@ def test_share_builds_an_exercise_link_that_reproduces_the_locks():
     at.multiselect(key=SHARE_LOCK).set_value(["lr", "cell"]).run()
     at.multiselect(key=SHARE_HIDE).set_value(["clip"]).run()
     no_exceptions(at)
+    offered = at.multiselect(key=SHARE_LOCK).options  # this page's controls, by label
+    assert "Learning rate (log scale)" in offered and "Task" in offered
+    assert not any(o.startswith("Compare") for o in offered)
     query = share_link(at)
     assert query["lock"] == ["cell,lr"] and query["hide"] == ["clip"]
     assert query["lr"] == ["0.002"] and query["clip"] == ["value"]

@@ -103,7 +103,9 @@ class ShareBox:
         """Two pickers that make the link an exercise: controls it locks, controls it hides.
         A page opened with an exercise link keeps its locks in the link (they cannot be
         taken off here)."""
-        options = list(LOCKABLE)
+        held = exercise.exercise()
+        page = set(bound_widget_values())  # this page's controls, as drawn on its last run
+        options = [k for k in LOCKABLE if k in page or held.is_hidden(k)] or list(LOCKABLE)
         name = LABELS.get
         self._lock = st.multiselect(
             "Lock for an exercise", options, key=SHARE_LOCK, format_func=name,
@@ -113,7 +115,7 @@ class ShareBox:
             "Hide", options, key=SHARE_HIDE, format_func=name,
             help="The link hides these controls; their values still apply.",
         )  # fmt: skip
-        summary = exercise.exercise().summary()
+        summary = held.summary()
         if summary:
             st.caption(f"{summary} The link keeps these.")
 
