@@ -78,6 +78,14 @@ def test_a_hidden_control_is_not_drawn_and_its_value_still_applies():
     assert (run_of(at).config.clip, run_of(at).config.lr) == (default.clip, default.lr)
 
 
+def test_a_locked_control_with_an_unusable_link_value_keeps_the_default_and_says_so():
+    at = open_page("train", task=TINY, hidden="inf", lock="hidden")
+    w = widgets(at)
+    assert shown_locked(w["hidden"])
+    assert w["hidden"].value == load_task(TINY).default_config.hidden_size
+    assert any("hidden" in m and "cannot be used" in m for m in messages(at))
+
+
 def test_a_browser_sending_another_value_for_a_locked_control_changes_nothing():
     """The widget is disabled, but a tampered client could still send a value."""
     at = open_page("train", task=TINY, cell="gru", hidden="8", lock="cell,hidden")
@@ -221,6 +229,12 @@ def test_the_explore_and_learn_sentence_can_be_locked_or_hidden():
     assert at.session_state["sentence"] == "not bad"
 
 
+def param(at: AppTest, key: str) -> list[str]:
+    """A URL key's values in AppTest's query parameters (a string or a list)."""
+    value = at.query_params[key]
+    return value if isinstance(value, list) else [value]
+
+
 def test_locks_survive_page_changes_and_come_back_into_the_address():
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update({"task": TINY, "cell": "gru", "lock": "cell", "hide": "clip"})
@@ -233,10 +247,16 @@ def test_locks_survive_page_changes_and_come_back_into_the_address():
         del at.query_params[key]
     at.switch_page("app_pages/explore.py").run()
     no_exceptions(at)
-    assert at.query_params["lock"] == ["cell"] or at.query_params["lock"] == "cell"
+    assert param(at, "lock") == ["cell"] and param(at, "hide") == ["clip"]
     at.switch_page(TRAIN).run()
     w = widgets(at)
     assert shown_locked(w["cell"]) and w["cell"].value == "gru" and "clip" not in w
+    # the gradient lab draws no lockable control, and keeps the exercise in its address too
+    for key in ("lock", "hide"):
+        del at.query_params[key]
+    at.switch_page("app_pages/gradients.py").run()
+    no_exceptions(at)
+    assert param(at, "lock") == ["cell"] and param(at, "hide") == ["clip"]
 
 
 def share_link(at: AppTest) -> dict:

@@ -89,6 +89,7 @@ class ShareBox:
     ``python -m benchmarks.explore_load``)."""
 
     def __init__(self) -> None:
+        exercise.exercise()  # every page keeps an exercise link's lock= and hide= in its URL
         box = st.sidebar.expander("Share this view", key=SHARE_OPEN, on_change="rerun")
         self._open = bool(box.open)
         self._slot = box.empty()
