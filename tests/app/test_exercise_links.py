@@ -7,12 +7,15 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
 from rnn_core.tasks import load_task
 from tests.app.conftest import APP, no_exceptions, open_page
 from ui.glue.exercise import LOCKED_HELP
 from ui.glue.state import SHARE_HIDE, SHARE_LOCK, SHARE_OPEN
+from ui.services.exercise import LOCKABLE, parse_exercise
 from ui.services.limits import Limits
 from ui.services.run import TrainingRun
 from ui.services.settings import SETTINGS, snapped_config
@@ -192,6 +195,26 @@ def test_a_tampered_link_locks_nothing_and_says_so(lock):
     notes = [m for m in messages(at) if "lock/hide" in m]
     assert len(notes) == 1 and "ignored" in notes[0]
     assert "x" * 20 not in notes[0] and "🔒" not in notes[0]
+
+
+link_items = hs.one_of(
+    hs.sampled_from(["cell", "hidden", " LR ", "task", "clip", "a_cell", "seed"]),
+    hs.text(max_size=12),
+)
+link_values = hs.lists(link_items, max_size=5).map(",".join)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lock=link_values, hide=link_values)
+def test_any_link_locks_exactly_the_named_controls_on_the_page(lock, hide):
+    at = open_page("train", task=TINY, lock=lock, hide=hide)  # no exception (checked there)
+    expected = parse_exercise([lock], [hide])
+    w = widgets(at)
+    drawn = {k for k in w if k in LOCKABLE}
+    assert {k for k, x in w.items() if x.label.startswith("🔒")} == drawn & (
+        expected.locked - expected.hidden
+    )
+    assert not drawn & expected.hidden
 
 
 def test_repeated_lock_keys_add_up_and_junk_beside_them_unlocks_nothing():
