@@ -196,12 +196,17 @@ def upload_panel(built: Task, probe: np.ndarray, limits: Limits) -> None:
         )
         if model_file is not None and state.new_upload("model_upload", model_file.file_id):
             load_model_upload(model_file, built, probe, limits)
+        task_locked = exercise.locked("task")  # a CSV would be another task
         csv_file = st.file_uploader(
-            "Train on your own CSV (a text column and a label column)",
+            ("🔒 " if task_locked else "")
+            + "Train on your own CSV (a text column and a label column)",
             type=["csv", "txt", "tsv"],
             key="csv_upload",
             max_upload_size=upload_mb(limits.csv_bytes),
-            help="One text and one label per row, in any two of its columns (you can pick "
+            disabled=task_locked,
+            help="This exercise link locks the task."
+            if task_locked
+            else "One text and one label per row, in any two of its columns (you can pick "
             "them once it is read); at least 2 classes with 2 examples each. Any encoding.",
         )
         if csv_file is not None and state.new_upload("csv_upload", csv_file.file_id):
