@@ -17,6 +17,7 @@ from ui.glue.controls import (
     task_picker,
     valid_task,
 )
+from ui.glue.exercise import blocked
 from ui.glue.layout import how_to_read
 from ui.glue.share import share_box
 from ui.glue.state import get_task
@@ -35,6 +36,12 @@ PRESETS = {  # TrainConfig field changes for A and B
     "clipping on / off": ({"clip": "norm"}, {"clip": "none"}),
     "two learning rates": ({"lr": 0.01}, {"lr": 0.001}),
 }
+
+
+def preset_locks(name: str) -> list[str]:
+    """The URL keys a preset would set that the exercise link locks."""
+    a, b = PRESETS[name]
+    return blocked([f"a_{k}" for k in snap(a)] + [f"b_{k}" for k in snap(b)])
 
 
 def apply_preset(name: str) -> None:
@@ -106,7 +113,15 @@ with top[1]:
     st.markdown("Presets")
     cols = st.columns(len(PRESETS))
     for col, name in zip(cols, PRESETS, strict=True):
-        col.button(name, on_click=apply_preset, args=(name,), width="stretch")
+        held = preset_locks(name)
+        col.button(
+            f"🔒 {name}" if held else name,
+            on_click=apply_preset,
+            args=(name,),
+            width="stretch",
+            disabled=bool(held),
+            help=f"This exercise link locks {', '.join(held)}." if held else None,
+        )
 
 left, right = st.columns(2, gap="large")
 with left:

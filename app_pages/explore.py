@@ -12,7 +12,7 @@ import streamlit as st
 
 from rnn_core import probes
 from ui.glue.charts import show_chart
-from ui.glue.controls import task_picker, url_bind
+from ui.glue.controls import sentence_input, task_picker, url_bind
 from ui.glue.display import html_view
 from ui.glue.explore_panels import forget_stale, note_unusable_links, reading_notes
 from ui.glue.layout import how_to_read
@@ -59,12 +59,10 @@ if built.encoder is not None:
     carry("sentence", built.example or "")  # the default sentence survives a page change too
     carry("sentence_b", "")
     with top[1]:
-        sentence = st.text_input(
+        sentence = sentence_input(
             "Sentence",
-            key="sentence",
-            bind="query-params",
+            f"Press Enter to run. Up to {MAX_TOKENS} tokens are read.",
             placeholder="Type a sentence and press Enter",
-            help=f"Press Enter to run. Up to {MAX_TOKENS} tokens are read.",
         )
     with top[2]:
         sentence_b = st.text_input(

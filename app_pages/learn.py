@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui.glue.controls import step_buttons, url_bind
+from ui.glue import exercise
+from ui.glue.controls import sentence_input, step_buttons, url_bind
 from ui.glue.layout import how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, current_task, forget, get_task, session_model, widget_value
@@ -109,9 +110,10 @@ sm = session_model(task_name)
 share = model_summary(sm, built)
 cfg = sm.model.config
 
+exercise.notes()  # what an exercise link locks (Learn has no task picker to show it)
 if built.encoder is not None:
     carry("sentence", built.example or "")  # the default sentence survives a page change too
-    text = st.text_input("Sentence", key="sentence", bind="query-params")
+    text = sentence_input("Sentence")
     reading = read_text(built, text)
     if reading.empty:
         st.info("The sentence is empty: type one above and press Enter.")
