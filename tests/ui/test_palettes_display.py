@@ -174,6 +174,7 @@ def test_projector_enlarges_fonts_lines_and_markers():
     assert out["data"][0]["marker"]["size"] > 6
     assert out["data"][0]["opacity"] == MIN_OPACITY
     assert out["layout"]["height"] > 300
+    assert out["layout"]["font"]["color"] == "#111111"
 
 
 def test_dark_uses_the_dark_template_and_mirrors_greys_but_not_heatmap_colours():

@@ -1,6 +1,6 @@
 """The sidebar's Display: projector mode and colour maps (URL-bound), and what every page
-reads of it: :func:`current_display` (charts and HTML views are restyled by it) and
-:func:`chart_columns` (fewer charts side by side on a projector).
+reads of it: :func:`current_display` (charts and HTML views are restyled by it); on a
+projector the page's style also stacks every row of charts (:data:`PROJECTOR_CSS`).
 
 The dark theme is Streamlit's own: the browser picks it (the system's setting, or
 ``embed_options=dark_theme`` in the link, which "Share this view" can add), and the charts
@@ -37,9 +37,11 @@ HELP = {
     state.SEQUENTIAL: "  \n".join(f"**{k}**: {m.label}" for k, m in SEQUENTIAL.items()),
 }
 # Projector mode, for the page itself: larger text and controls (Streamlit sizes in rem),
-# captions as dark as body text, and wider focus rings for keyboard users.
+# captions as dark as body text, wider focus rings for keyboard users, and every row of
+# charts stacked, one chart per row at the page's full width.
 PROJECTOR_CSS = """<style>
 html { font-size: 17px; }
+[data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"]) > [data-testid="stColumn"] { min-width: 100%; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { opacity: 1; color: inherit; }
 button:focus-visible, [role="slider"]:focus-visible { outline: 3px solid #E69F00; outline-offset: 2px; }
 </style>"""  # noqa: E501
@@ -73,14 +75,6 @@ def current_display() -> Display:
 def html_view(markup: str) -> None:
     """An HTML view (``ui.views.html``) in the session's colour maps."""
     st.markdown(recolour_html(markup, current_display().palette), unsafe_allow_html=True)
-
-
-def chart_columns(n: int) -> list:
-    """``n`` columns for charts side by side; on a projector one column, each chart full
-    width (the list still has ``n`` entries, so a page's ``cols[j % n]`` works unchanged)."""
-    if _choice(state.DISPLAY) == "projector":
-        return [st.container() for _ in range(n)]
-    return st.columns(n)
 
 
 def display_controls() -> Display:

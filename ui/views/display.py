@@ -32,6 +32,7 @@ HEIGHT_SCALE = 1.15
 BASE_FONT = 13  # figure_kit.FONT_SIZE: the size a figure without one is drawn at
 BASE_LINE = 2.0  # plotly's default scatter line width
 MIN_OPACITY = 0.8  # projector: faint series (per-batch curves, other runs) at least this
+PROJECTOR_TEXT = {False: "#111111", True: "#ffffff"}  # plotly's text (#2a3f5f) is too pale
 PROJECTOR_GRID = "#c4c4c4"  # plotly_white's grid (#EBF0F8) washes out on a projector
 DARK_BACKGROUND = "rgba(0,0,0,0)"  # the chart shows Streamlit's own dark background
 
@@ -94,6 +95,7 @@ def _enlarge(layout: dict, data: list, dark: bool) -> None:
     _scale_fonts(layout, FONT_SCALE)
     font = layout.setdefault("font", {})
     font.setdefault("size", round(BASE_FONT * FONT_SCALE, 1))
+    font["color"] = PROJECTOR_TEXT[dark]  # every label and tick: full contrast
     hover = layout.setdefault("hoverlabel", {}).setdefault("font", {})
     hover.setdefault("size", round(BASE_FONT * FONT_SCALE, 1))
     margin = layout.get("margin") if isinstance(layout.get("margin"), dict) else {}
