@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.server import assert_no_exception, train_state
+from tests.browser.server import assert_no_exception, save_screenshot, train_state
 
 pytestmark = pytest.mark.browser
 
@@ -64,3 +64,57 @@ def test_learn_steps_by_keyboard(explore_page, server):
     page.get_by_text("2 · Forward: step 3").wait_for(timeout=20_000)
     assert "t=3" in page.url
     assert_no_exception(page)
+
+
+JS_CHART_LOOK = """
+() => {
+    const chart = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+        .find(c => c.querySelector('.gtitle'));
+    const title = chart.querySelector('.gtitle');
+    const tick = chart.querySelector('.xtick text');
+    const app = document.querySelector('[data-testid="stApp"]');
+    return {
+        titleFill: getComputedStyle(title).fill,
+        titleSize: parseFloat(getComputedStyle(title).fontSize),
+        tickSize: parseFloat(getComputedStyle(tick).fontSize),
+        appBackground: getComputedStyle(app).backgroundColor,
+        columns: [...document.querySelectorAll('[data-testid="stHorizontalBlock"]')]
+            .filter(b => b.querySelector('[data-testid="stPlotlyChart"]'))
+            .map(b => [...b.children].map(c => Math.round(c.getBoundingClientRect().top))),
+    };
+}
+"""
+
+
+def _brightness(css: str) -> float:
+    r, g, b = (float(v) for v in re.findall(r"[\d.]+", css)[:3])
+    return (r + g + b) / 3
+
+
+def test_projector_and_dark_theme_reach_the_charts(chromium_browser, server, tmp_path):
+    """A dark system and a projector link: the page is dark, the charts' text is light and
+    larger, and charts that stood side by side stand one under another."""
+    looks = {}
+    for name, scheme, query in (
+        ("plain", "light", ""),
+        ("projector_dark", "dark", "&display=projector&diverging=blue-yellow"),
+    ):
+        context = chromium_browser.new_context(
+            viewport={"width": 1280, "height": 800}, color_scheme=scheme
+        )
+        page = context.new_page()
+        page.goto(f"{server}/?sentence=this+movie+is+not+bad{query}")
+        page.locator('[data-testid="stPlotlyChart"] .gtitle').first.wait_for(timeout=120_000)
+        page.wait_for_timeout(1000)
+        looks[name] = page.evaluate(JS_CHART_LOOK)
+        save_screenshot(page, tmp_path / f"explore_{name}.png")
+        assert_no_exception(page)
+        context.close()
+    plain, shown = looks["plain"], looks["projector_dark"]
+    assert _brightness(plain["appBackground"]) > 200 and _brightness(shown["appBackground"]) < 60
+    assert _brightness(plain["titleFill"]) < 100 and _brightness(shown["titleFill"]) > 200
+    assert shown["titleSize"] > plain["titleSize"] * 1.3
+    assert shown["tickSize"] > plain["tickSize"]
+    # side by side on a plain 1280 px page; one under another on a projector
+    assert any(len(set(row)) == 1 and len(row) > 1 for row in plain["columns"])
+    assert all(len(set(row)) == len(row) for row in shown["columns"])
