@@ -8,6 +8,7 @@ import math
 import streamlit as st
 
 from ui.glue import state
+from ui.glue.charts import show_chart
 from ui.glue.controls import (
     compare_settings,
     seed_compare,
@@ -16,6 +17,7 @@ from ui.glue.controls import (
     task_picker,
     valid_task,
 )
+from ui.glue.exercise import blocked
 from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.share import share_box
 from ui.glue.state import get_task
@@ -34,6 +36,12 @@ PRESETS = {  # TrainConfig field changes for A and B
     "clipping on / off": ({"clip": "norm"}, {"clip": "none"}),
     "two learning rates": ({"lr": 0.01}, {"lr": 0.001}),
 }
+
+
+def preset_locks(name: str) -> list[str]:
+    """The URL keys a preset would set that the exercise link locks."""
+    a, b = PRESETS[name]
+    return blocked([f"a_{k}" for k in snap(a)] + [f"b_{k}" for k in snap(b)])
 
 
 def apply_preset(name: str) -> None:
@@ -108,7 +116,14 @@ with top[1]:
     # in a narrow window
     with st.container(horizontal=True):
         for name in PRESETS:
-            st.button(name, on_click=apply_preset, args=(name,))
+            held = preset_locks(name)
+            st.button(
+                f"🔒 {name}" if held else name,
+                on_click=apply_preset,
+                args=(name,),
+                disabled=bool(held),
+                help=f"This exercise link locks {', '.join(held)}." if held else None,
+            )
 
 left, right = st.columns(2, gap="large")
 with left:
@@ -193,16 +208,16 @@ def live() -> None:
         figs = charts_lab.run_overlays(views, classifier)
         for row in (("loss", "test"), ("grad", "rho")):
             for col, name in zip(st.columns(2), row, strict=True):
-                col.plotly_chart(figs[name], key=f"cmp_{name}", width="stretch")
+                show_chart(figs[name], key=f"cmp_{name}", container=col)
         c1, c2 = st.columns(2)
         for col, (name, v) in zip((c1, c2), views.items(), strict=True):
             snap = v.snapshots[-1]
-            col.plotly_chart(
+            show_chart(
                 charts_explore.hidden_heatmap(
                     snap.hs[-1], probe_reading.tokens, title=f"{name}: probe at step {snap.step:,}"
                 ),
                 key=f"cmp_heat_{name}",
-                width="stretch",
+                container=col,
             )
         for name, v in views.items():
             if v.state == "diverged":

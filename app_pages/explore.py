@@ -11,7 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 from rnn_core import probes
-from ui.glue.controls import task_picker, url_bind
+from ui.glue.charts import show_chart
+from ui.glue.controls import sentence_input, task_picker, url_bind
+from ui.glue.display import html_view
 from ui.glue.explore_panels import forget_stale, note_unusable_links, reading_notes
 from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.sidebar import model_summary
@@ -58,12 +60,10 @@ if built.encoder is not None:
     carry("sentence", built.example or "")  # the default sentence survives a page change too
     carry("sentence_b", "")
     with top[1]:
-        sentence = st.text_input(
+        sentence = sentence_input(
             "Sentence",
-            key="sentence",
-            bind="query-params",
+            f"Press Enter to run. Up to {MAX_TOKENS} tokens are read.",
             placeholder="Type a sentence and press Enter",
-            help=f"Press Enter to run. Up to {MAX_TOKENS} tokens are read.",
         )
     with top[2]:
         sentence_b = st.text_input(
@@ -161,16 +161,14 @@ with left:
         )
     heatmaps = explore_figures.state_heatmaps(cfg, trace, shown, order_key, tokens)
     for layer, fig in enumerate(heatmaps):
-        st.plotly_chart(fig, width="stretch", key=f"heatmap_{layer}")
+        show_chart(fig, key=f"heatmap_{layer}")
     how_to_read(text.HEATMAP_NOTE)
 
 # ----------------------------------------------------------------------------- 2. prediction
 
 with right:
     st.subheader("Prediction as it reads")
-    st.plotly_chart(
-        explore_figures.prediction_figure(built, trace, reading), width="stretch", key="prediction"
-    )
+    show_chart(explore_figures.prediction_figure(built, trace, reading), key="prediction")
     if kind == "class_per_sequence":
         st.markdown(text.final_answer(built.class_names, trace.probs[-1]))
     how_to_read(text.prediction_note(kind, hint))
@@ -191,15 +189,10 @@ with left:
     )
     lo, hi = analysis.activation_range(cfg, trace)
     level = built.encoder.level if built.encoder is not None else "word"
-    st.markdown(
-        html.neuron_text_html(tokens, h_last[:, unit], vmin=lo, vmax=hi, level=level),
-        unsafe_allow_html=True,
-    )
+    html_view(html.neuron_text_html(tokens, h_last[:, unit], vmin=lo, vmax=hi, level=level))
     how_to_read(text.neuron_note(hint))
 with right:
-    st.plotly_chart(
-        charts_explore.unit_change_bar(h_last, top=min(10, H)), width="stretch", key="unit_change"
-    )
+    show_chart(charts_explore.unit_change_bar(h_last, top=min(10, H)), key="unit_change")
 
 # ----------------------------------------------------------------------------- 4. trajectory
 
@@ -210,10 +203,8 @@ with left:
     sentences = [(trace, tokens)]
     if trace_b is not None:
         sentences.append((trace_b, reading_b.tokens))
-    st.plotly_chart(
-        explore_figures.state_map_figure(model, built, state_map, sentences),
-        width="stretch",
-        key="trajectory",
+    show_chart(
+        explore_figures.state_map_figure(model, built, state_map, sentences), key="trajectory"
     )
     how_to_read(text.trajectory_note(state_map.pca.explained_variance_ratio.sum()))
 
@@ -230,9 +221,8 @@ with right:
     )
     method = text.SALIENCY.get(method, "grad_x_input")
     scores = probes.saliency(model, reading.seq, method=method)
-    st.plotly_chart(
+    show_chart(
         charts_explore.saliency_bars(scores, tokens, signed=method != "grad_norm"),
-        width="stretch",
         key="saliency_chart",
     )
     how_to_read(text.SALIENCY_NOTE)
@@ -243,8 +233,8 @@ if trace_b is not None:
     st.subheader("Two sentences side by side")
     both = explore_figures.comparison(cfg, order_key, (trace, tokens), (trace_b, reading_b.tokens))
     for col, fig, key in zip(st.columns(2), both.heatmaps, ("a", "b"), strict=True):
-        col.plotly_chart(fig, width="stretch", key=f"compare_{key}")
-    st.plotly_chart(both.difference, width="stretch", key="compare_diff")
+        show_chart(fig, key=f"compare_{key}", container=col)
+    show_chart(both.difference, key="compare_diff")
     how_to_read(text.compare_note(both.gaps))
 elif built.encoder is not None:
     st.caption(compare_tip(built))

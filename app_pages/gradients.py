@@ -10,18 +10,20 @@ import streamlit as st
 from rnn_core import lab
 from rnn_core.gradcheck import check_model_gradients
 from ui.glue import lab_controls, lab_measures, lab_panels, state
+from ui.glue.charts import show_chart
 from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.models import SessionModel
 from ui.glue.share import share_box
 from ui.glue.sidebar import model_summary
 from ui.glue.state import current_task, get_task, session_model
-from ui.services.experiments import EXPERIMENTS, train_turn
+from ui.services.experiments import EXPERIMENTS, Experiment, train_turn
 from ui.services.fairshare import shared_gate
 from ui.services.limits import Limits
 from ui.services.run import TrainingRun
 from ui.views import charts_lab
 from ui.views.lab_curves import fit_factor
 from ui.views.lab_frame import experiment_frame
+from ui.views.lab_predict import judge, run_measures
 from ui.views.lab_verdicts import bound_verdict, clipping_verdict, flow_verdict
 
 LIMITS, _ = Limits.from_env()
@@ -62,21 +64,27 @@ running = any(r.state == "running" for r in runs.values())
 
 
 @st.fragment(run_every=LIMITS.redraw_seconds if running else None)
-def live(runs: dict[str, TrainingRun], chosen: str, classify: bool) -> None:
-    """The experiment, redrawn while it trains. Its only control, the run to inspect, is
-    drawn outside (it changes the sections below too): a change reruns the whole page."""
+def live(
+    runs: dict[str, TrainingRun], chosen: str, classify: bool, exp: Experiment, predicted
+) -> None:
+    """The experiment, redrawn while it trains; ``predicted``, the learner's prediction
+    frozen when it started (None: none), is judged once it ends. Its only control, the run
+    to inspect, is drawn outside (it changes the sections below too): a change reruns the
+    whole page."""
     # drawing is heavy pure Python: it takes its turn with the training chunks of every
     # session, so the server's event loop never competes with ten busy threads
     with shared_gate(LIMITS.train_slots).hold():
         views = {name: r.view() for name, r in runs.items()}
-        lab_panels.draw_experiment(experiment_frame(views, classify, chosen))
+        feedback = judge(exp, predicted, run_measures(views))
+        lab_panels.draw_experiment(experiment_frame(views, classify, chosen), feedback)
     if any(r.state == "running" for r in runs.values()) and not train_turn(runs):
         st.rerun(scope="app")  # the views below measure the finished models
 
 
 inspect_name = lab_controls.run_to_inspect(list(runs))
 if runs:
-    live(runs, inspect_name, built.output_kind.startswith("class"))
+    classify = built.output_kind.startswith("class")
+    live(runs, inspect_name, classify, exp, lab_state.get("prediction"))
 
 # ----------------------------------------------------------------------------- the model's views
 
@@ -118,7 +126,7 @@ with c1:
         norms = measured.profile_batch
         where, axis_tokens = f"{len(inputs)} test sequences (mean)", None
     diverged = subject_view is not None and subject_view.state == "diverged"
-    st.plotly_chart(
+    show_chart(
         charts_lab.gradient_flow(
             norms,
             axis_tokens,
@@ -126,7 +134,6 @@ with c1:
             title=f"‖∂L/∂h_t‖ on {where}",
         ),
         key="flow",
-        width="stretch",
     )
 with c2:
     st.markdown(flow_verdict(norms, diverged, "the model it was returned to" if diverged else ""))
@@ -142,14 +149,12 @@ st.subheader("2 · The recurrent matrix")
 c1, c2 = st.columns(2, gap="large")
 with c1:
     eigs = measured.eigenvalues
-    st.plotly_chart(
-        charts_lab.eigen_plane(eigs if len(eigs) > 1 else next(iter(eigs.values()))),
-        key="eigs",
-        width="stretch",
+    show_chart(
+        charts_lab.eigen_plane(eigs if len(eigs) > 1 else next(iter(eigs.values()))), key="eigs"
     )
 with c2:
     if subject_view is not None and len(subject_view.columns["step"]):
-        st.plotly_chart(
+        show_chart(
             charts_lab.spectrum_over_training(
                 subject_view.columns["step"],
                 subject_view.columns["rho0"],
@@ -157,7 +162,6 @@ with c2:
                 gamma=lab.ACTIVATION_SLOPE.get(cfg.activation, 1.0),
             ),
             key="spectrum_training",
-            width="stretch",
         )
     st.markdown(bound_verdict(measured.bound))
 how_to_read(
@@ -171,10 +175,8 @@ how_to_read(
 st.subheader("3 · How far back the state still matters")
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
-    st.plotly_chart(
-        charts_lab.jacobian_chart(measured.jacobian, measured.saturation, tokens),
-        key="jacobian",
-        width="stretch",
+    show_chart(
+        charts_lab.jacobian_chart(measured.jacobian, measured.saturation, tokens), key="jacobian"
     )
 with c2:
     how_to_read(
@@ -188,7 +190,7 @@ st.subheader("4 · Clipping, as an experiment")
 c1, c2 = st.columns([3, 2], gap="large")
 threshold, cmp = measured.threshold, measured.clipping
 with c1:
-    st.plotly_chart(
+    show_chart(
         charts_lab.clipping_bars(
             cmp.norm_none,
             cmp.norm_global,
@@ -198,7 +200,6 @@ with c1:
             threshold=threshold,
         ),
         key="clipping",
-        width="stretch",
     )
 with c2:
     st.markdown(clipping_verdict(cmp, threshold))
@@ -212,12 +213,12 @@ with c2:
 
 st.subheader("5 · The cliff")
 c1, c2 = st.columns(2, gap="large")
-c1.plotly_chart(
+show_chart(
     charts_lab.cliff_chart(measured.scales, measured.scale_losses, marks=[(1.0, "now")]),
     key="cliff_scale",
-    width="stretch",
+    container=c1,
 )
-c2.plotly_chart(
+show_chart(
     charts_lab.cliff_chart(
         measured.steps_along,
         measured.step_losses,
@@ -226,7 +227,7 @@ c2.plotly_chart(
         title="Loss along the update direction",
     ),
     key="cliff_step",
-    width="stretch",
+    container=c2,
 )
 how_to_read(
     "Left: the loss on the test batch if W_hh were scaled by a factor (1 is the model as it "

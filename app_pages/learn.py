@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui.glue.controls import url_bind
+from ui.glue import exercise
+from ui.glue.controls import sentence_input, step_buttons, url_bind
 from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, current_task, forget, get_task, session_model, widget_value
@@ -110,9 +111,10 @@ sm = session_model(task_name)
 share = model_summary(sm, built)
 cfg = sm.model.config
 
+exercise.notes()  # what an exercise link locks (Learn has no task picker to show it)
 if built.encoder is not None:
     carry("sentence", built.example or "")  # the default sentence survives a page change too
-    text = st.text_input("Sentence", key="sentence", bind="query-params")
+    text = sentence_input("Sentence")
     reading = read_text(built, text)
     if reading.empty:
         st.info("The sentence is empty: type one above and press Enter.")
@@ -164,8 +166,15 @@ chosen = st.multiselect(
 units = np.array(sorted(chosen) if chosen else list(units))
 if T > 1:
     t = st.slider(
-        "Step t", 1, T, T, key="t", **step_bind, help="Which token to look at (1 = the first)."
+        "Step t",
+        1,
+        T,
+        T,
+        key="t",
+        **step_bind,
+        help="Which token to look at (1 = the first). Keys: B and N step back and on.",
     )
+    step_buttons("t", 1, T)
 else:  # a slider needs two ends: a one-token sentence has one step to look at
     t = 1
     st.caption("Step t = 1: the sentence has one token.")

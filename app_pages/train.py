@@ -14,7 +14,7 @@ import streamlit as st
 
 from rnn_core.tasks import Task
 from ui.glue import state
-from ui.glue.controls import HIDDEN_STYLE, hidden_number
+from ui.glue.controls import HIDDEN_STYLE, KEYS, hidden_number
 from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.share import current_link
 from ui.glue.sidebar import model_summary
@@ -138,7 +138,9 @@ run.use_probe(probe.seq)  # another probe sentence: its snapshots start again
 with main:
     buttons = st.columns(3)
     if run.state == "running":
-        if buttons[0].button("⏸ Pause", type="primary", width="stretch"):
+        if buttons[0].button(
+            "⏸ Pause", type="primary", width="stretch", shortcut=KEYS["start_pause"]
+        ):
             # back to the frame the browser showed at the click: nobody saw the steps after
             shown = state.widget_value(SHOWN)
             run.pause(back_to=run.steps if shown is None else int(shown))
@@ -146,7 +148,7 @@ with main:
             st.rerun()
     elif run.state in ("ready", "paused"):
         label = "▶ Start" if run.state == "ready" else "▶ Resume"
-        if buttons[0].button(label, type="primary", width="stretch"):
+        if buttons[0].button(label, type="primary", width="stretch", shortcut=KEYS["start_pause"]):
             run.start()
             publish_run(task_name, run)
             st.rerun()
@@ -157,10 +159,16 @@ with main:
         width="stretch",
         disabled=run.state not in ("ready", "paused"),
         help="One step",
+        shortcut=KEYS["step"],
         on_click=step_once,  # before the page draws: the sidebar and the saves see the step
         args=(task_name,),
     )
-    if buttons[2].button("↺ Reset", width="stretch", help="A fresh model with these settings"):
+    if buttons[2].button(
+        "↺ Reset",
+        width="stretch",
+        help="A fresh model with these settings",
+        shortcut=KEYS["reset"],
+    ):
         RUN.pop()
         st.rerun()
     if pending:

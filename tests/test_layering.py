@@ -213,3 +213,53 @@ def test_layering_no_pages_folder_that_would_switch_streamlit_to_its_folder_mode
     .uses_pages_directory) until some session runs app.py, so the first visitor of a shared
     ``/explore?…`` link gets the page without app.py (no page config, an "app" entry)."""
     assert not (ROOT / "pages").exists()
+
+
+# ----------------------------------------------------------------------------- one chart door
+
+CHART_DOOR = Path("ui/glue/charts.py")  # show_chart: the chart, then its summary as a caption
+
+
+def plotly_chart_calls(source: str) -> list[int]:
+    """Lines that reach ``plotly_chart``: ``<anything>.plotly_chart``, a bare name, an
+    import of it, or the string (``getattr(st, "plotly_chart")``), at any depth."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        name = {
+            ast.Attribute: lambda n: n.attr,
+            ast.Name: lambda n: n.id,
+            ast.Constant: lambda n: n.value,
+            ast.alias: lambda n: n.name.split(".")[-1],
+        }.get(type(node), lambda n: None)(node)
+        if name == "plotly_chart":
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_show_chart_calls_plotly_chart():
+    """Every chart reaches a page through ui/glue/charts.py's show_chart, which puts the
+    chart's summary under it (and is where display restyling lives): no page, router or
+    other glue module calls plotly_chart itself."""
+    bad = []
+    for path in source_files():
+        rel = path.relative_to(ROOT)
+        if layer_of(path) in ("router", "pages", "glue") and rel != CHART_DOOR:
+            bad += [f"{rel}:{n}" for n in plotly_chart_calls(path.read_text(encoding="utf-8"))]
+    assert not bad, "plotly_chart outside ui/glue/charts.py: " + ", ".join(bad)
+    assert plotly_chart_calls((ROOT / CHART_DOOR).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'st.plotly_chart(fig, key="k")',
+        'col.plotly_chart(fig, key="k", width="stretch")',
+        "from streamlit import plotly_chart",
+        'getattr(st, "plotly_chart")(fig)',
+    ],
+)
+def test_plotly_chart_finder_catches_each_way_of_calling_it(line):
+    code = (ROOT / "app_pages/explore.py").read_text(encoding="utf-8")
+    assert not plotly_chart_calls(code)
+    assert plotly_chart_calls(f"{code}\n{line}\n")
+    assert plotly_chart_calls(f"{code}\ndef _later():\n    {line}\n")

@@ -268,3 +268,115 @@ def test_experiment_runs_trace_their_probe_only_at_the_ends():
         run.advance(1.0)
     assert run.steps == 40
     assert [s.step for s in run.snapshots.items] == [0, 40]
+
+
+# ----------------------------------------------------------------------------- predict, then run
+
+
+def predict_and_run(at: AppTest, key: str, prediction: str | None) -> AppTest:
+    """Pick ``prediction`` in experiment ``key``'s "What do you predict?" (None: leave it at
+    "just run it"), then press the experiment's button."""
+    if prediction is not None:
+        at.radio(key=f"predict_{key}").set_value(prediction)
+    (button,) = [b for b in at.button if b.key == f"exp_{key}"]
+    button.click().run()
+    no_exceptions(at)
+    return at
+
+
+def judged(at: AppTest) -> list:
+    """The prediction's judgement on the page: the success/warning/info alerts that say
+    "You predicted"."""
+    alerts = [*at.success, *at.warning, *at.info]
+    return [a for a in alerts if "You predicted" in a.value]
+
+
+def expected(at: AppTest, prediction: str):
+    """The judgement ui/views/lab_predict.py makes of the session's finished runs."""
+    from ui.views.lab_predict import judge, run_measures
+
+    lab = at.session_state["lab"]
+    views = {name: run.view() for name, run in lab["runs"].items()}
+    return judge(EXPERIMENTS[lab["key"]], prediction, run_measures(views))
+
+
+def test_every_experiment_asks_what_you_predict_and_never_forces_it():
+    at = open_lab()
+    for key, exp in EXPERIMENTS.items():
+        radio = at.radio(key=f"predict_{key}")
+        assert radio.label == f"**{exp.title}** · {exp.question.ask}"
+        assert radio.options == [c.label for c in exp.question.choices] + ["just run it"]
+        assert radio.value == "just run it"  # the default: no prediction
+    assert len({r.label for r in at.radio}) == len(EXPERIMENTS)  # each says which it is
+    assert not any(k.startswith("predict") for k in at.query_params)  # not in the link
+
+
+@pytest.mark.parametrize(("prediction", "kind"), [("explode", "right"), ("vanish", "wrong")])
+def test_a_prediction_is_judged_from_the_runs_and_points_at_the_chart(prediction, kind):
+    """The exploding run blows up: "explode" is right, "vanish" wrong — the text the page
+    shows is the judgement of the runs' measures, and the chart it names is on the page."""
+    from ui.views.lab_frame import FLOW_RUNS_TITLE
+
+    at = finish(predict_and_run(open_lab(), "exploding", prediction))
+    want = expected(at, prediction)
+    assert want.kind == kind
+    (alert,) = judged(at)
+    assert alert.value == want.body
+    assert alert.icon == (":material/check_circle:" if kind == "right" else ":material/cancel:")
+    assert list(at.success if kind == "right" else at.warning) == [alert]
+    assert f"You predicted *{prediction}*" in alert.value and "NaN guard" in alert.value
+    assert FLOW_RUNS_TITLE in alert.value and titled(at, FLOW_RUNS_TITLE)
+    at.run()  # a rerun keeps it
+    assert [a.value for a in judged(at)] == [want.body]
+
+
+def test_which_cell_wins_is_judged_from_the_test_losses(monkeypatch):
+    """The gates question, on runs cut to 80 steps (the full experiment takes 500): while the
+    runs train the prediction waits; at the end the judgement is the one the test losses
+    give, whichever cell that is."""
+    from dataclasses import replace
+
+    from ui.views.charts_lab import TEST_LOSS_TITLE
+
+    exp = EXPERIMENTS["gates"]
+    short = replace(exp, runs={n: replace(c, steps=80) for n, c in exp.runs.items()}, steps=80)
+    monkeypatch.setitem(EXPERIMENTS, "gates", short)
+    at = predict_and_run(open_lab(), "gates", "LSTM")
+    assert at.session_state["lab"]["prediction"] == "LSTM"
+    assert not judged(at)
+    waiting = [c.value for c in at.caption if "verdict comes when the runs end" in c.value]
+    assert waiting and "*LSTM*" in waiting[0]
+    finish(at)
+    losses = {
+        n: r.view().evals["test_loss"][-1] for n, r in at.session_state["lab"]["runs"].items()
+    }
+    best = min(losses, key=losses.get)
+    (alert,) = judged(at)
+    assert alert.value == expected(at, "LSTM").body
+    assert f"*{best}* reached the lowest test MSE" in alert.value
+    assert alert.value.startswith("**Right.**" if best == "LSTM" else "**Not this time.**")
+    assert TEST_LOSS_TITLE in alert.value and titled(at, TEST_LOSS_TITLE)
+    assert not any("verdict comes" in c.value for c in at.caption)
+
+
+def test_no_prediction_gives_no_judgement():
+    at = finish(predict_and_run(open_lab(), "exploding", None))
+    assert at.session_state["lab"]["prediction"] is None
+    assert not judged(at) and not at.success and not at.warning
+    assert not any("You predicted" in c.value for c in at.caption)
+    linked = finish(open_lab(experiment="exploding"))  # a link runs it at once: no prediction
+    assert not judged(linked)
+
+
+def test_the_prediction_is_frozen_when_run_is_pressed():
+    """Changing the choice after Run changes nothing; a new experiment drops the judgement."""
+    at = predict_and_run(open_lab(), "exploding", "explode")
+    at.radio(key="predict_exploding").set_value("stay level").run()
+    finish(at)
+    assert at.session_state["lab"]["prediction"] == "explode"
+    (alert,) = judged(at)
+    assert alert.value.startswith("**Right.** You predicted *explode*")
+    at.radio(key="predict_exploding").set_value("vanish").run()
+    assert [a.value for a in judged(at)] == [alert.value]
+    predict_and_run(at, "vanishing", None)  # a new experiment, no prediction
+    assert not judged(at)

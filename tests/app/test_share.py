@@ -28,7 +28,7 @@ def test_a_closed_share_box_draws_no_code_box_and_opening_it_draws_the_link():
     at.query_params["sentence"] = "this is not bad"
     at.run(timeout=60)
     assert not at.exception
-    assert [e.label for e in at.sidebar.expander] == ["Share this view"]
+    assert [e.label for e in at.sidebar.expander] == ["Display", "Share this view"]
     assert not at.code  # nowhere on the page: no code box at all
     at.session_state[SHARE_OPEN] = True  # what a click on the expander does, then a rerun
     at.run(timeout=60)

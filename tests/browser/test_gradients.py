@@ -86,3 +86,30 @@ def test_the_run_to_inspect_redraws_the_sections_below(explore_page, server):
         timeout=60_000,
     )
     assert_no_exception(page)
+
+
+def test_a_prediction_is_judged_when_the_experiment_ends(explore_page, server, tmp_path):
+    """Predict, then run: "explode" picked above the Exploding button, the button pressed;
+    when the run has blown up the page says the prediction was right, with its check mark,
+    and names a chart that is on the page. The screenshot is left in pytest's temporary
+    folder."""
+    page = explore_page
+    page.goto(f"{server}/gradients")
+    page.wait_for_selector(DRAWN, timeout=120_000)
+    page.locator(".st-key-predict_exploding").get_by_text("explode", exact=True).click()
+    page.wait_for_timeout(500)  # the choice reaches the server before the click
+    page.get_by_role("button", name="Exploding", exact=True).click()
+    judged = page.locator('[data-testid="stAlertContentSuccess"]').first
+    judged.wait_for(timeout=120_000)
+    said = judged.locator('[data-testid="stMarkdownContainer"]').inner_text()
+    assert said.startswith("Right. You predicted explode"), said
+    icon = judged.locator('[data-testid="stAlertDynamicIcon"]')  # hidden from screen readers
+    assert icon.inner_text() == "check_circle" and icon.get_attribute("aria-hidden") == "true"
+    chart = said.rpartition("See the chart “")[2].rstrip("”.")
+    page.wait_for_function(
+        "(t) => [...document.querySelectorAll('.gtitle')].some(e => e.textContent === t)",
+        arg=chart,
+        timeout=60_000,
+    )
+    assert_no_exception(page)
+    save_screenshot(page, tmp_path / "gradients_predicted.png")

@@ -22,7 +22,7 @@ import pytest
 from tests.plotly_spec import decode
 from ui.views import charts_explore as ce
 from ui.views.analysis import changing_units
-from ui.views.figure_kit import MAX_TICK_LABELS
+from ui.views.figure_kit import COLUMN_MIN_PX, data_traces, is_ruler, label_px
 from ui.views.html import (
     NEGATIVE_COLOUR,
     NEUTRAL_COLOUR,
@@ -109,7 +109,7 @@ def test_display_token_escapes_and_shows_whitespace():
 def test_hidden_heatmap_z_is_states_transposed():
     states = rng().uniform(-1, 1, size=(7, 5))
     fig = ce.hidden_heatmap(states, [f"t{i}" for i in range(7)])
-    assert len(fig.data) == 1
+    assert len(data_traces(fig)) == 1 and is_ruler(fig.data[-1])  # + the token axis' ruler
     heat = fig.data[0]
     assert isinstance(heat, go.Heatmap)
     z = np.asarray(heat.z)
@@ -231,22 +231,82 @@ def test_many_units_label_every_kth_row_but_hover_names_every_unit():
     np.testing.assert_array_equal(np.asarray(fig.data[0].customdata)[:, 0], order)
 
 
-def test_long_sentence_keeps_every_tick_but_shows_every_kth():
-    T = 200
-    tokens = [f"w{i % 17}" for i in range(T)]
-    fig = ce.hidden_heatmap(rng().uniform(-1, 1, (T, 64)), tokens)
-    ax = fig.layout.xaxis
-    assert list(ax.ticktext) == tokens  # the full contract, for hover
-    np.testing.assert_array_equal(ax.tickvals, np.arange(T))
-    assert ax.showticklabels is False
-    step = int(np.ceil(T / MAX_TICK_LABELS))
-    notes = fig.layout.annotations
-    assert [a.text for a in notes] == tokens[::step]
-    assert [a.x for a in notes] == list(range(0, T, step))
-    assert all(a.xref == "x" and a.textangle == -90 for a in notes)
-    assert fig.layout.margin.b > 60
-    short = ce.hidden_heatmap(np.zeros((MAX_TICK_LABELS, 2)), ["x"] * 25)
-    assert not short.layout.annotations and short.layout.xaxis.showticklabels is not False
+def column_px(fig: go.Figure) -> float:
+    """The px per step plotly gives the figure's token axis (see tests/ui/test_figure_kit.py)."""
+    layout = fig.layout
+    plot_px = layout.height - layout.margin.t - layout.margin.b
+    return layout.xaxis.scaleratio * plot_px
+
+
+CHAR_TEXT = "O Romeo, Romeo! wherefore art thou Romeo?\nDeny thy father\tand refuse thy name; "
+WORD_TEXT = [
+    "this",
+    "movie",
+    "is",
+    "not",
+    "bad",
+    "at",
+    "all",
+    "but",
+    "the",
+    "ending",
+    "felt",
+    "rather",
+    "long",
+    "and",
+    "slow",
+]
+
+
+def long_tokens(kind: str, T: int) -> list[str]:
+    pool = list(CHAR_TEXT) if kind == "chars" else WORD_TEXT
+    return [pool[t % len(pool)] for t in range(T)]
+
+
+def token_charts(tokens: list[str]) -> dict[str, go.Figure]:
+    """Every Explore chart with a token axis, for a sentence of ``tokens``."""
+    T = len(tokens)
+    vocab = sorted(set(tokens))
+    probs = rng().dirichlet(np.ones(len(vocab)), T)
+    return {
+        "heatmap": ce.hidden_heatmap(rng().uniform(-1, 1, (T, 64)), tokens),
+        "prediction": ce.prediction_lines(rng().dirichlet([1, 1], T), tokens, ["neg", "pos"]),
+        "top_next": ce.top_next_tokens(probs, tokens, vocab),
+        "regression": ce.regression_trace(np.linspace(0, 1, T), 0.5, tokens),
+        "difference": ce.state_difference(np.zeros((T, 3)), np.ones((T, 3)), tokens, tokens),
+        "saliency": ce.saliency_bars(rng().normal(size=T), tokens),
+    }
+
+
+@pytest.mark.parametrize("kind", ["words", "chars"])
+@pytest.mark.parametrize("T", [50, 100, 200])
+def test_long_sentences_label_every_token_readably_on_every_chart(kind, T):
+    tokens = long_tokens(kind, T)
+    for name, fig in token_charts(tokens).items():
+        x = fig.layout.xaxis
+        assert len(x.ticktext) == T and x.showticklabels is not False, name
+        np.testing.assert_array_equal(x.tickvals, np.arange(T))
+        assert not fig.layout.annotations, name  # no thinned copies: the ticks are drawn
+        assert is_ruler(fig.data[-1]) and fig.layout.dragmode == "pan", name
+        column = column_px(fig)
+        assert column >= COLUMN_MIN_PX, name
+        if kind == "chars" and name != "difference":  # its "a / a" pairs are words
+            assert x.tickangle == 0, name
+            assert "␣" in x.ticktext and "↵" in x.ticktext, name
+            widest = max(label_px(label, x.tickfont.size) for label in x.ticktext)
+            assert column >= widest + 4, name
+        else:
+            assert x.tickangle is None and list(x.autotickangles) == [0, -90], name
+            assert column >= 1.2 * x.tickfont.size + 4, name
+        assert x.title.text.endswith("<br>↔ drag for more"), name
+
+
+def test_an_annotated_guess_chart_has_room_for_its_text():
+    tokens = long_tokens("chars", 40)
+    vocab = sorted(set(tokens))
+    fig = ce.top_next_tokens(rng().dirichlet(np.ones(len(vocab)), 40), tokens, vocab)
+    assert fig.data[0].texttemplate and column_px(fig) >= ce.GUESS_COLUMN_PX
+    assert label_px("100%", fig.data[0].textfont.size) + 4 <= ce.GUESS_COLUMN_PX
 
 
 def test_heatmap_serialises_as_binary():
@@ -284,7 +344,7 @@ def test_prediction_lines():
     probs = np.array([[0.7, 0.3], [0.4, 0.6], [0.88, 0.12]])
     tokens = ["not", "bad", "<not>"]
     fig = ce.prediction_lines(probs, tokens, ["negative", "positive"])
-    assert len(fig.data) == 2
+    assert len(data_traces(fig)) == 2
     for c, name in enumerate(["negative", "positive"]):
         line = fig.data[c]
         assert line.name == name and line.mode == "lines+markers"
@@ -300,7 +360,7 @@ def test_prediction_lines():
     (shape,) = fig.layout.shapes
     assert shape.y0 == shape.y1 == 0.5 and shape.line.dash == "dash"
     three = ce.prediction_lines(np.full((2, 3), 1 / 3), ["a", "b"], ["x", "y"])
-    assert len(three.data) == 3 and not three.layout.shapes
+    assert len(data_traces(three)) == 3 and not three.layout.shapes
     assert three.data[2].name == "class 2"  # a missing name
     assert numeric_lists(as_json(fig)["data"]) == []
 
@@ -345,7 +405,7 @@ def test_top_next_tokens():
 def test_top_next_tokens_without_hits_has_one_trace():
     probs = np.array([[0.9, 0.1], [0.9, 0.1]])
     fig = ce.top_next_tokens(probs, ["b", "b"], ["a", "b"], k=1)
-    assert len(fig.data) == 1 and fig.layout.showlegend is False
+    assert len(data_traces(fig)) == 1 and fig.layout.showlegend is False
 
 
 def test_regression_trace():
@@ -562,6 +622,9 @@ def test_every_figure_has_the_house_look(name):
     assert layout.margin.l == 60 and layout.margin.t >= 50
     out = as_json(fig)
     assert numeric_lists(out["data"]) == []  # numbers go out as binary
+    # the summary (layout.meta) is plain text for the caption under the chart, which
+    # Streamlit shows as text; plotly never renders it
+    assert out["layout"].pop("meta")["summary"]
     assert "<script" not in json.dumps(out) and "<c>" not in json.dumps(out)
     for trace in fig.data:
         if trace.hoverinfo != "skip" and not isinstance(trace, go.Scattergl):

@@ -61,41 +61,105 @@ def test_token_labels_are_display_tokens_one_per_step():
 # ----------------------------------------------------------------------------- token axis
 
 
-def test_token_axis_of_a_short_sentence_labels_every_step():
-    labels = [f"t{i}" for i in range(fk.MAX_TICK_LABELS)]
+# Long sentences read: at 50, 100 and 200 tokens every label is drawn, upright for characters,
+# in a column at least as wide as the label needs (issue 18). The column width is what plotly
+# makes of the layout: the x axis is tied to the ruler axis (range 0…1 over the plot's
+# height), so one step spans scaleratio × plot height px.
+
+WORDS = ("the", "film", "was", "not", "bad", "and", "wherefore", "actors", "<b>", "naïve")
+CHARS = ("O", " ", "R", "o", "m", "e", "\n", "!", "\t", "W", "<", "👍🏽", "é")
+
+
+def sentence(kind: str, T: int) -> list[str]:
+    pool = WORDS if kind == "words" else CHARS
+    return [pool[t % len(pool)] for t in range(T)]
+
+
+def column_px(layout: dict) -> float:
+    """The px per step plotly gives a token axis in the sent ``layout``."""
+    plot_px = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+    return layout["xaxis"]["scaleratio"] * plot_px
+
+
+def test_token_axis_keeps_the_hover_contract_and_draws_every_label():
+    labels = [f"t{i}" for i in range(30)]
     axes = fk.token_axis(labels)
-    assert set(axes) == {"xaxis"}
     x = axes["xaxis"]
     assert x["tickmode"] == "array" and x["ticktext"] == labels
     np.testing.assert_array_equal(x["tickvals"], np.arange(len(labels)))
-    assert x["range"] == [-0.5, len(labels) - 0.5]
-    assert "showticklabels" not in x
+    assert "showticklabels" not in x and "annotations" not in axes
+    # the sentence's bounds, opened one column wide for plotly to widen
+    assert (x["minallowed"], x["maxallowed"]) == (-0.5, 29.5)
+    assert x["range"] == [-0.5, 0.5]
+    assert (x["scaleanchor"], x["constrain"], x["constraintoward"]) == ("y9", "range", "left")
+    ruler = axes["yaxis9"]
+    assert ruler["range"] == [0.0, 1.0] and ruler["visible"] is False and "domain" not in ruler
+    assert "fixedrange" not in ruler  # a fixed ruler would stop the pan (seen in Chromium)
 
 
-def test_token_axis_of_a_long_sentence_keeps_every_tick_and_draws_every_kth():
-    T = 200
-    labels = [f"word{i % 17}" for i in range(T)]
-    axes = fk.token_axis(labels)
-    x = axes["xaxis"]
-    assert x["ticktext"] == labels  # the whole contract, for the hover's %{x}
-    assert x["showticklabels"] is False
-    k = int(np.ceil(T / fk.MAX_TICK_LABELS))
-    notes = axes["annotations"]
-    assert [n["text"] for n in notes] == labels[::k]
-    assert [n["x"] for n in notes] == list(range(0, T, k))
-    assert all(n["textangle"] == -90 and n["xref"] == "x" for n in notes)
-    assert 60 <= axes["margin_b"] <= 200 and x["title_standoff"] > 10
-    # drawn: the annotations, the standoff and the bottom margin reach the layout
-    fig = simple(axes=axes)
-    out = valid(fig)["layout"]
-    assert len(out["annotations"]) == len(notes)
-    assert out["xaxis"]["title"] == {"text": "x", "standoff": x["title_standoff"]}
-    assert out["margin"]["b"] == axes["margin_b"] and "title_standoff" not in out["xaxis"]
+@pytest.mark.parametrize("kind", ["words", "chars"])
+@pytest.mark.parametrize("T", [50, 100, 200])
+def test_long_sentences_show_every_label_in_a_column_wide_enough(kind, T):
+    tokens = sentence(kind, T)
+    labels = fk.token_labels(tokens, T)
+    fig = simple(axes=fk.token_axis(labels), height=400)
+    layout = valid(fig)["layout"]
+    x = layout["xaxis"]
+    assert x["ticktext"] == labels and len(x["tickvals"]["bdata"]) > 0
+    assert x.get("showticklabels", True) is True and "annotations" not in layout
+    assert x["tickmode"] == "array" and x["scaleanchor"] == "y9"
+    # the ruler axis is laid out: a trace uses it, and it shows nothing
+    rulers = [t for t in layout_traces(fig) if t.get("yaxis") == "y9"]
+    assert len(rulers) == 1 and rulers[0]["hoverinfo"] == "skip"
+    assert rulers[0]["showlegend"] is False and rulers[0]["marker"]["opacity"] == 0
+    assert [fk.is_ruler(t) for t in fig.data] == [False, True]
+    assert fk.data_traces(fig) == [fig.data[0]]
+    assert layout["dragmode"] == "pan" and layout["yaxis"]["fixedrange"] is True
+    assert set(layout["modebar"]["remove"]) == {"autoScale2d", "zoomOut2d"}  # no squeezing
+    size = x["tickfont"]["size"]
+    column = column_px(layout)
+    if kind == "chars":
+        assert x["tickangle"] == 0  # characters stand upright
+        assert "␣" in labels and "↵" in labels and "⇥" in labels  # whitespace made visible
+        widest = max(fk.label_px(label, size) for label in labels)
+        assert column >= widest + 4  # side by side with a gap
+    else:
+        assert "tickangle" not in x and x["autotickangles"] == [0, -90]
+        assert column >= 1.2 * size + 4  # on end: a line of text and a gap
+        longest = max(fk.label_px(label, size) for label in labels)
+        assert layout["margin"]["b"] >= longest + 40  # the longest word and the title fit
+    assert column >= fk.COLUMN_MIN_PX
+    assert layout["xaxis"]["title"]["text"] == f"x<br>{fk.PAN_HINT}"  # the rest is a pan away
+
+
+def layout_traces(fig) -> list[dict]:
+    return valid(fig)["data"]
+
+
+def test_a_space_token_shows_as_its_visible_symbol_on_the_axis():
+    axes = fk.token_axis(fk.token_labels(["a", " ", "\n", "<"], 4))
+    assert axes["xaxis"]["ticktext"] == ["a", "␣", "↵", "&lt;"]
+    assert axes["xaxis"]["tickangle"] == 0
+    assert fk.label_px("&lt;", 13) == fk.label_px("<", 13)  # measured as drawn
+
+
+def test_a_short_sentence_has_no_pan_hint_but_the_same_columns():
+    axes = fk.token_axis(["good", "film"])
+    layout = valid(simple(axes=axes))["layout"]
+    assert layout["xaxis"]["title"]["text"] == "x"
+    assert column_px(layout) == pytest.approx(axes["column_px"])  # plotly gets the width
+    assert axes["column_px"] >= fk.WORD_COLUMN_PX
+    assert layout["xaxis"]["maxallowed"] == 1.5  # a wide chart widens the columns instead
+
+
+def test_cells_with_text_ask_for_wider_columns():
+    axes = fk.token_axis(list("abc"), min_column_px=38)
+    assert axes["column_px"] == 38
 
 
 def test_very_long_labels_clamp_the_bottom_margin():
     axes = fk.token_axis(["x" * 200] * 30)
-    assert axes["margin_b"] == 200
+    assert axes["margin_b"] == 220
 
 
 # ----------------------------------------------------------------------------- the figure
@@ -143,9 +207,9 @@ def test_each_legend_placement(placement, top, bottom):
 
 
 def test_a_foot_legend_sits_under_a_long_token_axis():
-    axes = fk.token_axis([f"w{i}" for i in range(60)])
+    axes = fk.token_axis([f"word{i}" for i in range(60)])
     out = valid(simple(legend="foot", axes=axes))["layout"]
-    assert out["margin"]["b"] == axes["margin_b"] + 40
+    assert out["margin"]["b"] == axes["margin_b"] + fk.PAN_HINT_MARGIN + 40
     assert out["legend"]["yref"] == "container" and out["legend"]["y"] == 0.0
 
 

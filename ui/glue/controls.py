@@ -13,7 +13,7 @@ import contextlib
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from ui.glue import state
+from ui.glue import exercise, state
 from ui.services.settings import (
     BY_KEY,
     COMPARE_KEYS,
@@ -65,18 +65,34 @@ def task_picker(key: str = "task", on_change=None, notes=None) -> str:
                 f"*{state.get_task(names[0]).title}* instead. Tasks: {', '.join(names)}."
             )
     state.carry(key, state.current_task())  # pages agree on the task
-    name = st.selectbox(
+    exercise.notes(notes)
+    name = exercise.lockable(
+        key,
+        lambda label, **kw: st.selectbox(
+            label, names, index=0, key=key, bind="query-params", on_change=on_change, **kw
+        ),
         "Task",
-        names,
-        index=0,
-        key=key,
-        bind="query-params",
-        on_change=on_change,
-        help="Which built-in task the network was trained on. Each task has its own model.",
+        "Which built-in task the network was trained on. Each task has its own model.",
+        lambda raw: raw if raw in names else None,
     )
+    if name not in names:  # a pinned task this session no longer has (a lost upload)
+        name = names[0]
     if name != state.current_task():
         state.set_current_task(name)
     return name
+
+
+def sentence_input(label: str, help: str | None = None, where=st, **extra) -> str:
+    """The sentence box (URL key ``sentence``; the caller carries its value across pages),
+    locked or hidden as an exercise link asks."""
+    return exercise.lockable(
+        "sentence",
+        lambda label, **kw: where.text_input(label, key="sentence", bind="query-params", **kw),
+        label,
+        help,
+        lambda raw: raw,
+        **extra,
+    )
 
 
 def url_bind(key: str, usable) -> dict:
@@ -119,26 +135,34 @@ def seed_widgets(
 def setting_widget(
     s: Setting, limits, where=st, prefix: str = "", label: str | None = None, **extra
 ):
-    """Draw one setting's widget (URL-bound, keyed ``prefix + s.key``); returns its value."""
+    """Draw one setting's widget (URL-bound, keyed ``prefix + s.key``), locked or hidden as
+    an exercise link asks (``ui/glue/exercise.py``); returns its value."""
     key = prefix + s.key
-    label = label or s.label
-    common = {"key": key, "help": s.help or None, **extra}
-    if s.widget == "number":
-        lo, hi = s.bounds(limits)
-        bind = url_bind(key, lambda raw: s.url_ok(raw, limits))
-        if s.number is float:
+
+    def draw(label, **common):
+        common = {"key": key, **common}
+        if s.widget == "number":
+            lo, hi = s.bounds(limits)
+            bind = url_bind(key, lambda raw: s.url_ok(raw, limits))
+            if s.number is float:
+                return where.number_input(
+                    label, min_value=float(lo), max_value=float(hi), format="%g", **bind,
+                    **common,
+                )  # fmt: skip
             return where.number_input(
-                label, min_value=float(lo), max_value=float(hi), format="%g", **bind, **common
-            )
-        return where.number_input(
-            label, min_value=int(lo), max_value=int(hi), step=int(s.step or 1), **bind, **common
-        )
-    bound = {"bind": "query-params"}
-    if s.widget == "segmented":
-        return where.segmented_control(label, s.options, **bound, **common)
-    if s.widget == "select":
-        return where.selectbox(label, s.options, **bound, **common)
-    return where.select_slider(label, s.options, **bound, **common)
+                label, min_value=int(lo), max_value=int(hi), step=int(s.step or 1), **bind,
+                **common,
+            )  # fmt: skip
+        bound = {"bind": "query-params"}
+        if s.widget == "segmented":
+            return where.segmented_control(label, s.options, **bound, **common)
+        if s.widget == "select":
+            return where.selectbox(label, s.options, **bound, **common)
+        return where.select_slider(label, s.options, **bound, **common)
+
+    return exercise.lockable(
+        key, draw, label or s.label, s.help or None, lambda raw: s.from_url(raw, limits), **extra
+    )
 
 
 def train_settings(task_obj, limits) -> dict:
@@ -228,3 +252,46 @@ def hidden_number(key: str, label: str, value: int) -> None:
     state.seed(key, value, overwrite=True)  # before the widget is drawn
     with st.container(key=f"hidden_{key}"):
         st.number_input(label, step=1, key=key, label_visibility="collapsed")
+
+
+# ----------------------------------------------------------------------------- keyboard
+
+KEYS = {  # the keyboard shortcuts of the main actions (README "In a workshop")
+    "start_pause": "P",
+    "step": "S",
+    "reset": "Shift+X",
+    "previous": "B",
+    "next": "N",
+}
+
+
+def _move(key: str, delta: int, lo: int, hi: int) -> None:
+    now = state.widget_value(key)
+    now = hi if now is None else int(now)
+    state.seed(key, min(max(now + delta, lo), hi), overwrite=True)
+
+
+def step_buttons(key: str, lo: int, hi: int) -> None:
+    """ "◀ Previous" and "Next ▶" for the step slider ``key`` (lo…hi), with keyboard
+    shortcuts (:data:`KEYS`): a learner walks through a sentence without the mouse."""
+    back, ahead = st.columns(2)
+    now = state.widget_value(key)
+    now = hi if now is None else int(now)
+    back.button(
+        "◀ Previous step",
+        key=f"{key}_previous",
+        shortcut=KEYS["previous"],
+        disabled=now <= lo,
+        on_click=_move,
+        args=(key, -1, lo, hi),
+        width="stretch",
+    )
+    ahead.button(
+        "Next step ▶",
+        key=f"{key}_next",
+        shortcut=KEYS["next"],
+        disabled=now >= hi,
+        on_click=_move,
+        args=(key, 1, lo, hi),
+        width="stretch",
+    )

@@ -1,10 +1,10 @@
 """The Gradient lab's choices and the link that carries them: which experiment runs
-(?experiment=, its row of buttons and their callbacks), which of its runs the sections
-measure (?inspect=) and what section 1 measures on (?measure=). A link's value the lab does
-not have falls back, with a note saying so.
+(?experiment=, its row of buttons and their callbacks), what the learner predicts before
+pressing one, which of its runs the sections measure (?inspect=) and what section 1 measures
+on (?measure=). A link's value the lab does not have falls back, with a note saying so.
 
     lab_state = experiment_from_link(limits)   # None: the session's own model
-    experiment_buttons(lab_state, limits)
+    experiment_buttons(lab_state, limits)      # the predictions, then the buttons
     chosen = run_to_inspect(list(runs))         # None when there are no runs
     on = measure_picker()                       # one of MEASURES
 """
@@ -25,19 +25,31 @@ EXPERIMENT = "experiment"  # the URL key of the running experiment: ?experiment=
 # widget keys, which are also the URL keys (bind="query-params"): ?inspect=GRU&measure=batch
 INSPECT, MEASURE = "inspect", "measure"
 MEASURES = ("batch", "one sequence")  # short labels: a bound widget writes its label to the URL
+SKIP = "just run it"  # the prediction that predicts nothing: the default, never forced
 
 
-def start_experiment(key: str, limits: Limits) -> None:
+def predict_key(key: str) -> str:
+    """The widget key of experiment ``key``'s "What do you predict?" choice. Not bound to the
+    URL: a prediction is the learner's own guess, not part of the view a link shares — and a
+    link with ?experiment= runs at once, so a guess it carried would be someone else's."""
+    return f"predict_{key}"
+
+
+def start_experiment(key: str, limits: Limits, prediction: str | None = None) -> None:
     """Start every run of experiment ``key`` side by side (experiments.start_runs) and put
-    the experiment in the session and the link."""
+    the experiment in the session, with the learner's ``prediction`` (None: none), and in
+    the link."""
     exp = EXPERIMENTS[key]
-    state.LAB.set({"key": key, "runs": start_runs(exp, get_task(exp.task), limits)})
+    runs = start_runs(exp, get_task(exp.task), limits)
+    state.LAB.set({"key": key, "runs": runs, "prediction": prediction})
     st.query_params[EXPERIMENT] = key
 
 
 def pick_experiment(key: str, limits: Limits) -> None:
-    """An experiment button: start it, inspecting its first run."""
-    start_experiment(key, limits)
+    """An experiment button: start it, inspecting its first run, with the prediction picked
+    above it frozen: changing the choice afterwards does not change what is judged."""
+    asked = state.widget_value(predict_key(key))
+    start_experiment(key, limits, None if asked in (None, SKIP) else asked)
     state.seed(INSPECT, next(iter(EXPERIMENTS[key].runs)), overwrite=True)
 
 
@@ -64,7 +76,9 @@ def experiment_from_link(limits: Limits) -> dict | None:
 
 
 def experiment_buttons(lab_state: dict | None, limits: Limits) -> None:
-    """One button per experiment and "Your model", the one shown highlighted."""
+    """The "What do you predict?" choices (:func:`predictions`), then one button per
+    experiment and "Your model", the one shown highlighted."""
+    predictions()
     cols = st.columns(len(EXPERIMENTS) + 1)
     for col, exp in zip(cols, EXPERIMENTS.values(), strict=False):
         col.button(
@@ -82,6 +96,27 @@ def experiment_buttons(lab_state: dict | None, limits: Limits) -> None:
         help="Back to the session's own model (from Explore or Train).",
         type="primary" if lab_state is None else "secondary",
     )
+
+
+def predictions() -> None:
+    """Predict, then run: above each experiment's button, its question with its choices and
+    :data:`SKIP` (the default). The button freezes the choice (:func:`pick_experiment`)."""
+    st.caption(
+        "**Predict, then run** (if you like): pick what you expect, then press the "
+        "experiment's button. When its runs end, the lab says whether you were right, and why."
+    )
+    cols = st.columns(len(EXPERIMENTS) + 1)
+    for col, exp in zip(cols, EXPERIMENTS.values(), strict=False):
+        if exp.question is not None:
+            options = [c.label for c in exp.question.choices] + [SKIP]
+            col.radio(ask_label(exp), options, index=len(options) - 1, key=predict_key(exp.key))
+
+
+def ask_label(exp) -> str:
+    """The choice's label: the experiment's title, then its question ("**Vanishing** · Back in
+    time, the gradient will…"), so that two experiments asking the same question have
+    different names for a screen reader, and each says which button it goes with."""
+    return f"**{exp.title}** · {exp.question.ask}"
 
 
 def run_to_inspect(names: list[str]) -> str | None:

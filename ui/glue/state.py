@@ -46,6 +46,13 @@ from ui.services.run import TrainingRun
 from ui.services.runtime import janitor
 
 SHARE_OPEN = "share_open"  # widget key: the sidebar's "Share this view" is open
+SHARE_DARK = "share_dark"  # widget key: the shared link opens in the dark theme
+# Widget keys (and URL keys) of the sidebar's Display: projector mode and the two colour maps.
+DISPLAY = "display"
+DIVERGING = "diverging"
+SEQUENTIAL = "sequential"
+SHARE_LOCK = "share_lock"  # widget keys (not in the URL): what a shared link locks ...
+SHARE_HIDE = "share_hide"  # ... and hides, for an exercise
 CSV_TASK = "csv_task"  # session key: the Task made from the user's uploaded CSV, if any
 
 MODELS = "models"
@@ -118,7 +125,10 @@ def widget_value(key: str, default=None):
 def seed(key: str, value, overwrite: bool = False) -> None:
     """Put ``value`` into widget ``key``'s state before the widget is drawn: when it has none
     and the URL does not set it, or always with ``overwrite`` (a task change, a one-click
-    fix, "recommended settings")."""
+    fix, "recommended settings"). A control an exercise link locks keeps its value: nothing
+    seeds it once it has been drawn (``EXERCISE_PINS``)."""
+    if key in EXERCISE_PINS.get({}):
+        return
     if overwrite or (key not in st.session_state and key not in st.query_params):
         st.session_state[key] = value  # a carried widget keeps it too (carry reads it here)
 
@@ -142,11 +152,44 @@ def carry(key: str, default) -> None:
 
 
 def forget(*keys: str) -> None:
-    """Drop widgets' values (and their kept copies), so they start from their defaults."""
+    """Drop widgets' values (and their kept copies), so they start from their defaults; not
+    those of controls an exercise link locks."""
     kept: dict = st.session_state.setdefault(KEPT, {})
+    pins = EXERCISE_PINS.get({})
     for key in keys:
+        if key in pins:
+            continue
         st.session_state.pop(key, None)
         kept.pop(key, None)
+
+
+def held_value(key: str):
+    """Widget ``key``'s value before it is drawn this run: its state, else the value kept
+    for it by :func:`carry` on another page, else the link's, else None."""
+    if key in st.session_state:
+        return st.session_state[key]
+    kept = st.session_state.get(KEPT, {})
+    if key in kept:
+        return kept[key]
+    return st.query_params.get(key)
+
+
+def hold(key: str, value) -> None:
+    """Give widget ``key`` this value before it is drawn, whatever set it before (a locked
+    control's pinned value: ``ui/glue/exercise.py``)."""
+    st.session_state[key] = value
+
+
+# ----------------------------------------------------------------------------- exercise links
+
+EXERCISE = Slot(
+    "exercise",
+    "exercise.Exercise: the controls this session's link locks and hides (kept across pages)",
+)
+EXERCISE_PINS = Slot(
+    "exercise_pins",
+    "URL key -> the value a locked control was first drawn with; it keeps it for the session",
+)
 
 
 def get_task(name: str) -> Task:
@@ -222,7 +265,11 @@ TRAIN_HAD_RUN = Slot(
     "True once this session has had a Train run: a page showing a step without one has "
     "reconnected to a new session (its server restarted, or it was moved to another replica)",
 )
-LAB = Slot("lab", "the Gradient lab's experiment: {'key': experiment key, 'runs': {name: run}}")
+LAB = Slot(
+    "lab",
+    "the Gradient lab's experiment: {'key': experiment key, 'runs': {name: run}, "
+    "'prediction': the learner's choice, frozen when Run was pressed (None: no prediction)}",
+)
 
 
 # ----------------------------------------------------------------------------- train page

@@ -9,6 +9,7 @@ import streamlit as st
 
 from rnn_core.tasks import Task
 from ui.glue import state
+from ui.glue.charts import show_chart
 from ui.services.run import RunView
 from ui.views.baseline_words import baseline_words
 from ui.views.inputs import Reading
@@ -24,7 +25,7 @@ def place(figs: dict, names: list[str]):
     for j, name in enumerate(names):
         if j and j % 2 == 0:
             cols = st.columns(2)
-        cols[j % 2].plotly_chart(figs[name], key=name, width="stretch")
+        show_chart(figs[name], key=name, container=cols[j % 2])
     return cols
 
 
@@ -68,5 +69,5 @@ def details_panel(view: RunView, built: Task, probe: Reading) -> None:
                 help="Turn off to replay the probe's hidden state at an earlier step.",
             )
         if "probe" in figs:
-            st.plotly_chart(figs["probe"], key="probe", width="stretch")
-    st.plotly_chart(figs["probe_hidden_state"], key="snapshot_heatmap", width="stretch")
+            show_chart(figs["probe"], key="probe")
+    show_chart(figs["probe_hidden_state"], key="snapshot_heatmap")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.glue import state
+from ui.glue import exercise, state
 from ui.services.run import TrainingRun
 from ui.services.settings import snap
 from ui.services.steering import fix_retune
@@ -17,7 +17,9 @@ def apply_fix(changes: dict, continues: bool) -> None:
     """A one-click fix (TrainConfig field changes): set the widgets, on their grid. A fix
     that continues retunes the run and trains on at once; any other starts a fresh run
     with the new settings (Reset), which then trains."""
-    values = snap(changes)
+    values = {k: v for k, v in snap(changes).items() if not exercise.locked(k)}
+    if not values and changes:
+        return  # everything it would set is locked by the exercise link (its button is off)
     for key, value in values.items():
         state.seed(key, value, overwrite=True)
     state.TRAIN_FULL_RERUN.set(True)  # the settings column shows the new values
@@ -43,12 +45,16 @@ def show_diagnosis(d: Diagnosis) -> None:
         row = st.container(horizontal=True)
         for j, fix in enumerate(cause.fixes):
             verb = "the run continues from here" if fix.continues else "a fresh run starts"
+            held = exercise.blocked(snap(fix.changes))
             row.button(
-                fix.label,
+                f"🔒 {fix.label}" if held else fix.label,
                 key=f"fix_{i}_{j}",
                 on_click=apply_fix,
                 args=(fix.changes, fix.continues),
-                help=f"{fix.label}: {verb}.",
+                help=f"This exercise link locks {', '.join(held)}: this fix would change it."
+                if held
+                else f"{fix.label}: {verb}.",
+                disabled=bool(held),
                 width="content",
             )
     if d.cannot_continue:
@@ -59,5 +65,10 @@ def show_diagnosis(d: Diagnosis) -> None:
             type="primary",
             on_click=apply_fix,
             args=(d.reset.changes, False),
-            help="A fresh model with every fix above, trained from step 0.",
+            help="A fresh model with every fix above, trained from step 0"
+            + (
+                f" (except {', '.join(held)}: locked by this exercise link)."
+                if (held := exercise.blocked(snap(d.reset.changes)))
+                else "."
+            ),
         )

@@ -12,7 +12,13 @@ import streamlit as st
 from rnn_core.tasks import Task
 from rnn_core.train import TrainConfig
 from ui.glue import state
-from ui.glue.controls import seed_widgets, task_picker, train_settings, valid_task
+from ui.glue.controls import (
+    seed_widgets,
+    sentence_input,
+    task_picker,
+    train_settings,
+    valid_task,
+)
 from ui.services.limits import Limits
 from ui.services.settings import read_settings, widget_values
 from ui.views.inputs import Reading, read_example, read_text
@@ -67,11 +73,9 @@ def settings_panel(limits: Limits, notes) -> tuple[str, Task, TrainConfig | None
         )
     if built.encoder is not None:
         state.carry("sentence", built.example or "")
-        st.text_input(
+        sentence_input(
             "Probe sentence",
-            key="sentence",
-            bind="query-params",
-            help="Read by the model at snapshots during training: its prediction over "
+            "Read by the model at snapshots during training: its prediction over "
             "training and its hidden state at any snapshot.",
         )
     values = train_settings(built, limits)

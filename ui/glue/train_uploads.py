@@ -19,9 +19,10 @@ import streamlit as st
 
 from rnn_core.tasks import Task
 from rnn_core.tasks.csv_import import CsvPreview
-from ui.glue import state
+from ui.glue import exercise, state
 from ui.services.limits import Limits, upload_mb
 from ui.services.run import TrainingRun
+from ui.services.settings import widget_values
 from ui.services.transfer import (
     UploadError,
     config_for,
@@ -54,6 +55,15 @@ def load_model_upload(upload, built: Task, probe: np.ndarray, limits: Limits) ->
         st.error(str(e), icon="🚫")
         return
     config = config_for(ckpt, built)
+    values = widget_values(config)
+    clash = [k for k in values if exercise.pinned(k) not in (None, values[k])]
+    if clash:  # its model would change what the exercise link fixes
+        st.error(
+            f"This exercise link locks {', '.join(clash)}, and this model has other values "
+            "for them: it was not loaded.",
+            icon="🔒",
+        )
+        return
     model = ckpt.model.copy(np.float32) if config.dtype == "float32" else ckpt.model
     loaded = TrainingRun(
         built,
@@ -75,7 +85,10 @@ def load_model_upload(upload, built: Task, probe: np.ndarray, limits: Limits) ->
 def load_csv_upload(upload, limits: Limits) -> None:
     """A CSV upload becomes this session's "csv" task, with the importer's choice of columns;
     a file that reads as a table but not as a task is kept for the column pickers; any other
-    bad file changes nothing."""
+    bad file changes nothing. Not while an exercise link locks the task."""
+    if exercise.locked("task"):
+        st.error("This exercise link locks the task: your CSV was not read.", icon="🔒")
+        return
     data = upload.getvalue()
     try:
         preview = preview_csv(data, max_bytes=limits.csv_bytes)
@@ -183,12 +196,17 @@ def upload_panel(built: Task, probe: np.ndarray, limits: Limits) -> None:
         )
         if model_file is not None and state.new_upload("model_upload", model_file.file_id):
             load_model_upload(model_file, built, probe, limits)
+        task_locked = exercise.locked("task")  # a CSV would be another task
         csv_file = st.file_uploader(
-            "Train on your own CSV (a text column and a label column)",
+            ("🔒 " if task_locked else "")
+            + "Train on your own CSV (a text column and a label column)",
             type=["csv", "txt", "tsv"],
             key="csv_upload",
             max_upload_size=upload_mb(limits.csv_bytes),
-            help="One text and one label per row, in any two of its columns (you can pick "
+            disabled=task_locked,
+            help="This exercise link locks the task."
+            if task_locked
+            else "One text and one label per row, in any two of its columns (you can pick "
             "them once it is read); at least 2 classes with 2 examples each. Any encoding.",
         )
         if csv_file is not None and state.new_upload("csv_upload", csv_file.file_id):

@@ -1,6 +1,7 @@
-"""The gradient lab's one-click experiments: configs, what to notice, and the run class that
-keeps an explosion on record (:func:`lab_run`, all of an experiment's: :func:`start_runs`).
-Pure (no streamlit).
+"""The gradient lab's one-click experiments: configs, what to notice, the question a learner
+may answer before pressing Run (:class:`Question`, judged from the measured runs by
+``ui/views/lab_predict.py``), and the run class that keeps an explosion on record
+(:func:`lab_run`, all of an experiment's: :func:`start_runs`). Pure (no streamlit).
 
 Each runs on the adding problem at lag 50 (``rnn_core.tasks.memory``), where the documented
 contrast holds on this machine: a tanh RNN never gets below the "recent number only" MSE of
@@ -28,6 +29,57 @@ RESCUED_CONFIG = replace(EXPLODING_CONFIG, clip="norm", clip_value=1.0)
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One answer to an experiment's :class:`Question`."""
+
+    label: str  # what the learner picks: a few words, a radio option
+    outcome: object  # the measured outcome that makes it right (see Question.measure)
+    because: str  # why that outcome happens, said when it did (whatever was predicted)
+
+
+@dataclass(frozen=True)
+class Question:
+    """ "What do you predict?", asked before an experiment runs. Which choice is right is
+    never written here: ``ui/views/lab_predict.py`` measures it from the finished runs, the
+    numbers the verdicts use, so a run that surprises is judged by what it did."""
+
+    ask: str  # the question, short: it is the label above the choices
+    # what is measured, and what a Choice.outcome is then:
+    #   "flow"      the gradient-flow verdict's kind of the experiment's (first) run, as its
+    #               line under "Gradient reaching each step" says: "vanishing",
+    #               "steady" or "exploding" (a run that blew up is exploding)
+    #   "diverged"  the names of the runs that blew up (the NaN guard stopped them), a frozenset
+    #   "best"      the name of the run with the lowest test loss at its last evaluation
+    measure: str
+    choices: tuple[Choice, ...]
+
+
+MEASURES = ("flow", "diverged", "best")
+
+
+def _flow_question(ask: str, explode_because: str) -> Question:
+    return Question(
+        ask,
+        "flow",
+        (
+            Choice(
+                "vanish",
+                "vanishing",
+                "each step back multiplies the gradient by the Jacobian ∂h_t/∂h_{t−1}; "
+                "here its norm is below 1 (tanh's slope is at most 1 and saturated units pass "
+                "almost nothing), so the product shrinks geometrically",
+            ),
+            Choice("explode", "exploding", explode_because),
+            Choice(
+                "stay level",
+                "steady",
+                "the Jacobians' norms stay near 1, so their product neither shrinks nor grows",
+            ),
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class Experiment:
     key: str
     title: str
@@ -38,6 +90,7 @@ class Experiment:
     steps: int
     what: str  # the set-up, one sentence
     notice: str  # what to look for, for a newcomer
+    question: Question | None = None  # asked before Run (None: no question)
 
 
 # Each evaluation scores a fixed subset of EVAL_SIZE training and as many test sequences (the
@@ -74,6 +127,11 @@ EXPERIMENTS: dict[str, Experiment] = {
             "step back to the first, so the weights never learn to keep the first number. "
             "The test MSE stalls near 0.17 (always answering the average) or 0.08 (only the "
             "recent number): it never uses the early one.",
+            _flow_question(
+                "Back in time, the gradient will…",
+                "each step back multiplies the gradient by a Jacobian whose norm is above 1, "
+                "so the product grows geometrically",
+            ),
         ),
         Experiment(
             "exploding",
@@ -87,6 +145,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "model to the last step that was still in line with the run (step 1: the steps "
             "after it were already blowing up). The cliff view shows why: the loss is a wall "
             "along the scale of W_hh.",
+            _flow_question(
+                "Back in time, the gradient will…",
+                "W_hh with spectral radius 1.5 stretches the state and the gradient at every "
+                "step: the product of the Jacobians grows until the loss overflows, and the "
+                "NaN guard stops the run",
+            ),
         ),
         Experiment(
             "clipping",
@@ -102,6 +166,30 @@ EXPERIMENTS: dict[str, Experiment] = {
             "Same seed, same data, same huge gradients — but clipped steps (✕) stay small, so "
             "the clipped run keeps training while the other one dies. Clipping tames the "
             "explosion; it does not make the RNN remember further back.",
+            Question(
+                "Which run will blow up?",
+                "diverged",
+                (
+                    Choice(
+                        "both",
+                        frozenset({"no clipping", "norm-clipped at 1"}),
+                        "clipping at 1 bounds each step, but these steps still threw the "
+                        "weights onto the cliff",
+                    ),
+                    Choice(
+                        "the unclipped one",
+                        frozenset({"no clipping"}),
+                        "clipping rescales a step whose gradient norm is above 1 to length 1 "
+                        "and keeps its direction, so the clipped run's steps stay small; the "
+                        "unclipped steps grow with the gradient until the loss overflows",
+                    ),
+                    Choice(
+                        "neither",
+                        frozenset(),
+                        "the gradients stayed small enough for plain SGD this time",
+                    ),
+                ),
+            ),
         ),
         Experiment(
             "gates",
@@ -118,6 +206,31 @@ EXPERIMENTS: dict[str, Experiment] = {
             "RNN's stays near 0.17. Gates give the gradient a path back in time whose factor "
             "per step is a gate the network learns to hold open. At the start all three "
             "vanish (gates half-open); the gap opens as the gates learn.",
+            Question(
+                "Which cell will reach the lowest test MSE?",
+                "best",
+                (
+                    Choice(
+                        "tanh RNN",
+                        "tanh RNN",
+                        "the gated cells did not learn to keep the first number in time",
+                    ),
+                    Choice(
+                        "GRU",
+                        "GRU",
+                        "its update gate z can keep the state as it is (h′ = z ⊙ h + (1 − z) "
+                        "⊙ n): the gradient flows back through z, which the GRU learns to hold "
+                        "open, so it learns to keep the first number",
+                    ),
+                    Choice(
+                        "LSTM",
+                        "LSTM",
+                        "its forget gate f carries the cell state along (c′ = f ⊙ c + i ⊙ g): "
+                        "the gradient flows back through f, which the LSTM learns to hold "
+                        "open, so it learns to keep the first number",
+                    ),
+                ),
+            ),
         ),
     )
 }

@@ -85,6 +85,15 @@ class Setting:
             return raw in {str(o) for o in self.options}
         return url_number_ok(raw, self.number, *self.bounds(limits))
 
+    def from_url(self, raw: str, limits):
+        """The widget value a link's ``raw`` value stands for, or None if the widget cannot
+        show it (what a bound widget would take, for a control that is not drawn)."""
+        if not self.url_ok(raw, limits):
+            return None
+        if self.widget == "number":
+            return self.number(float(raw))
+        return next(o for o in self.options if str(o) == raw)
+
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("cell", "cell", "Cell", "segmented", CELLS, compare=True,

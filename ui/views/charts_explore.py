@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.views import summaries
 from ui.views.analysis import changing_units, top_k, unit_ranges
 from ui.views.figure_kit import (
     CLASS_COLOURS,
@@ -21,6 +22,7 @@ from ui.views.figure_kit import (
     PROB_AXIS,
     TARGET_COLOUR,
     clamp,
+    describe,
     esc,
     f32,
     figure,
@@ -35,12 +37,14 @@ from ui.views.html import (
     display_token,
     is_diverging,
     plotly_colorscale,
+    visible_token,
 )
 
 PATH_COLOURS = ("#111111", "#009E73")  # sentence A, sentence B: clear of the blue/red regions
 UNSIGNED_COLOUR = "rgb(49,104,142)"  # a viridis blue-green: magnitudes, not signs
 SCATTERGL_ABOVE = 3000  # more cloud points than this: WebGL
 GAP_COLOUR = "#e6e6e6"  # behind a token only one of two compared sentences has
+GUESS_COLUMN_PX = 38  # top_next_tokens: a column wide enough for "guess" over "42%"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -114,7 +118,7 @@ def _unit_heatmap(
             f"step %{{x:d}} · {hover_step}<br>unit %{{customdata}}<br>"
             f"{esc(value_name)} %{{z:.3f}}<extra></extra>"
         ),
-        xgap=1 if T <= 60 else 0,
+        xgap=1,  # columns are COLUMN_MIN_PX wide or more at any T (token_axis)
         ygap=1 if R <= 48 else 0,
         colorbar={"title": {"text": esc(value_name)}, "thickness": 14, "outlinewidth": 0},
     )
@@ -171,7 +175,7 @@ def hidden_heatmap(
     zmin, zmax = float(zrange[0]), float(zrange[1])
     if not zmin < zmax:
         raise ValueError(f"zrange must be (low, high) with low < high; got {zrange}")
-    return _unit_heatmap(
+    fig = _unit_heatmap(
         states,
         token_labels(tokens, T),
         order=order,
@@ -183,6 +187,7 @@ def hidden_heatmap(
         x_title=x_title,
         hover_step="token '%{x}'",
     )
+    return describe(fig, summaries.heatmap(states, list(tokens), value_name))
 
 
 # ----------------------------------------------------------------------------- 2. prediction
@@ -225,7 +230,7 @@ def prediction_lines(
                 name=name,
                 text=text,
                 line={"color": CLASS_COLOURS[c % len(CLASS_COLOURS)], "width": 3},
-                marker={"size": 7 if T <= 60 else 4},
+                marker={"size": 7},
                 hovertemplate="after '%{text}': %{fullData.name} %{y:.2f}<extra></extra>",
             )
         )
@@ -244,7 +249,7 @@ def prediction_lines(
                 "line": {"dash": "dash", "color": "#888888", "width": 1.5},
             }
         )
-    return figure(
+    fig = figure(
         traces,
         title=title,
         height=360,
@@ -255,6 +260,7 @@ def prediction_lines(
         legend="top",
         shapes=shapes,
     )
+    return describe(fig, summaries.prediction(probs, list(tokens), names))
 
 
 def _ordinal(n: int) -> str:
@@ -280,9 +286,9 @@ def top_next_tokens(
     vocab: V strings. Trace 0 is a ``go.Heatmap`` with ``z`` (k, T) float32 = the top-k
     probabilities (row r = the (r+1)-th best guess, labelled "1st".."kth", best on top),
     ``text`` (k, T) = display_token of the guessed tokens, drawn in each cell with its
-    percentage (texttemplate; only while T ≤ annotate_up_to, beyond that the cells are too
-    narrow and the guesses are in the hover). Viridis, 0…1. Hover "after 'the' · 1st guess
-    'cat' / probability 42.0%".
+    percentage (texttemplate, in columns of at least GUESS_COLUMN_PX; only while T ≤
+    annotate_up_to, beyond that the guesses are in the hover). Viridis, 0…1. Hover "after
+    'the' · 1st guess 'cat' / probability 42.0%".
 
     Trace 1 (when any): markers "◆ came next" on the cells whose guess is the token that
     actually followed (tokens[t + 1], looked up in vocab by its text).
@@ -319,7 +325,7 @@ def top_next_tokens(
         colorscale=plotly_colorscale(0.0, 1.0),
         text=guess,
         texttemplate="%{text}<br>%{z:.0%}" if annotate else None,
-        textfont={"size": 13 if T <= 10 else 11 if T <= 20 else 9 if T <= 40 else 8},
+        textfont={"size": 11},  # in columns of GUESS_COLUMN_PX (see token_axis)
         # %{x} and %{y} are the tick labels under/beside the cell (see token_axis)
         hovertemplate=(
             "after '%{x}' · %{y} guess '%{text}'<br>probability %{z:.1%}<extra></extra>"
@@ -344,7 +350,7 @@ def top_next_tokens(
                 name="the token that came next",
                 marker={
                     "symbol": "diamond",
-                    "size": 9 if T <= 40 else 6,
+                    "size": 9,
                     "color": "#E69F00",
                     "line": {"color": "#111111", "width": 1},
                 },
@@ -359,16 +365,18 @@ def top_next_tokens(
         "autorange": "reversed",
         "showgrid": False,
     }
-    return figure(
+    fig = figure(
         traces,
         title=title or f"Top-{k} guesses for the next token",
         height=clamp(130 + 48 * k, 260, 700),
         x_title="after reading this token",
         y_title="guess",
-        axes=token_axis(labels),
+        axes=token_axis(labels, min_column_px=GUESS_COLUMN_PX if annotate else 0),
         yaxis=yaxis,
         legend="top" if t_hit.size else None,
     )
+    guessed = np.asarray(vocab, dtype=object)[idx]  # (T, k) the guessed tokens, raw
+    return describe(fig, summaries.next_tokens(top, guessed, hits, list(tokens)))
 
 
 def regression_trace(
@@ -393,7 +401,7 @@ def regression_trace(
     steps = np.arange(T)
     labels = token_labels(tokens, T) if tokens is not None else None
     line = {"color": LINE_COLOUR, "width": 3}
-    marker = {"size": 6 if T <= 60 else 3}
+    marker = {"size": 6 if T <= 60 or labels is not None else 3}  # a token column is wide
     if labels is not None:
         pred_trace = go.Scatter(
             x=steps,
@@ -441,11 +449,11 @@ def regression_trace(
                     mode="lines+markers",
                     name="target",
                     line=dashed,
-                    marker={"size": 5 if T <= 60 else 2, "symbol": "circle-open"},
+                    marker={"size": 5 if marker["size"] == 6 else 2, "symbol": "circle-open"},
                     hovertemplate="step %{x:d}: target %{y:.3f}<extra></extra>",
                 )
             )
-    return figure(
+    fig = figure(
         traces,
         title=title,
         height=340,
@@ -454,6 +462,9 @@ def regression_trace(
         xaxis=None if labels is not None else {"range": [-0.5, T - 0.5]},
         axes=token_axis(labels) if labels is not None else None,
         legend="top" if truth is not None else None,
+    )
+    return describe(
+        fig, summaries.regression(pred, truth, list(tokens) if tokens is not None else None)
     )
 
 
@@ -496,7 +507,7 @@ def unit_change_bar(
         "ticktext": [f"u{u}" for u in units],
         "autorange": "reversed",
     }
-    return figure(
+    fig = figure(
         [bar],
         title=title,
         xaxis={"range": [0.0, 1.18 * max(top_x, 1e-6)]},
@@ -506,6 +517,7 @@ def unit_change_bar(
         y_title="hidden unit",
         margin={"r": 30},
     )
+    return describe(fig, summaries.unit_ranges(units, ranges, lo[units], hi[units]))
 
 
 # ----------------------------------------------------------------------------- 6. trajectory
@@ -674,7 +686,7 @@ def trajectory(
     yaxis = {"zeroline": False}
     if equal_aspect:
         yaxis.update(scaleanchor="x", scaleratio=1)
-    return figure(
+    fig = figure(
         traces,
         title=title,
         xaxis={"zeroline": False},
@@ -685,6 +697,7 @@ def trajectory(
         legend="bottom",
         margin={"b": 70},
     )
+    return describe(fig, summaries.paths(paths, [str(x) for x in labels], tokens_list))
 
 
 # ----------------------------------------------------------------------------- 7. difference
@@ -751,7 +764,13 @@ def state_difference(
     for k, (i, j) in enumerate(pairs):  # a gap: its empty (NaN) column in light grey
         if i is None or j is None:
             fig.add_vrect(x0=k - 0.5, x1=k + 0.5, fillcolor=GAP_COLOUR, line_width=0, layer="above")
-    return fig
+    plain = [
+        f"{'—' if i is None else visible_token(tokens_a[i])} / "
+        f"{'—' if j is None else visible_token(tokens_b[j])}"
+        for i, j in pairs
+    ]
+    gaps = sum(i is None or j is None for i, j in pairs)
+    return describe(fig, summaries.difference(diff, plain, gaps))
 
 
 # ----------------------------------------------------------------------------- 8. saliency
@@ -790,7 +809,7 @@ def saliency_bars(
         customdata=np.asarray(labels, dtype=object),
         hovertemplate=f"'%{{customdata}}': {esc(value_title)} %{{y:.4g}}<extra></extra>",
     )
-    return figure(
+    fig = figure(
         [bar],
         title=title,
         height=340,
@@ -799,3 +818,4 @@ def saliency_bars(
         axes=token_axis(labels),
         yaxis={"zeroline": True, "zerolinecolor": "#888888", "zerolinewidth": 1.5},
     )
+    return describe(fig, summaries.saliency(scores, list(tokens), signed, value_title))

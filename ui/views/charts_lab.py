@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ui.views import summaries
 from ui.views.figure_kit import (
     BATCH_COLOUR,
     CLASS_COLOURS,
@@ -30,6 +31,7 @@ from ui.views.figure_kit import (
     TARGET_COLOUR,
     as_steps,
     as_values,
+    describe,
     esc,
     f32,
     figure,
@@ -171,7 +173,7 @@ def gradient_flow(
     first = 1 if main is not None else 0
     for i, (name, y) in enumerate(series.items()):
         traces.append(line(y, name, CLASS_COLOURS[(first + i) % len(CLASS_COLOURS)]))
-    return figure(
+    fig = figure(
         traces,
         title=title,
         height=HEIGHT,
@@ -182,6 +184,8 @@ def gradient_flow(
         legend=legend_for(len(traces)),
         uirevision="keep",
     )
+    shown = list(tokens) if tokens is not None else None
+    return describe(fig, summaries.flow(main, shown, series))
 
 
 # ----------------------------------------------------------------------------- 2. over training
@@ -230,7 +234,7 @@ def flow_over_training(
             "outlinewidth": 0,
         },
     )
-    return figure(
+    fig = figure(
         [heat],
         title=title,
         height=HEIGHT,
@@ -240,6 +244,7 @@ def flow_over_training(
         yaxis={"showgrid": False, "zeroline": False},
         uirevision="keep",
     )
+    return describe(fig, summaries.flow_training(y, v))
 
 
 # ----------------------------------------------------------------------------- 3. eigenvalues
@@ -298,6 +303,7 @@ def eigen_plane(
     ]
     extent = 1.0
     radii = []
+    labels = {key: _gate_label(key, i, gate_names) for i, key in enumerate(blocks)}
     for i, (key, values) in enumerate(blocks.items()):
         lam = np.asarray(values, dtype=np.complex128).reshape(-1)
         ok = np.isfinite(lam)
@@ -333,7 +339,7 @@ def eigen_plane(
     shown = f"{title} · ρ = {rho:.3f}" if rho is not None else f"{title} · ρ not finite"
     lim = 1.12 * extent
     axis = {"range": [-lim, lim], "zeroline": True, "zerolinecolor": "#cccccc"}
-    return figure(
+    fig = figure(
         traces,
         title=shown,
         height=440,
@@ -343,6 +349,7 @@ def eigen_plane(
         yaxis={**axis, "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
         legend="top" if len(traces) <= 3 else "side",
     )
+    return describe(fig, summaries.eigenvalues(blocks, labels))
 
 
 # ----------------------------------------------------------------------------- 4. spectrum
@@ -388,7 +395,7 @@ def spectrum_over_training(
     g = finite_or_none(gamma)
     if g is not None and g > 0:
         shapes.append(hline(1.0 / g, "1/γ (σ_max below this ⇒ gradients must vanish)"))
-    return step_chart(
+    fig = step_chart(
         traces,
         title=title,
         y_title="magnitude (ρ, σ_max)",
@@ -396,6 +403,8 @@ def spectrum_over_training(
         yaxis={"rangemode": "tozero"},
         shapes=shapes,
     )
+    level = 1.0 / g if g is not None and g > 0 else None
+    return describe(fig, summaries.spectrum(x, radius, sigma, level))
 
 
 # ----------------------------------------------------------------------------- 5. jacobian
@@ -459,7 +468,7 @@ def jacobian_chart(
             hovertemplate=f"{step_hover}: ‖∂h_{{T−1}}/∂h_k‖ %{{y:.4g}}<extra></extra>",
         )
     )
-    return figure(
+    fig = figure(
         traces,
         title=title,
         height=HEIGHT,
@@ -470,6 +479,8 @@ def jacobian_chart(
         legend=legend_for(len(traces)),
         margin=margin,
     )
+    shown = list(tokens) if tokens is not None else None
+    return describe(fig, summaries.jacobian(y, saturation, shown))
 
 
 # ----------------------------------------------------------------------------- 6. clipping
@@ -520,7 +531,7 @@ def clipping_bars(
     if not log and finite.size:  # room for the labels above the tallest bar
         top = max(float(finite.max()), limit or 0.0)
         yaxis["range"] = [0.0, 1.18 * top if top > 0 else 1.0]
-    return figure(
+    fig = figure(
         [bar],
         title=title,
         height=HEIGHT,
@@ -529,6 +540,8 @@ def clipping_bars(
         yaxis=yaxis,
         shapes=shapes,
     )
+    text = summaries.clipping(*values, cos_global, cos_value, threshold)
+    return describe(fig, text)
 
 
 # ----------------------------------------------------------------------------- 7. cliff
@@ -566,7 +579,7 @@ def cliff_chart(
             mark = vline(a, str(label), dash="dot", colour=TARGET_COLOUR)
             mark["layer"] = "above"  # not hidden by a gridline at the same x (1 = now)
             shapes.append(mark)
-    return figure(
+    fig = figure(
         [trace],
         title=title,
         height=HEIGHT,
@@ -576,6 +589,7 @@ def cliff_chart(
         yaxis=dict(LOG_AXIS),
         shapes=shapes,
     )
+    return describe(fig, summaries.cliff(alphas, losses, x_title))
 
 
 # ----------------------------------------------------------------------------- 8. overlay
@@ -603,13 +617,14 @@ def runs_overlay(
         traces.append(
             step_line(x, y, str(name), "%{y:.5g}", colour=CLASS_COLOURS[i % len(CLASS_COLOURS)])
         )
-    return step_chart(
+    fig = step_chart(
         traces,
         title=title,
         y_title=y_title,
         height=HEIGHT,
         yaxis=dict(LOG_AXIS) if log_y else None,
     )
+    return describe(fig, summaries.overlay(series))
 
 
 # ----------------------------------------------------------------------------- 9. gradcheck
@@ -650,6 +665,9 @@ def gradcheck_frame(report: Mapping[str, object]) -> pd.DataFrame:
 OVERLAYS = ("loss", "test", "grad", "rho")  # the figures of run_overlays, in order
 
 
+TEST_LOSS_TITLE = "Test loss, same seed and data"  # the runs' test MSE (regression tasks)
+
+
 def run_overlays(
     views: Mapping[str, object], classifier: bool, only: Sequence[str] = OVERLAYS
 ) -> dict[str, go.Figure]:
@@ -674,7 +692,7 @@ def run_overlays(
             {n: (e["step"], e["test_loss"]) for n, e in evals.items()},
             y_title="test MSE (log scale)",
             log_y=True,
-            title="Test loss, same seed and data",
+            title=TEST_LOSS_TITLE,
         )
 
     def column(name: str, y_title: str, title: str, log_y: bool = True) -> go.Figure:

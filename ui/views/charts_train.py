@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.views import summaries
 from ui.views.figure_kit import (
     BATCH_COLOUR,
     CLASS_COLOURS,
@@ -27,12 +28,14 @@ from ui.views.figure_kit import (
     PROB_AXIS,
     as_steps,
     as_values,
+    describe,
     esc,
     extend_layout,
     finite_or_none,
     hline,
     step_chart,
     step_line,
+    summary_of,
     vline,
 )
 from ui.views.html import POSITIVE_COLOUR
@@ -134,7 +137,7 @@ def loss_chart(
         )
         drawn = [t.y for t in traces if t.y is not None]
         shapes.append(hline(goal, label, below=_label_below(goal, *drawn)))
-    return step_chart(
+    fig = step_chart(
         traces,
         title=title,
         y_title=y_title,
@@ -142,6 +145,8 @@ def loss_chart(
         yaxis=LOG_AXIS if log_y else None,
         shapes=shapes,
     )
+    unit = "nats per token" if "per token" in y_title else "nats" if "nats" in y_title else ""
+    return describe(fig, summaries.loss(steps, loss, eval_steps, train_loss, test_loss, unit, goal))
 
 
 def loss_target(output_kind: str, goal_metric: str, goal_threshold: float) -> dict:
@@ -218,7 +223,7 @@ def accuracy_chart(
     if goal is not None:
         # at most one decimal: a CSV file's goal is k/n of its test texts (66.6667% → 66.7%)
         shapes.append(hline(goal, f"target {round(goal * 100, 1):g}%", below=goal > 0.8))
-    return step_chart(
+    fig = step_chart(
         traces,
         title=title,
         y_title="accuracy (%)",
@@ -226,6 +231,8 @@ def accuracy_chart(
         yaxis={**PROB_AXIS, "tickformat": ".0%"},
         shapes=shapes,
     )
+    text = summaries.accuracy(steps, accuracy, eval_steps, train_acc, test_acc, goal, bow)
+    return describe(fig, text)
 
 
 # ----------------------------------------------------------------------------- 3. gradients
@@ -278,7 +285,7 @@ def grad_norm_chart(
         if clip_mode == "value":
             label += " (experiment)"
         shapes.append(hline(limit, label, below=_label_below(limit, y)))
-    return step_chart(
+    fig = step_chart(
         traces,
         title=title,
         y_title="‖∇‖₂ (global, before clipping)",
@@ -286,6 +293,7 @@ def grad_norm_chart(
         yaxis=LOG_AXIS,
         shapes=shapes,
     )
+    return describe(fig, summaries.grad_norm(x, y, hit, limit, clip_mode))
 
 
 def param_grad_chart(
@@ -311,9 +319,10 @@ def param_grad_chart(
         )
         for i, (name, values) in enumerate(norms.items())
     ]
-    return step_chart(
+    fig = step_chart(
         traces, title=title, y_title="‖∇‖₂ (before clipping)", height=height, yaxis=LOG_AXIS
     )
+    return describe(fig, summaries.param_grads(x, norms))
 
 
 # ----------------------------------------------------------------------------- 4. spectrum
@@ -371,7 +380,7 @@ def spectrum_chart(
     level = finite_or_none(threshold)
     if level is not None:
         shapes.append(hline(level, threshold_label))
-    return step_chart(
+    fig = step_chart(
         traces,
         title=title,
         y_title="magnitude",
@@ -379,6 +388,7 @@ def spectrum_chart(
         yaxis={"rangemode": "tozero"},
         shapes=shapes,
     )
+    return describe(fig, summaries.spectrum(x, rho, sig, level))
 
 
 # ----------------------------------------------------------------------------- 5. probe
@@ -444,7 +454,7 @@ def probe_chart(
         )
         for c in range(C)
     ]
-    return step_chart(
+    fig = step_chart(
         traces,
         title=title,
         y_title="probability",
@@ -452,6 +462,7 @@ def probe_chart(
         yaxis=PROB_AXIS,
         shapes=_snapshot_marker(mark_step, x),
     )
+    return describe(fig, summaries.probe_classes(x, p, names))
 
 
 def probe_value_chart(
@@ -477,7 +488,8 @@ def probe_value_chart(
     goal = finite_or_none(truth)
     if goal is not None:
         shapes.append(hline(goal, f"target {goal:.4g}", below=_label_below(goal, y)))
-    return step_chart(traces, title=title, y_title=y_title, height=height, shapes=shapes)
+    fig = step_chart(traces, title=title, y_title=y_title, height=height, shapes=shapes)
+    return describe(fig, summaries.probe_value(x, y, goal))
 
 
 # ----------------------------------------------------------------------------- 6. events
@@ -492,11 +504,12 @@ def mark_events(fig: go.Figure, events: Iterable[tuple[float, str]]) -> go.Figur
     is its hover). Successive labels are staggered over three rows so close events stay
     legible. Events with a non-finite step are skipped.
     """
-    shapes, notes = [], []
+    shapes, notes, marked = [], [], []
     for step, text in events:
         x = finite_or_none(step)
         if x is None:
             continue
+        marked.append((x, str(text)))
         full = esc(text)
         short = str(text)
         if len(short) > EVENT_TEXT_MAX:
@@ -521,4 +534,5 @@ def mark_events(fig: go.Figure, events: Iterable[tuple[float, str]]) -> go.Figur
     if shapes:
         extend_layout(fig, "shapes", shapes)
         extend_layout(fig, "annotations", notes)
+        describe(fig, f"{summary_of(fig)} {summaries.events(marked)}".strip())
     return fig

@@ -17,8 +17,9 @@ Pure (no streamlit). The house rules, held by every figure built with :func:`fig
   non-negative ones (gates, probabilities). Class colours come from the Okabe–Ito palette
   (:data:`CLASS_COLOURS`).
 
-Two kinds of x axis recur: a token axis (one column per step of a sentence,
-:func:`token_axis`) and a training-step axis (:func:`step_chart` and the helpers beside it).
+Two kinds of x axis recur: a token axis (one column per step of a sentence, every token's
+label drawn and readable at any length, :func:`token_axis`) and a training-step axis
+(:func:`step_chart` and the helpers beside it).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from rnn_core.tasks.base import graphemes
 from ui.views.html import display_token
 
 # ----------------------------------------------------------------------------- the look
@@ -84,7 +86,25 @@ def heatmap_height(rows: int) -> int:
 
 # ----------------------------------------------------------------------------- token axis
 
-MAX_TICK_LABELS = 25  # more steps than this: only every k-th label is shown
+# Every token's label is drawn, at any length (Explore reads up to 200 tokens). A token axis
+# gives each column a fixed minimum width in pixels and shows as many columns as fit; the rest
+# are a drag (pan) away. Plotly does the fitting in the browser, whatever the container's
+# width: the x axis is tied (``scaleanchor``) to an invisible ruler axis RULER_AXIS spanning
+# 0…1 over the plot's height, so 1 step = ``scaleratio`` × plot height px = the column width;
+# the x range starts at the first token and plotly widens it to fill the plot
+# (``constrain="range"``), never past the last token (``maxallowed``): a short sentence in a
+# wide chart gets wider columns, a long one in a narrow column a window to pan.
+CHAR_FONT = 13  # upright labels (characters, short symbols)
+WORD_FONT = 11  # labels that may stand on end (words)
+UPRIGHT_MAX_PX = 17  # labels up to this wide at CHAR_FONT (2 characters, an emoji) stand upright
+COLUMN_MIN_PX = 16  # the narrowest column, upright labels (a character and its gaps)
+WORD_COLUMN_PX = 18  # a column under a word turned -90°: the line height of WORD_FONT + a gap
+LABEL_GAP_PX = 8  # room between two upright labels
+PAN_HINT = "↔ drag for more"  # a second line of the x title when they may not all fit
+PAN_HINT_MARGIN = 18  # ... and the room it takes
+PAN_HINT_PX = 600  # ... which is when T columns need more than this
+RULER_AXIS = "y9"  # the invisible axis the token axis measures its columns with
+MAX_TICK_LABELS = 25  # up to this many steps the tick font is a step larger
 
 
 def token_labels(tokens: Sequence, T: int, what: str = "tokens") -> list[str]:
@@ -96,61 +116,106 @@ def token_labels(tokens: Sequence, T: int, what: str = "tokens") -> list[str]:
 
 
 def _text_px(text: str, size: float) -> float:
-    """A rough rendered width of a label in px (wide characters and emoji count double)."""
-    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
-    return size * (0.62 * (len(text) - wide) + 1.15 * wide)
+    """A rough rendered width of a label in px, one grapheme cluster at a time (a skin-toned
+    emoji or a flag is one glyph): wide characters and emoji count about double."""
+    return size * sum(1.15 if _wide(g) else 0.62 for g in graphemes(text))
 
 
-def token_axis(labels: list[str]) -> dict:
+def _wide(cluster: str) -> bool:
+    return any(unicodedata.east_asian_width(ch) in "WF" or ord(ch) >= 0x1F000 for ch in cluster)
+
+
+def label_px(label: str, size: float) -> float:
+    """:func:`_text_px` of a display label as drawn: plotly shows "&lt;" as one "<"."""
+    return _text_px(html.unescape(label), size)
+
+
+def token_axis(labels: list[str], *, min_column_px: float = 0) -> dict:
     """Layout for a step axis labelled with (display) tokens, for :func:`figure`'s ``axes``:
-    {"xaxis": …} plus, for long sentences, "annotations" and "margin_b".
+    {"xaxis": …, "yaxis": {"fixedrange": True}, RULER_AXIS layout key: …, "column_px": …}
+    plus "margin_b" when the labels stand on end and "pan_hint" when they may not all fit.
 
     ``xaxis`` always has one tick per step, ``tickvals`` 0..T-1 and ``ticktext`` = all the
-    labels. That is the contract hovers rely on: in a hovertemplate plotly.js replaces an
-    unformatted ``%{x}`` by the axis' hover label, which for an axis in tickmode "array" is
-    the ticktext at that tick value (``Axes.tickText``), so a hover shows the very label under
-    its column, right even when tokens repeat, with no array of per-cell strings sent
-    (``%{x:d}`` is the step number). Up to MAX_TICK_LABELS steps the labels are drawn (plotly
-    rotates them when they collide). Beyond that the axis keeps its ticks but hides its
-    labels, and every k-th label (k = ceil(T / MAX_TICK_LABELS)) is drawn as an annotation
-    under its column, rotated -90°, so a 200-token sentence stays legible even in a narrow
-    column. (An overlaid twin axis would be neater, but plotly does not draw an axis that no
-    trace uses.)
+    labels, every one drawn. That is the contract hovers rely on: in a hovertemplate
+    plotly.js replaces an unformatted ``%{x}`` by the axis' hover label, which for an axis in
+    tickmode "array" is the ticktext at that tick value (``Axes.tickText``), so a hover shows
+    the very label under its column, right even when tokens repeat, with no array of per-cell
+    strings sent (``%{x:d}`` is the step number).
+
+    Columns are at least ``column_px`` wide (see the note above :data:`CHAR_FONT`; a chart
+    whose cells hold text asks for more with ``min_column_px``): labels up to
+    UPRIGHT_MAX_PX wide (characters, with "␣", "↵", "⇥" for whitespace) stand upright
+    (``tickangle`` 0) in columns of their widest label plus LABEL_GAP_PX, at least
+    COLUMN_MIN_PX; longer labels (words) get WORD_COLUMN_PX columns and are turned -90° when
+    they do not fit side by side (``autotickangles`` [0, -90]), the bottom margin grown to
+    hold the longest. The chart pans sideways (``dragmode`` "pan", the y axis fixed), within
+    the sentence (``minallowed``/``maxallowed``).
     """
     T = len(labels)
+    widest = max((label_px(label, CHAR_FONT) for label in labels), default=0.0)
+    upright = widest <= UPRIGHT_MAX_PX
     xaxis = {
         "tickmode": "array",
         "tickvals": np.arange(T),
         "ticktext": list(labels),
-        "tickfont": {"size": 12 if T <= 24 else 11},
-        "range": [-0.5, T - 0.5],
+        "range": [-0.5, 0.5],  # one step: plotly widens it to fill the plot
+        "minallowed": -0.5,
+        "maxallowed": T - 0.5,
+        "scaleanchor": RULER_AXIS,
+        "constrain": "range",
+        "constraintoward": "left",
         "showgrid": False,
     }
-    if T <= MAX_TICK_LABELS:
-        return {"xaxis": xaxis}
-    step = -(-T // MAX_TICK_LABELS)
-    size = 10
-    shown = range(0, T, step)
-    longest = max(_text_px(labels[t], size) for t in shown)
-    xaxis.update(showticklabels=False, ticks="outside", ticklen=4, tickcolor="#bbbbbb")
-    xaxis["title_standoff"] = int(longest) + 10
-    annotations = [
-        {
-            "x": t,
-            "xref": "x",
-            "y": 0.0,
-            "yref": "paper",
-            "yshift": -6,
-            "yanchor": "top",
-            "xanchor": "center",
-            "textangle": -90,
-            "text": labels[t],
-            "showarrow": False,
-            "font": {"size": size},
-        }
-        for t in shown
-    ]
-    return {"xaxis": xaxis, "annotations": annotations, "margin_b": clamp(longest + 50, 60, 200)}
+    axes: dict = {"xaxis": xaxis, "yaxis": {"fixedrange": True}}
+    if upright:
+        column = max(COLUMN_MIN_PX, widest + LABEL_GAP_PX, min_column_px)
+        xaxis.update(tickangle=0, tickfont={"size": CHAR_FONT})
+    else:
+        size = 12 if T <= MAX_TICK_LABELS else WORD_FONT
+        column = max(WORD_COLUMN_PX, 1.2 * size + 5, min_column_px)  # a line and a gap
+        longest = max(label_px(label, size) for label in labels)
+        xaxis.update(autotickangles=[0, -90], tickfont={"size": size})  # tickangle: auto
+        axes["margin_b"] = clamp(longest + 50, 60, 220)
+    axes["column_px"] = float(column)
+    # not fixedrange: a pan moves the axes tied together, and a fixed one would stop it
+    axes[_layout_key(RULER_AXIS)] = {"overlaying": "y", "range": [0.0, 1.0], "visible": False}
+    if T * column > PAN_HINT_PX:
+        axes["pan_hint"] = True
+    return axes
+
+
+def _layout_key(axis: str) -> str:
+    """ "y9" -> "yaxis9": the layout key of an axis a trace names."""
+    return f"{axis[0]}axis{axis[1:]}"
+
+
+def _ruler() -> go.Scatter:
+    """The trace on RULER_AXIS, last in a token chart's data: plotly lays out (and
+    constrains) only axes a trace uses. One transparent point, below the ruler's range, no
+    hover, no legend (:func:`is_ruler`)."""
+    return go.Scatter(
+        x=np.zeros(1, dtype=np.int32),
+        y=np.full(1, -1.0, dtype=np.float32),
+        yaxis=RULER_AXIS,
+        mode="markers",
+        marker={"opacity": 0},
+        name=RULER_NAME,
+        showlegend=False,
+        hoverinfo="skip",
+    )
+
+
+RULER_NAME = "token-axis ruler"
+
+
+def is_ruler(trace) -> bool:
+    """Whether ``trace`` is a token axis' ruler (no data: skip it when reading a chart)."""
+    return getattr(trace, "yaxis", None) == RULER_AXIS and trace.name == RULER_NAME
+
+
+def data_traces(fig: go.Figure) -> list:
+    """The traces of ``fig`` that show data: all but a token axis' ruler."""
+    return [t for t in fig.data if not is_ruler(t)]
 
 
 # ----------------------------------------------------------------------------- the figure
@@ -211,8 +276,11 @@ def figure(
     margin grown to 80 px), "bottom" (one row just under the x axis), "foot" (one row at the
     figure's foot, under the axis title; the bottom margin grown by 40 px, to at least 100)
     or "side" (a column right of the plot); :func:`legend_for` picks one by the number of
-    entries. axes: the output of :func:`token_axis` (layout axes merged over ``xaxis``, plus
-    "annotations" and "margin_b" for long sentences). uirevision: e.g. "keep", so a zoom or
+    entries. axes: layout axes merged over ``xaxis`` and ``yaxis``, as :func:`token_axis`
+    returns them, with its extras: "margin_b" (the least bottom margin), "pan_hint" (a
+    second x title line, PAN_HINT), "column_px" (the token axis' column width: sets its
+    ``scaleratio`` from the final height and margins, ``dragmode`` "pan", and appends the
+    ruler trace, :func:`is_ruler`); "annotations" too. uirevision: e.g. "keep", so a zoom or
     a legend click survives the redraws of a live chart."""
     m = dict(MARGIN)
     m.update(margin or {})
@@ -239,16 +307,20 @@ def figure(
     axes = dict(axes or {})
     annotations = axes.pop("annotations", None)
     margin_b = axes.pop("margin_b", None)
+    column_px = axes.pop("column_px", None)
+    pan_hint = axes.pop("pan_hint", False)
     for name, axis in axes.items():
         layout[name] = {**layout.get(name, {}), **axis}
     standoff = layout["xaxis"].pop("title_standoff", None)
-    layout["xaxis"]["title"] = {"text": esc(x_title)}
+    layout["xaxis"]["title"] = {"text": esc(x_title) + (f"<br>{PAN_HINT}" if pan_hint else "")}
     if standoff is not None:
         layout["xaxis"]["title"]["standoff"] = standoff
     if annotations:
         layout["annotations"] = annotations
     if margin_b is not None:
         m["b"] = max(m["b"], margin_b)
+    if pan_hint:
+        m["b"] += PAN_HINT_MARGIN
     if legend is not None:
         layout["legend"] = dict(LEGENDS[legend])
     if legend == "top":
@@ -259,6 +331,14 @@ def figure(
         layout["shapes"] = shapes
     if uirevision is not None:
         layout["uirevision"] = uirevision
+    if column_px is not None:  # a token axis: 1 step = column_px px of the plot's height
+        plot_px = max(int(height) - m["t"] - m["b"], 1)
+        layout["xaxis"]["scaleratio"] = column_px / plot_px
+        layout["dragmode"] = "pan"
+        # autoscale and zoom out would squeeze every column into view, the labels on top
+        # of each other; "reset axes" and a double click come back to the readable view
+        layout["modebar"] = {"remove": ["autoScale2d", "zoomOut2d"]}
+        traces = [*traces, _ruler()]
     fig = go.Figure(data=traces, layout=layout)
     _set_unvalidated(fig, "template", pio.templates[TEMPLATE])
     return fig
@@ -465,3 +545,27 @@ def step_chart(
         shapes=shapes,
         uirevision="keep",
     )
+
+
+# ----------------------------------------------------------------------------- summaries
+
+
+def describe(fig: go.Figure, text: str) -> go.Figure:
+    """Attach a plain-text summary of what ``fig`` shows (computed from its data, see
+    :mod:`ui.views.summaries`) as ``fig.layout.meta = {"summary": text}``; returns ``fig``.
+
+    ``layout.meta`` holds arbitrary data and travels with the figure (JSON, the export
+    bundle); the page shows it under the chart (``ui.glue.charts.show_chart``), where screen
+    readers read it."""
+    _set_unvalidated(fig, "meta", {"summary": str(text)})
+    return fig
+
+
+def summary_of(fig) -> str:
+    """The summary :func:`describe` attached to ``fig`` (a figure or its JSON dict); "" if
+    none."""
+    layout = fig.get("layout", {}) if isinstance(fig, dict) else fig.layout
+    meta = layout.get("meta") if isinstance(layout, dict) else layout.meta
+    if isinstance(meta, dict):
+        return str(meta.get("summary", ""))
+    return ""

@@ -22,6 +22,7 @@ from ui.views.lab_curves import flow_row, for_log_colour
 from ui.views.lab_verdicts import progress_line, run_flow_line
 
 LIVE_OVERLAYS = ("test", "grad")  # the run overlays the lab draws, side by side
+FLOW_RUNS_TITLE = "Gradient reaching each step, last batch"  # the runs' flow chart
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def experiment_frame(views: Mapping[str, RunView], classify: bool, chosen: str) 
         flow_runs = charts_lab.gradient_flow(
             None,
             runs={n: norms for n, (norms, _) in last.items()},
-            title="Gradient reaching each step, last batch",
+            title=FLOW_RUNS_TITLE,
         )
     return ExperimentFrame(
         progress=done,
