@@ -86,6 +86,8 @@ JS_MEASURE = r"""
     const W = window.innerWidth;
     const visible = (e) => {
         if (e.offsetParent === null && getComputedStyle(e).position !== 'fixed') return false;
+        // a folded sidebar is slid out of the window, its content still laid out
+        if (e.closest('[data-testid="stSidebar"][data-collapsed="true"]')) return false;
         const r = e.getBoundingClientRect();
         return r.width > 0 && r.height > 0;
     };

@@ -36,16 +36,24 @@ _FOLD_SIDEBAR = f"""
 
 STACK_BELOW_PX = 700  # a row of charts narrower than this puts its charts one under another
 
-# Side-by-side charts in a narrow row (Train's pairs beside its settings, with the sidebar
-# open) were ≈ 250 px wide: titles cut, tick labels crowded. The server cannot know the row's
-# width, the browser can: a row of columns holding a chart is a size container, and below
-# STACK_BELOW_PX its columns take the full width, as Streamlit does itself on phones (its rows
-# already wrap). Rows without a chart keep their columns (issue 18).
-_STACK_NARROW_CHARTS = f"""
+# Button labels wrap instead of ending in "…". Side-by-side charts in a narrow row (Train's
+# pairs beside its settings, with the sidebar open) were ≈ 250 px wide: titles cut, tick
+# labels crowded. The server cannot know the row's width, the browser can: a row of columns
+# holding a chart is a size container, and below STACK_BELOW_PX its columns take the full
+# width, as Streamlit does itself on phones (its rows already wrap). Rows without a chart
+# keep their columns (issue 18).
+_SIZE_RULES = f"""
 <style>
 [data-testid="stLayoutWrapper"]:has(> [data-testid="stHorizontalBlock"]
                                     [data-testid="stPlotlyChart"]) {{
   container-type: inline-size;
+}}
+/* a button's label too long for its column wraps onto a second line: Streamlit ended it in
+   "…" ("Clipping r…" in the gradient lab's row of five at 1024 px with the sidebar open) */
+[data-testid^="stBaseButton"] [data-testid="stMarkdownContainer"],
+[data-testid^="stBaseButton"] [data-testid="stMarkdownContainer"] p {{
+  white-space: normal;
+  text-overflow: clip;
 }}
 /* the sidebar's empty element that holds the script of _FOLD_SIDEBAR: no gap for it */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script#rnnx-fold-sidebar) {{
@@ -61,9 +69,10 @@ _STACK_NARROW_CHARTS = f"""
 
 
 def fit_narrow_screens() -> None:
-    """The app's two size rules, drawn by every page before anything else: the sidebar starts
-    folded below NARROW_PX, and narrow rows of charts stack (see the two notes above)."""
-    st.html(_STACK_NARROW_CHARTS)  # styles only: Streamlit gives it no space on the page
+    """The app's size rules, drawn by every page before anything else: the sidebar starts
+    folded below NARROW_PX, button labels wrap, narrow rows of charts stack (the notes
+    above)."""
+    st.html(_SIZE_RULES)  # styles only: Streamlit gives it no space on the page
     with st.sidebar:
         st.html(_FOLD_SIDEBAR, unsafe_allow_javascript=True)
 
