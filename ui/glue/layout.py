@@ -55,7 +55,7 @@ _SIZE_RULES = f"""
   white-space: normal;
   text-overflow: clip;
 }}
-/* the sidebar's empty element that holds the script of _FOLD_SIDEBAR: no gap for it */
+/* the empty element that holds the script of _FOLD_SIDEBAR: no gap for it */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script#rnnx-fold-sidebar) {{
   display: none;
 }}
@@ -73,8 +73,8 @@ def fit_narrow_screens() -> None:
     folded below NARROW_PX, button labels wrap, narrow rows of charts stack (the notes
     above)."""
     st.html(_SIZE_RULES)  # styles only: Streamlit gives it no space on the page
-    with st.sidebar:
-        st.html(_FOLD_SIDEBAR, unsafe_allow_javascript=True)
+    # in the main block: a script element in the sidebar broke Learn's b/n step keys
+    st.html(_FOLD_SIDEBAR, unsafe_allow_javascript=True)
 
 
 def how_to_read(text: str) -> None:
