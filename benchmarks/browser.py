@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -189,6 +190,15 @@ def running_server(log_path: Path, timeout: float = 60.0, audit: bool = True) ->
         yield server
     finally:
         server.stop()
+
+
+SHORTCUT = r"( Shortcut .+)?"  # a button with a keyboard shortcut: its name ends in it
+
+
+def button_name(label: str) -> re.Pattern:
+    """The accessible name of a button labelled ``label``, exactly, whether or not it has a
+    keyboard shortcut (Streamlit names the key in the button: "▶ Start Shortcut P")."""
+    return re.compile("^" + re.escape(label) + SHORTCUT + "$")
 
 
 def launch_chromium(playwright, executable: str | None = None):

@@ -48,6 +48,7 @@ from benchmarks.browser import (
     EXCEPTION,
     Server,
     browser_unavailable,
+    button_name,
     find_chromium,
     rss_mib,
 )
@@ -80,7 +81,7 @@ async def visit(browser, url: str, task: str, steps: int = STEPS, timeout: float
         page = await context.new_page()
         page.set_default_timeout(timeout * 1000)
         await page.goto(f"{url}/train?task={task}&steps={steps}")
-        await page.get_by_role("button", name="▶ Start", exact=True).click()
+        await page.get_by_role("button", name=button_name("▶ Start")).click()
         await page.get_by_text("Finished").first.wait_for()
         link = page.locator('[data-testid="stSidebarNav"] a', has_text="Explore").first
         if await link.count():

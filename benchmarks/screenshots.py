@@ -36,6 +36,7 @@ from benchmarks.browser import (
     MAX_PNG,
     ROOT,
     browser_unavailable,
+    button_name,
     exception_text,
     launch_chromium,
     new_context,
@@ -54,7 +55,7 @@ JS_TITLE_HAS = (
 
 
 def button(page, name: str):
-    return page.get_by_role("button", name=name, exact=True)
+    return page.get_by_role("button", name=button_name(name))
 
 
 def explore(page, base: str) -> str:

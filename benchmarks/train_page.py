@@ -41,6 +41,7 @@ from benchmarks.browser import (
     EXCEPTION,
     ROOT,
     browser_unavailable,
+    button_name,
     find_chromium,
     launch_chromium,
     new_context,
@@ -151,7 +152,7 @@ def page_run(browser, server, seconds: float, deadline: float) -> dict:
         page = context.new_page()
         t0 = time.perf_counter()
         page.goto(f"{server.url}/train?task={TASK}&steps={STEPS}")
-        start = page.get_by_role("button", name="▶ Start", exact=True)
+        start = page.get_by_role("button", name=button_name("▶ Start"))
         start.wait_for(timeout=180_000)
         page.wait_for_load_state("networkidle")
         result["open_s"] = time.perf_counter() - t0

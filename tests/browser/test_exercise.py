@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from benchmarks.browser import button_name
 from tests.browser.server import assert_no_exception
 
 pytestmark = pytest.mark.browser
@@ -26,7 +27,7 @@ def shots(tmp_path: Path) -> Path:
 
 
 def wait_for_train(page) -> None:
-    page.get_by_role("button", name=START).wait_for(timeout=120_000)
+    page.get_by_role("button", name=button_name(START)).wait_for(timeout=120_000)
     page.wait_for_load_state("networkidle")
     assert_no_exception(page)
 

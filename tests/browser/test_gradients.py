@@ -67,7 +67,7 @@ def test_the_run_to_inspect_redraws_the_sections_below(explore_page, server):
     page.get_by_text("σ_max(W_hh) =").first.wait_for()
     rnn_fit = section_fit(page)
     assert rnn_fit.startswith("fit: ×0.")  # the RNN's gradient vanishes
-    picker = page.locator('[data-testid="stButtonGroup"]').first
+    picker = page.locator('.st-key-inspect [data-testid="stButtonGroup"]')  # not the sidebar's
     for name, gate in (("LSTM", "forget f"), ("GRU", "update z")):
         picker.get_by_text(name, exact=True).click()
         page.wait_for_function(

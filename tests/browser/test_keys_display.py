@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from benchmarks.browser import button_name
 from tests.browser.server import assert_no_exception, save_screenshot, train_state
 
 pytestmark = pytest.mark.browser
@@ -18,7 +19,7 @@ RESUME = "▶ Resume"
 
 
 def _button(page, name: str):
-    return page.get_by_role("button", name=re.compile("^" + re.escape(name)))
+    return page.get_by_role("button", name=button_name(name))
 
 
 def test_train_by_keyboard(explore_page, server):

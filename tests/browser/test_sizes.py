@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.browser import button_name
 from tests.browser.server import EXCEPTION, new_context, offsite
 
 pytestmark = pytest.mark.browser
@@ -44,7 +45,7 @@ def train_until(text: str):
     its one-click fixes)."""
 
     def prepare(page) -> None:
-        page.get_by_role("button", name="▶ Start").click()
+        page.get_by_role("button", name=button_name("▶ Start")).click()
         page.mouse.move(0, 0)  # a button's tooltip would cover the page in the screenshot
         page.get_by_text(text).first.wait_for(timeout=180_000)
 
@@ -335,6 +336,26 @@ def test_pages_fit_at_1024_with_the_sidebar_opened(chromium_browser, server, tmp
     pages = {name: PAGES[name] for name in OPENED}
     found = size_problems(
         chromium_browser, server, tmp_path, pages, sizes=((1024, 768),), open_sidebar=True
+    )
+    print(f"\nscreenshots: {tmp_path}")
+    report = "\n".join(f"{where}:\n  " + "\n  ".join(issues) for where, issues in found.items())
+    assert not found, report
+
+
+# projector mode (display=projector): larger text, one chart per row, at a projector's sizes
+PROJECTOR_SIZES = ((1024, 768), (1280, 720))
+PROJECTOR_PAGES = ("explore_pair", "train_run", "gradients", "compare", "learn")
+
+
+@pytest.mark.parametrize("name", PROJECTOR_PAGES)
+def test_page_fits_a_projector_in_projector_mode(name, chromium_browser, server, tmp_path):
+    found = size_problems(
+        chromium_browser,
+        server,
+        tmp_path,
+        {name: PAGES[name]},
+        query="display=projector",
+        sizes=PROJECTOR_SIZES,
     )
     print(f"\nscreenshots: {tmp_path}")
     report = "\n".join(f"{where}:\n  " + "\n  ".join(issues) for where, issues in found.items())

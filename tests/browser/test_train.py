@@ -10,6 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from benchmarks.browser import button_name
 from tests.browser.server import MAX_PNG, assert_no_exception, save_screenshot, train_state
 
 pytestmark = pytest.mark.browser
@@ -29,12 +30,12 @@ def open_train(page, base: str, query: str) -> None:
     """Open /train?<query> and wait for the Start button (a cold server loads the task and
     its default model first)."""
     page.goto(f"{base}/train?{query}")
-    page.get_by_role("button", name=START).wait_for(timeout=120_000)
+    page.get_by_role("button", name=button_name(START)).wait_for(timeout=120_000)
     assert_no_exception(page)
 
 
 def button(page, name: str):
-    return page.get_by_role("button", name=name, exact=True)
+    return page.get_by_role("button", name=button_name(name))
 
 
 def test_live_charts_update_and_pause_stops(train_page, server, tmp_path):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.browser import SHORTCUT, button_name
 from tests.browser.server import (
     EXCEPTION,
     Server,
@@ -245,7 +246,7 @@ def sidebar_origin(page) -> str | None:
 
 def button(page, name: str):
     """The visible button called exactly ``name`` (Streamlit keeps hidden stale copies)."""
-    return page.get_by_role("button", name=name, exact=True).locator("visible=true")
+    return page.get_by_role("button", name=button_name(name)).locator("visible=true")
 
 
 def sentence_box(page, label: str = "Sentence"):
@@ -289,7 +290,7 @@ def open_train(page, base: str, query: str = "") -> None:
 
 def train_to_end(page, timeout: float = 120.0) -> int:
     """Press Start (or Resume) and wait for "Finished"; returns the final step."""
-    page.get_by_role("button", name=re.compile(r"^▶ (Start|Resume)$")).locator(
+    page.get_by_role("button", name=re.compile(r"^▶ (Start|Resume)" + SHORTCUT + "$")).locator(
         "visible=true"
     ).first.click()
     page.get_by_text(re.compile(r"^Finished")).locator("visible=true").first.wait_for(

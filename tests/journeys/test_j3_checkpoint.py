@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from benchmarks.browser import SHORTCUT
 from tests.journeys.conftest import (
     RESET,
     START,
@@ -63,7 +64,7 @@ def test_download_reset_load_and_resume(tab, journey_server, shoot, note, tmp_pa
         budget.press("Enter")
         page.wait_for_timeout(300)
         settle(page)
-    go = page.get_by_role("button", name=re.compile(r"^▶ (Resume|Start)$"))
+    go = page.get_by_role("button", name=re.compile(r"^▶ (Resume|Start)" + SHORTCUT + "$"))
     go.locator("visible=true").first.click()
     state = wait_progress(
         page, lambda s: (s["step"] or 0) > saved, f"a step beyond the saved {saved}", 60

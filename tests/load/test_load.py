@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.browser import button_name
 from rnn_core.tasks import load_task
 from rnn_core.train import Trainer
 from tests.browser.server import (
@@ -165,7 +166,7 @@ async def read_sentences(page, base: str, seed: int, result: SessionResult, n: i
 async def train(page, base: str, seed: int, result: SessionResult, together: Together) -> None:
     """Train with the hosted defaults (this seed, STEPS steps), then download the metrics."""
     await page.goto(f"{base}/train?task={TASK}&seed={seed}&steps={STEPS}")
-    start = page.get_by_role("button", name="▶ Start", exact=True)
+    start = page.get_by_role("button", name=button_name("▶ Start"))
     await start.wait_for(timeout=SLOW * 1000)
     await start.click()
     result.started = time.perf_counter()

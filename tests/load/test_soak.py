@@ -27,6 +27,7 @@ import time
 import urllib.request
 from statistics import median
 
+from benchmarks.browser import button_name
 from benchmarks.memory import debug_counts
 from tests.browser.server import (
     Server,
@@ -94,7 +95,7 @@ def soak(server: Server, requests: list[str]) -> tuple[dict[int, dict], float]:
         page = new_context(browser, requests).new_page()
         page.set_default_timeout(120_000)
         page.goto(f"{server.url}/train?task=sentiment&steps={STEPS}")
-        page.get_by_role("button", name="▶ Start", exact=True).click()
+        page.get_by_role("button", name=button_name("▶ Start")).click()
         t0 = time.perf_counter()
         for mark in range(EVERY, STEPS + 1, EVERY):
             wait_for_step(page, mark, timeout=300, poll=0.1)
@@ -109,7 +110,7 @@ def soak(server: Server, requests: list[str]) -> tuple[dict[int, dict], float]:
         assert_no_exception(page)
 
         page.reload()  # a new session: a fresh run, ready to start
-        start = page.get_by_role("button", name="▶ Start", exact=True)
+        start = page.get_by_role("button", name=button_name("▶ Start"))
         start.wait_for(timeout=120_000)
         assert train_state(page)["step"] in (None, 0)
         start.click()
