@@ -224,8 +224,19 @@ def arrive(page, heading: str, timeout: float = 120.0) -> None:
     no_exception(page, heading)
 
 
+def open_sidebar(page) -> None:
+    """Unfold the sidebar, as a person would: below 1100 px it starts folded
+    (``ui/glue/layout.py``)."""
+    expand = page.locator('[data-testid="stExpandSidebarButton"]')
+    if expand.count() and expand.first.is_visible():
+        expand.first.click()
+        page.wait_for_selector('[data-testid="stSidebar"][data-collapsed="false"]')
+        page.wait_for_timeout(400)  # its slide-in
+
+
 def nav(page, title: str) -> None:
-    """Follow the sidebar's navigation link ``title``."""
+    """Follow the sidebar's navigation link ``title`` (unfolding the sidebar first)."""
+    open_sidebar(page)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
 
 
@@ -398,10 +409,11 @@ def type_into(page, label: str, text: str, nth: int = 0) -> None:
 
 def share_link(page) -> str:
     """The link in the sidebar's "Share this view" expander (opened if closed)."""
+    open_sidebar(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
     code = sidebar.locator('[data-testid="stCode"]').locator("visible=true")
     if not code.count():
-        sidebar.get_by_text("Share this view").first.click()
+        sidebar.get_by_text("Share this view", exact=True).first.click()
     code.first.wait_for(timeout=10_000)
     return code.first.inner_text().strip()
 

@@ -35,7 +35,7 @@ JS_WATCH_CLICK = """
     window.__atClick = null;
     document.addEventListener('click', (e) => {
         const b = e.target.closest('button');
-        if (!b || window.__atClick !== null || b.innerText.trim() !== pause) return;
+        if (!b || window.__atClick !== null || b.innerText.split('\\n')[0].trim() !== pause) return;
         const visible = (x) => x.offsetParent !== null;
         const bar = [...document.querySelectorAll('[data-testid="stProgress"]')].find(visible);
         window.__atClick = {progress: bar ? bar.innerText : null};

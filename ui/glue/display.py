@@ -97,7 +97,7 @@ def display_controls() -> Display:
             widget = st.segmented_control if key == state.DISPLAY else st.selectbox
             widget(label, options, key=key, bind="query-params", help=HELP[key])
         st.caption(
-            "Dark theme: follows your system's setting. *Share this view* can make a link "
+            "Dark theme: follows your system's setting; the share box below can make a link "
             "that opens in the dark theme."
         )
     if projector:
