@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from benchmarks.browser import button_name
 from deploy.cluster import cluster
 from deploy.proxy import COOKIE, REPLICA_HEADER
 from deploy.replica import PREFIX
@@ -182,7 +183,7 @@ def explore(v: Visitor) -> tuple[str, float]:
 
 def start_training(v: Visitor, steps: int, seed: int) -> None:
     v.goto(f"/train?task={TASK}&seed={seed}&steps={steps}")
-    start = v.page.get_by_role("button", name="▶ Start", exact=True).locator("visible=true")
+    start = v.page.get_by_role("button", name=button_name("▶ Start")).locator("visible=true")
     start.first.wait_for(timeout=SLOW * 1000)
     start.first.click()
 
@@ -367,7 +368,7 @@ def test_a_killed_replica_costs_its_sessions_their_run_and_nothing_else(two, peo
         victim,
         lambda: (
             victim.cookie() == survivor.replica
-            or victim.page.get_by_role("button", name="▶ Start", exact=True)
+            or victim.page.get_by_role("button", name=button_name("▶ Start"))
             .locator("visible=true")
             .count()
         ),
