@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import plotly.io as pio
 
-from ui.views.palettes import Palette, _parse, recolour
+from ui.views.palettes import Palette, parse_colour, recolour
 
 DISPLAYS = ("screen", "projector")  # the URL values of ``display``
 FONT_SCALE = 1.35
@@ -151,7 +151,7 @@ def _mirror_grey(colour):
     its alpha; any other colour unchanged."""
     if not isinstance(colour, str):
         return colour
-    parsed = _parse(colour)
+    parsed = parse_colour(colour)
     if parsed is None:
         return colour
     r, g, b, alpha = parsed

@@ -33,10 +33,10 @@ from ui.views.html import DIVERGING_STOPS, SEQUENTIAL_STOPS, text_colour
 
 
 def _stops(colours: list[str]) -> np.ndarray:
-    return np.array([_parse(c)[:3] for c in colours], dtype=np.float64)
+    return np.array([parse_colour(c)[:3] for c in colours], dtype=np.float64)
 
 
-def _parse(colour: str) -> tuple[float, float, float, str] | None:
+def parse_colour(colour: str) -> tuple[float, float, float, str] | None:
     """(r, g, b, alpha text) of "rgb(…)", "rgba(…)" or "#rrggbb"; None for anything else."""
     text = colour.strip().lower()
     if text.startswith("#") and len(text) == 7:
@@ -142,7 +142,7 @@ class Palette:
 
 @lru_cache(maxsize=4096)
 def _recolour_one(colour: str, palette: Palette) -> str:
-    parsed = _parse(colour)
+    parsed = parse_colour(colour)
     if parsed is None:
         return colour
     r, g, b, alpha = parsed
