@@ -204,7 +204,8 @@ def finish(v: Visitor, steps: int, timeout: float = SLOW) -> None:
 
 def download_metrics(v: Visitor) -> list[str]:
     """Download the metrics CSV from the Train page; returns its lines (header first)."""
-    button = v.page.get_by_role("button", name="Metrics (CSV)").locator("visible=true").first
+    button = v.page.get_by_role("button", name="Metrics (CSV)")
+    button.wait_for(timeout=SLOW * 1000)  # drawn after "Finished", once the files are made
     with v.page.expect_download(timeout=SLOW * 1000) as info:
         button.click()
     text = info.value.path().read_text()

@@ -180,7 +180,10 @@ async def train(page, base: str, seed: int, result: SessionResult, together: Tog
     await wait_until(page, finished, f"session {seed} to finish {STEPS} steps", timeout=600)
     result.finished = time.perf_counter()
     say(f"session {seed}: finished at {result.steps_per_second:.1f} steps/s")
-    button = page.get_by_role("button", name="Metrics (CSV)").locator("visible=true").first
+    # the fragment draws "Finished" before it builds the files to save: with ten sessions
+    # finishing at once on two cores the buttons followed about 30 s later
+    button = page.get_by_role("button", name="Metrics (CSV)")
+    await button.wait_for(timeout=SLOW * 1000)
     async with page.expect_download(timeout=SLOW * 1000) as info:
         await button.click()
     download = await info.value
