@@ -302,14 +302,14 @@ def test_generate_keeps_the_models_own_probabilities_and_top_k(chars, trained):
     """Each generated token's probability and its top-k alternatives are the model's: the
     softmax outputs of a trace of the whole text (prime + generated), at the step before."""
     model, enc = trained[0].model, chars.encoder
-    gen = T.generate(model, enc, "Romeo.", 80, 1.0, np.random.default_rng(5), top_k=4)
+    gen = T.generate(model, enc, "Romeo.", 80, 1.0, np.random.default_rng(5), top_k=10)
     P, n = len(gen.prime_ids), len(gen.ids)
     np.testing.assert_array_equal(gen.prime_ids, enc.encode("Romeo."))
-    assert n == 80 and gen.top_ids.shape == gen.top_probs.shape == (80, 4)
+    assert n == 80 and gen.top_ids.shape == gen.top_probs.shape == (80, 10)
     np.testing.assert_array_equal(gen.all_ids, np.concatenate([enc.encode("Romeo."), gen.ids]))
     probs = model.trace(gen.all_ids).probs[P - 1 : P - 1 + n]  # (n, V): before each token
     np.testing.assert_allclose(gen.probs, probs[np.arange(n), gen.ids], rtol=1e-5, atol=1e-7)
-    expected = np.sort(probs, axis=1)[:, ::-1][:, :4]
+    expected = np.sort(probs, axis=1)[:, ::-1][:, :10]
     np.testing.assert_allclose(gen.top_probs, expected, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(
         np.take_along_axis(probs, gen.top_ids, axis=1), gen.top_probs, rtol=1e-5, atol=1e-7
@@ -346,6 +346,15 @@ def test_generate_at_temperature_zero_is_argmax_and_a_seed_reproduces(chars, tra
             T.generate(model, enc, "Romeo", 3, top_k=bad_k)
     everything = T.generate(model, enc, "Romeo", 2, top_k=len(enc))
     np.testing.assert_allclose(everything.top_probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_generate_top_k_over_a_large_vocabulary_is_sorted(words):
+    config = dataclasses.replace(words.default_config, hidden_size=16)
+    model = RNNModel.create(config.model_config(words.data), np.random.default_rng(4))
+    gen = T.generate(model, words.encoder, "o romeo", 6, 1.0, np.random.default_rng(0), top_k=8)
+    probs = model.trace(gen.all_ids).probs[len(gen.prime_ids) - 1 : -1]
+    np.testing.assert_allclose(gen.top_probs, -np.sort(-probs, axis=1)[:, :8], rtol=1e-5)
+    np.testing.assert_array_equal(gen.top_ids, np.argsort(-probs, axis=1, kind="stable")[:, :8])
 
 
 def test_sample_edge_cases(chars, trained):
