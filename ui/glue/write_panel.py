@@ -11,13 +11,11 @@ their text on its first run, without a click.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from rnn_core.model import Trace
 from rnn_core.tasks import Task
@@ -110,16 +108,14 @@ def write_section(built: Task, sm: SessionModel, shown: str, order_key: str) -> 
 
 
 def _take_link_values() -> list[str]:
-    """Drop a link's unusable Write values (their defaults instead; the keys are returned for
-    a note) and give each Write widget its value: the one it had on this page before, else
-    the link's, else the default."""
+    """Give each Write widget its value: the one it had on this page before, else the link's,
+    else the default. A link's unusable value is replaced by the default (the widget takes it
+    out of the link: ``url_bind``); the keys of those are returned, for a note."""
     bad = []
     for s in WRITE_SETTINGS:
         raw = st.query_params.get(s.key)
-        if raw is not None and not s.url_ok(raw, None):
+        if raw is not None and not s.url_ok(raw, None):  # the widget leaves it (url_bind)
             bad.append(s.key)
-            with contextlib.suppress(KeyError, StreamlitAPIException):
-                del st.query_params[s.key]
             state.seed(s.key, WRITE_DEFAULTS[s.key], overwrite=True)
         state.carry(s.key, WRITE_DEFAULTS[s.key])
     return bad
