@@ -72,7 +72,7 @@ def write_section(built: Task, sm: SessionModel, shown: str, order_key: str) -> 
     now = write_request(values)
     go, again, _ = st.columns([2, 2, 5])
     go.button(
-        "✍️ Generate",
+        "Generate",
         key="write_generate",
         type="primary",
         on_click=_ask,
@@ -80,7 +80,7 @@ def write_section(built: Task, sm: SessionModel, shown: str, order_key: str) -> 
         width="stretch",
     )
     again.button(
-        "🎲 Another (next seed)",
+        "Another (next seed)",
         key="write_again",
         on_click=_ask,
         args=(built.name, True),
