@@ -178,9 +178,10 @@ def write_heatmaps(
     prime_len: int,
 ) -> list[go.Figure]:
     """Explore's hidden-state heatmaps (:func:`explore_figures.state_heatmaps`) of prime +
-    written text, titled as such, with a dashed line where the prime ends."""
+    written text, titled as such, with a black dashed line where the prime ends (grey was lost
+    among the heatmap's pale cells)."""
     figs = explore_figures.state_heatmaps(config, trace, shown, order_key, tokens)
     for fig in figs:
         fig.update_layout(title_text=f"Prime + written text · {fig.layout.title.text}")
-        fig.add_vline(x=prime_len - 0.5, line_dash="dash", line_width=2, line_color="#888")
+        fig.add_vline(x=prime_len - 0.5, line_dash="dash", line_width=3, line_color="#111111")
     return figs
