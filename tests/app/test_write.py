@@ -135,3 +135,19 @@ def test_tasks_that_are_not_language_models_have_no_write():
     no_exceptions(at)
     assert "Write" not in [h.value for h in at.subheader]
     assert not [b for b in at.button if b.key == "write_generate"]
+
+
+def test_an_exercise_link_locks_the_temperature_and_hides_the_prime():
+    """A teacher's link: the class writes at temperature 0 from a prime it cannot see."""
+    at = run_app(task="chars", temperature="0", prime="Nurse.", lock="temperature", hide="prime")
+    no_exceptions(at)
+    slider = at.select_slider(key="temperature")
+    assert slider.disabled and slider.value == "0" and slider.label.startswith("🔒")
+    assert not [t for t in at.text_input if t.key == "prime"]  # hidden
+    gen = generation(at)
+    np.testing.assert_array_equal(gen.prime_ids, load_task("chars").encoder.encode("Nurse."))
+    assert gen.temperature == 0.0
+    at.button(key="write_again").click().run()  # another seed: still argmax, still "Nurse."
+    no_exceptions(at)
+    assert generation(at).temperature == 0.0
+    np.testing.assert_array_equal(generation(at).prime_ids, gen.prime_ids)
