@@ -1,9 +1,10 @@
 """Explore: type a sentence, watch the network think.
 
 Top to bottom: the task and the input, what the network read, then its views: the hidden
-state, the prediction, one neuron, the path through state space, which tokens mattered and,
-with a second sentence, the two side by side. The figures are assembled in
-ui/views/explore_figures.py and the words are in ui/views/explore_text.py.
+state, the prediction, for language models the text it writes from a prime, one neuron, the
+path through state space, which tokens mattered and, with a second sentence, the two side
+by side. The figures are assembled in ui/views/explore_figures.py and the words are in
+ui/views/explore_text.py.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ui.glue.explore_panels import forget_stale, note_unusable_links, reading_no
 from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, forget, get_task, seed, session_model, widget_value
+from ui.glue.write_panel import write_section
 from ui.services.settings import url_number_ok
 from ui.views import analysis, charts_explore, explore_figures, html
 from ui.views import explore_text as text
@@ -172,6 +174,10 @@ with right:
     if kind == "class_per_sequence":
         st.markdown(text.final_answer(built.class_names, trace.probs[-1]))
     how_to_read(text.prediction_note(kind, hint))
+
+# ----------------------------------------------------------------------------- write (LMs)
+
+write_section(built, sm, shown, order_key)  # language models only: prime → generated text
 
 # ----------------------------------------------------------------------------- 3. neuron view
 

@@ -57,6 +57,16 @@ def test_baseline_benchmark_smoke_run():
     assert held_out > 0.55, text
 
 
+def test_write_benchmark_smoke_run():
+    """Explore's Write: 300 characters timed, with the section around them and the words."""
+    out = run_module("benchmarks.write", "--quick")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    for label in ("chars, temperature 0.7", "chars, temperature 0", "words, temperature 0.7"):
+        assert f"{label}: generate median" in text, label
+    assert "300 characters: median" in text and "load average before" in text
+
+
 def test_fair_share_benchmark_smoke_run():
     out = run_module("benchmarks.fair_share", "--sessions", "2", "--reruns", "2", "--slots", "1")
     assert out.returncode == 0, out.stderr

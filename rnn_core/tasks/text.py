@@ -15,8 +15,10 @@ The yardstick for both is the **unigram entropy** of the training tokens,
 the test loss of the best model that ignores context altogether. A network that has learnt
 anything about spelling, words or grammar gets below it.
 
-:func:`sample` generates text from a trained model, carrying every layer's state from one
-token to the next (the prime is read once, then each new token costs one step).
+:func:`generate` writes text with a trained model, carrying every layer's state from one
+token to the next (the prime is read once, then each new token costs one step), and keeps the
+probability the model gave each token it wrote and its top alternatives; :func:`sample` is the
+text alone.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import math
 import numbers
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -319,6 +322,85 @@ def detokenize(tokens: Sequence[str], level: str) -> str:
     return "".join(out)
 
 
+@dataclass(frozen=True)
+class Generation:
+    """What :func:`generate` wrote, and what the model thought at each step.
+
+    prime_ids: (P,) the ids read first (the separator for an empty prime).
+    ids: (n,) the generated ids, never <pad> or <unk>.
+    probs: (n,) the probability the MODEL gave each generated id: its softmax output at that
+        step, before the temperature and before <pad>/<unk> are removed — the same number as
+        ``model.trace(all_ids).probs[P - 1 + i, ids[i]]``.
+    top_ids, top_probs: (n, k) the k most probable next ids at each step by the same
+        probabilities, most probable first (they may include <unk>: the model's own view).
+    """
+
+    prime_ids: np.ndarray
+    ids: np.ndarray
+    probs: np.ndarray
+    top_ids: np.ndarray
+    top_probs: np.ndarray
+    temperature: float
+
+    @property
+    def all_ids(self) -> np.ndarray:
+        """(P + n,) the prime then the generated ids: what a trace of the whole text reads."""
+        return np.concatenate([self.prime_ids, self.ids])
+
+
+def generate(
+    model: RNNModel,
+    encoder: Encoder,
+    prime: str,
+    n: int,
+    temperature: float = 1.0,
+    rng: np.random.Generator | None = None,
+    top_k: int = 5,
+) -> Generation:
+    """Generate ``n`` tokens after ``prime``, keeping what the model thought at each step.
+
+    The prime is encoded with ``encoder`` (unknown tokens become <unk>) and read in one pass;
+    then each token is drawn from softmax(logits / temperature), fed back, and the state carried
+    on (:class:`StepRunner`: one step per new token). ``temperature ≤ 0`` means argmax (greedy,
+    deterministic); small temperatures approach it, large ones approach uniform. <pad> and
+    <unk> are never drawn (their probability is set to 0 and the rest renormalised). An empty
+    prime starts from the text's separator: a line break for characters (the start of a
+    speech), a full stop for words (the start of a sentence). ``rng`` defaults to
+    ``np.random.default_rng(0)``: the same call gives the same text. ``top_k`` (1..vocabulary
+    size) alternatives are kept per step. Returns a :class:`Generation`.
+    """
+    if not is_int(n) or n < 0:
+        raise ValueError(f"n must be a whole number >= 0; got {n!r}")
+    if not (_is_real(temperature) and math.isfinite(temperature)):
+        raise ValueError(f"temperature must be a finite number; got {temperature!r}")
+    if model.config.input_size != len(encoder) or model.config.output_size != len(encoder):
+        raise ValueError(
+            f"the model reads {model.config.input_size} and predicts {model.config.output_size} "
+            f"tokens, but the encoder has {len(encoder)}"
+        )
+    k = whole_in_range("top_k", top_k, 1, len(encoder))
+    rng = np.random.default_rng(0) if rng is None else rng
+    prime_ids = encoder.encode(prime)
+    if prime_ids.size == 0:  # empty prime (or one that encodes to nothing: spaces for words)
+        prime_ids = encoder.encode([EMPTY_PRIME[encoder.level]])
+    runner = StepRunner(model)  # refuses a model that is not a language model
+    ids = np.zeros(n, np.int64)
+    chosen = np.zeros(n, np.float64)
+    top_ids = np.zeros((n, k), np.int64)
+    top_probs = np.zeros((n, k), np.float64)
+    if n:
+        probs = runner.feed(prime_ids)  # the prime in one pass
+    for i in range(n):
+        best = np.argpartition(-probs, k - 1)[:k] if k < probs.size else np.arange(probs.size)
+        best = best[np.argsort(-probs[best], kind="stable")]
+        top_ids[i], top_probs[i] = best, probs[best]
+        ids[i] = _draw(probs, temperature, rng)
+        chosen[i] = probs[ids[i]]
+        if i + 1 < n:
+            probs = runner.feed(ids[i : i + 1])
+    return Generation(prime_ids, ids, chosen, top_ids, top_probs, float(temperature))
+
+
 def sample(
     model: RNNModel,
     encoder: Encoder,
@@ -330,39 +412,11 @@ def sample(
     """Generate ``n`` tokens after ``prime`` and return them as text (the continuation only:
     characters concatenated; words joined by spaces, no space before punctuation).
 
-    The prime is encoded with ``encoder`` (unknown tokens become <unk>) and read in one pass;
-    then each token is drawn from softmax(logits / temperature), fed back, and the state carried
-    on. ``temperature ≤ 0`` means argmax (greedy, deterministic); small temperatures approach
-    it, large ones approach uniform. <pad> and <unk> are never emitted (their probability is set
-    to 0 and the rest renormalised), so a character sample is exactly ``n`` characters long.
-    An empty prime starts from the text's separator: a line break for characters (the start of
-    a speech), a full stop for words (the start of a sentence). ``rng`` defaults to
-    ``np.random.default_rng(0)``: the same call gives the same sample.
+    :func:`generate` with the text alone (see there for the prime, the temperature and the
+    ``rng``); a character sample is exactly ``n`` characters long.
     """
-    if not is_int(n) or n < 0:
-        raise ValueError(f"n must be a whole number >= 0; got {n!r}")
-    if not (_is_real(temperature) and math.isfinite(temperature)):
-        raise ValueError(f"temperature must be a finite number; got {temperature!r}")
-    if model.config.input_size != len(encoder) or model.config.output_size != len(encoder):
-        raise ValueError(
-            f"the model reads {model.config.input_size} and predicts {model.config.output_size} "
-            f"tokens, but the encoder has {len(encoder)}"
-        )
-    if n == 0:
-        return ""
-    rng = np.random.default_rng(0) if rng is None else rng
-    ids = encoder.encode(prime)
-    if ids.size == 0:  # empty prime (or one that encodes to nothing, e.g. only spaces for words)
-        ids = encoder.encode([EMPTY_PRIME[encoder.level]])
-    runner = StepRunner(model)
-    probs = runner.feed(ids)  # the prime in one pass
-    out: list[int] = []
-    for _ in range(n):
-        next_id = _draw(probs, temperature, rng)
-        out.append(next_id)
-        if len(out) < n:
-            probs = runner.feed([next_id])
-    return detokenize(encoder.decode(out), encoder.level)
+    gen = generate(model, encoder, prime, n, temperature, rng, top_k=1)
+    return detokenize(encoder.decode(gen.ids), encoder.level)
 
 
 def _draw(probs: np.ndarray, temperature: float, rng: np.random.Generator) -> int:

@@ -298,6 +298,65 @@ def test_sample_length_determinism_and_temperature(chars, trained):
     assert len(set(hot)) > len(set(T.sample(model, enc, "Romeo.\n", 300, 0.0)))
 
 
+def test_generate_keeps_the_models_own_probabilities_and_top_k(chars, trained):
+    """Each generated token's probability and its top-k alternatives are the model's: the
+    softmax outputs of a trace of the whole text (prime + generated), at the step before."""
+    model, enc = trained[0].model, chars.encoder
+    gen = T.generate(model, enc, "Romeo.", 80, 1.0, np.random.default_rng(5), top_k=10)
+    P, n = len(gen.prime_ids), len(gen.ids)
+    np.testing.assert_array_equal(gen.prime_ids, enc.encode("Romeo."))
+    assert n == 80 and gen.top_ids.shape == gen.top_probs.shape == (80, 10)
+    np.testing.assert_array_equal(gen.all_ids, np.concatenate([enc.encode("Romeo."), gen.ids]))
+    probs = model.trace(gen.all_ids).probs[P - 1 : P - 1 + n]  # (n, V): before each token
+    np.testing.assert_allclose(gen.probs, probs[np.arange(n), gen.ids], rtol=1e-5, atol=1e-7)
+    expected = np.sort(probs, axis=1)[:, ::-1][:, :10]
+    np.testing.assert_allclose(gen.top_probs, expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        np.take_along_axis(probs, gen.top_ids, axis=1), gen.top_probs, rtol=1e-5, atol=1e-7
+    )
+    assert (np.diff(gen.top_probs, axis=1) <= 0).all()  # most probable first
+    assert not np.isin(gen.ids, [PAD_ID, UNK_ID]).any()
+    # sample() is the same draw as text
+    again = T.sample(model, enc, "Romeo.", 80, 1.0, np.random.default_rng(5))
+    assert again == "".join(enc.decode(gen.ids))
+
+
+def test_generate_at_temperature_zero_is_argmax_and_a_seed_reproduces(chars, trained):
+    model, enc = trained[0].model, chars.encoder
+    greedy = T.generate(model, enc, "Juliet.", 50, 0.0, np.random.default_rng(1))
+    probs = model.trace(greedy.all_ids).probs[len(greedy.prime_ids) - 1 : -1]
+    probs[:, [PAD_ID, UNK_ID]] = 0.0
+    np.testing.assert_array_equal(greedy.ids, probs.argmax(axis=1))
+    np.testing.assert_array_equal(greedy.ids, greedy.top_ids[:, 0])  # the top alternative
+    other = T.generate(model, enc, "Juliet.", 50, 0.0, np.random.default_rng(2))
+    np.testing.assert_array_equal(other.ids, greedy.ids)  # the seed does not matter at 0
+    a = T.generate(model, enc, "Juliet.", 50, 1.0, np.random.default_rng(11))
+    b = T.generate(model, enc, "Juliet.", 50, 1.0, np.random.default_rng(11))
+    c = T.generate(model, enc, "Juliet.", 50, 1.0, np.random.default_rng(12))
+    np.testing.assert_array_equal(a.ids, b.ids)
+    np.testing.assert_array_equal(a.probs, b.probs)
+    assert not np.array_equal(a.ids, c.ids)
+    assert not np.array_equal(a.ids, greedy.ids)  # temperature 1 is not argmax
+    empty = T.generate(model, enc, "", 3, 0.0)
+    np.testing.assert_array_equal(empty.prime_ids, enc.encode("\n"))
+    none = T.generate(model, enc, "Romeo", 0)
+    assert none.ids.shape == (0,) and none.top_ids.shape == (0, 5)
+    for bad_k in (0, len(enc) + 1, 2.0, True):
+        with pytest.raises(ValueError, match="top_k"):
+            T.generate(model, enc, "Romeo", 3, top_k=bad_k)
+    everything = T.generate(model, enc, "Romeo", 2, top_k=len(enc))
+    np.testing.assert_allclose(everything.top_probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_generate_top_k_over_a_large_vocabulary_is_sorted(words):
+    config = dataclasses.replace(words.default_config, hidden_size=16)
+    model = RNNModel.create(config.model_config(words.data), np.random.default_rng(4))
+    gen = T.generate(model, words.encoder, "o romeo", 6, 1.0, np.random.default_rng(0), top_k=8)
+    probs = model.trace(gen.all_ids).probs[len(gen.prime_ids) - 1 : -1]
+    np.testing.assert_allclose(gen.top_probs, -np.sort(-probs, axis=1)[:, :8], rtol=1e-5)
+    np.testing.assert_array_equal(gen.top_ids, np.argsort(-probs, axis=1, kind="stable")[:, :8])
+
+
 def test_sample_edge_cases(chars, trained):
     trainer, _ = trained
     model, enc = trainer.model, chars.encoder

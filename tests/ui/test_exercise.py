@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 from ui.services.exercise import LABELS, LOCKABLE, MAX_VALUE, Exercise, parse_exercise
 from ui.services.limits import Limits
-from ui.services.settings import BY_KEY, COMPARE_KEYS, SETTINGS
+from ui.services.settings import BY_KEY, COMPARE_KEYS, SETTINGS, WRITE_SETTINGS
 
 
 def test_the_lockable_controls_are_the_url_keys_of_the_settings_task_and_sentence():
     assert set(LOCKABLE) == {"task", "sentence"} | {s.key for s in SETTINGS} | {
         f"{side}_{k}" for side in "ab" for k in COMPARE_KEYS
-    }
+    } | {s.key for s in WRITE_SETTINGS}
     assert len(LOCKABLE) == len(set(LOCKABLE))
     assert set(LABELS) == set(LOCKABLE) and all(LABELS.values())
 

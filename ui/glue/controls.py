@@ -154,6 +154,9 @@ def setting_widget(
                 **common,
             )  # fmt: skip
         bound = {"bind": "query-params"}
+        if s.widget == "text":
+            ok = url_bind(key, lambda raw: s.url_ok(raw, limits))
+            return where.text_input(label, max_chars=int(s.bounds(limits)[1]), **ok, **common)
         if s.widget == "segmented":
             return where.segmented_control(label, s.options, **bound, **common)
         if s.widget == "select":

@@ -304,6 +304,15 @@ def new_upload(key: str, file_id: str) -> bool:
     return True
 
 
+# ----------------------------------------------------------------------------- explore: write
+
+WRITE = Slot(
+    "write",
+    "Explore's Write (ui/glue/write_panel.py): {'asked': {task: WriteRequest Generate asked "
+    "for}, 'link_read': whether a link's Write values were taken, 'shown': (key, Written)}",
+)
+
+
 # ----------------------------------------------------------------------------- compare page
 
 COMPARE = Slot("compare", "Compare's pair: {'task', 'configs': (A, B), 'runs': {'A', 'B'}}")

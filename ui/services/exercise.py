@@ -4,7 +4,8 @@ spirit of TensorFlow Playground's per-control hide flags).
 
 Each key holds a comma-separated list of control names, which are the controls' own URL keys:
 the settings table's keys (``cell``, ``hidden``, ``lr``…), Compare's ``a_…``/``b_…`` columns,
-``task`` and ``sentence``. A name locks the control with that URL key wherever it is drawn
+``task``, ``sentence`` and Explore's Write settings (``prime``, ``length``, ``temperature``,
+``write_seed``). A name locks the control with that URL key wherever it is drawn
 (``seed`` locks the Train page's seed and Compare's "Seed for both", which share the key;
 ``cell`` does not lock Compare's ``a_cell``). A hidden control is also locked.
 
@@ -19,19 +20,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ui.services.settings import BY_KEY, COMPARE_KEYS, SETTINGS
+from ui.services.settings import BY_KEY, COMPARE_KEYS, SETTINGS, WRITE_SETTINGS
 
 LOCK, HIDE = "lock", "hide"  # the URL keys
 # every control a link may lock or hide, in the order a link lists them
 LOCKABLE: tuple[str, ...] = (
     "task",
     "sentence",
+    *(s.key for s in WRITE_SETTINGS),
     *(s.key for s in SETTINGS),
     *(f"{side}_{key}" for side in ("a", "b") for key in COMPARE_KEYS),
 )
 LABELS: dict[str, str] = {  # what "Share this view" calls each control
     "task": "Task",
     "sentence": "Sentence",
+    **{s.key: f"Write: {s.label}" for s in WRITE_SETTINGS},
     **{s.key: s.label for s in SETTINGS},
     **{
         f"{side}_{key}": f"Compare {side.upper()}: {BY_KEY[key].label}"

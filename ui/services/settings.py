@@ -59,11 +59,11 @@ class Setting:
     key: str  # URL key and widget key ("embed_size", not "embed": Streamlit reserves that)
     field: str  # the TrainConfig field it sets
     label: str
-    widget: str  # "segmented", "select", "slider" (select_slider) or "number"
+    widget: str  # "segmented", "select", "slider" (select_slider), "number" or "text"
     options: tuple = ()  # what a choice widget shows, in the widget's own type
     number: type | None = None  # int or float, for number inputs
     lo: float = 0
-    hi: float | str = 0  # a number, or the name of the Limits field that caps it
+    hi: float | str = 0  # a number, or the name of the Limits field that caps it (text: chars)
     step: float | None = None  # number inputs' +/- step
     compare: bool = False  # one of the settings Compare's A and B columns show
     help: str = ""
@@ -81,6 +81,8 @@ class Setting:
 
     def url_ok(self, raw: str, limits) -> bool:
         """Whether a link's value can be shown by this setting's widget."""
+        if self.widget == "text":
+            return len(raw) <= self.bounds(limits)[1] and raw.isprintable()
         if self.widget != "number":
             return raw in {str(o) for o in self.options}
         return url_number_ok(raw, self.number, *self.bounds(limits))
@@ -92,6 +94,8 @@ class Setting:
             return None
         if self.widget == "number":
             return self.number(float(raw))
+        if self.widget == "text":
+            return raw
         return next(o for o in self.options if str(o) == raw)
 
 
@@ -189,3 +193,55 @@ def snap(changes: dict[str, object]) -> dict[str, object]:
 def snapped_config(config: TrainConfig, changes: dict[str, object]) -> TrainConfig:
     """``config`` with field ``changes`` applied as the widgets will show them."""
     return read_settings(config, snap(changes))
+
+
+# ----------------------------------------------------------------------------- write (Explore)
+
+# Explore's "Write" for language models: the same kind of rows, for the keywords of
+# rnn_core.tasks.text.generate (``field``) instead of TrainConfig fields.
+TEMPERATURES = ("0", "0.1", "0.2", "0.3", "0.5", "0.7", "1", "1.4", "2", "3", "5", "10")
+# log-spaced and symmetric about 1 (0.5 ↔ 2, 0.2 ↔ 5), plus 0 = argmax
+MAX_PRIME = 200  # characters of prime
+MAX_LENGTH = 500  # tokens written
+
+WRITE_SETTINGS: tuple[Setting, ...] = (
+    Setting("prime", "prime", "Prime", "text", hi=MAX_PRIME,
+            help="The text the model reads first and then continues. Empty: it starts a "
+            "speech (characters) or a sentence (words)."),
+    Setting("length", "n", "Length (tokens)", "number", number=int, lo=1, hi=MAX_LENGTH,
+            step=50, help="How many tokens to write: characters or words.",
+            to_field=int, to_widget=int),
+    Setting("temperature", "temperature", "Temperature (log scale; 0 = argmax)", "slider",
+            TEMPERATURES,
+            help="Each token is drawn from the model's probabilities sharpened (below 1) or "
+            "flattened (above 1). 0 always takes the most probable token; 1 draws from the "
+            "model's own probabilities.",
+            to_field=float,
+            to_widget=lambda t: min(TEMPERATURES, key=lambda o: abs(float(o) - t))),
+    Setting("write_seed", "seed", "Seed", "number", number=int, lo=0, hi=2**31 - 1, step=1,
+            help="The same seed, prime and temperature write the same text.",
+            to_field=int, to_widget=int),
+)  # fmt: skip
+WRITE_BY_KEY = {s.key: s for s in WRITE_SETTINGS}
+WRITE_DEFAULTS = {"prime": "Romeo.", "length": 200, "temperature": "0.7", "write_seed": 0}
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    """What Write is asked to generate: the keywords of ``generate`` and the seed of its rng."""
+
+    prime: str
+    n: int
+    temperature: float
+    seed: int
+
+
+def write_request(values: dict) -> WriteRequest:
+    """A WriteRequest from the Write widgets' values (a missing or unusable one: its default)."""
+    out = {}
+    for s in WRITE_SETTINGS:
+        value = values.get(s.key)
+        if value is None or not s.url_ok(str(value), None):
+            value = WRITE_DEFAULTS[s.key]
+        out[s.field] = s.to_field(value)
+    return WriteRequest(**out)
