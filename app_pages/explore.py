@@ -18,6 +18,7 @@ from ui.glue.explore_panels import forget_stale, note_unusable_links, reading_no
 from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, forget, get_task, seed, session_model, widget_value
+from ui.glue.steer import steer_section
 from ui.services.settings import url_number_ok
 from ui.views import analysis, charts_explore, explore_figures, html
 from ui.views import explore_text as text
@@ -238,4 +239,8 @@ if trace_b is not None:
     how_to_read(text.compare_note(both.gaps))
 elif built.encoder is not None:
     st.caption(compare_tip(built))
+
+# ----------------------------------------------------------------------------- 7. steer
+
+steer_section(built, sm, reading)  # classifiers and language models: hold a unit, see the change
 share.refresh()  # last: every widget above has put its value in the URL

@@ -1,0 +1,106 @@
+"""Explore's "Steer a neuron" through AppTest: what it shows is what the model does with the
+unit held, the URL drives it, bad links fall back with a note."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_core.model import Clamp, ablate
+from rnn_core.tasks import load_task
+from rnn_core.tasks.text import detokenize, sample
+from tests.app.conftest import no_exceptions, run_app, titled
+from tests.plotly_spec import decode
+from ui.views import steer as S
+
+SENTENCE = "this movie is not bad at all"
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def model_of(at, task: str):
+    return at.session_state["models"][task].model
+
+
+def test_auto_picks_the_sentiment_neuron_and_shows_the_prediction_with_and_without():
+    at = run_app()
+    no_exceptions(at)
+    assert "Steer a neuron" in [s.value for s in at.subheader]
+    model, task = model_of(at, "sentiment"), load_task("sentiment")
+    pick = S.pick_unit(model, task, "prediction")
+    said = " ".join(m.value for m in at.markdown)
+    assert f"**Unit {pick.unit}** follows the predicted probability of “positive”" in said
+    seq = task.encoder.encode(SENTENCE)
+    plain = model.trace(seq).probs
+    held = model.trace(seq, clamp=Clamp(-1, pick.unit, 1.0)).probs  # the default: clamp at 1
+    shown = metrics(at)
+    c = int(plain[-1].argmax())
+    assert shown["As trained"] == f"{task.class_names[c]} {plain[-1, c]:.0%}"
+    c = int(held[-1].argmax())
+    assert shown[f"Unit {pick.unit} held at 1"] == f"{task.class_names[c]} {held[-1, c]:.0%}"
+    (fig,) = titled(at, "as it reads, with and without")
+    lines = {tr["name"]: decode(tr["y"]) for tr in fig["data"] if tr.get("name")}
+    np.testing.assert_allclose(lines["as trained"], plain[:, 1], rtol=1e-6)
+    np.testing.assert_allclose(lines[f"unit {pick.unit} held at 1"], held[:, 1], rtol=1e-6)
+    assert np.abs(plain[:, 1] - held[:, 1]).max() > 0.05  # the default steer shows a change
+
+
+def test_the_link_picks_the_unit_and_ablates_it():
+    at = run_app(sentence="the food is not awful", steer_unit="3", steer_mode="ablate")
+    no_exceptions(at)
+    assert at.selectbox(key="steer_unit").value == "3"
+    assert at.selectbox(key="steer_track").disabled  # no auto: nothing to track
+    assert at.select_slider(key="steer_value").disabled  # ablation holds at 0
+    model, task = model_of(at, "sentiment"), load_task("sentiment")
+    probs = model.trace(task.encoder.encode("the food is not awful"), clamp=ablate(-1, 3)).probs
+    c = int(probs[-1].argmax())
+    assert metrics(at)["Unit 3 ablated"] == f"{task.class_names[c]} {probs[-1, c]:.0%}"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"steer_unit": "999", "steer_value": "0.3", "steer_mode": "zap", "steer_track": "x"},
+        {"steer_unit": "-1", "steer_seed": "1e999", "steer_len": "NaN", "steer_temp": "inf"},
+    ],
+)
+def test_unusable_link_values_fall_back_with_a_note(query):
+    at = run_app(**query)
+    no_exceptions(at)
+    notes = " ".join(i.value for i in at.info)
+    for key in query:
+        if key in ("steer_seed", "steer_len", "steer_temp"):  # language models only
+            continue
+        assert key in notes
+    for raw in query.values():
+        assert raw not in notes  # the link's value is never echoed
+    assert at.selectbox(key="steer_unit").value == "auto"
+    assert at.segmented_control(key="steer_mode").value == "clamp"
+
+
+def test_a_character_model_writes_two_samples_with_the_same_seed():
+    at = run_app(task="chars", steer_mode="clamp", steer_value="-1", steer_len="100", timeout=200)
+    no_exceptions(at)
+    model, task = model_of(at, "chars"), load_task("chars")
+    pick = S.pick_unit(model, task, "line length")
+    prime = at.text_input(key="sentence").value
+    clamp = Clamp(-1, pick.unit, -1.0)
+    kw = {"temperature": 0.7}
+    plain = sample(model, task.encoder, prime, 100, rng=np.random.default_rng(0), **kw)
+    held = sample(model, task.encoder, prime, 100, rng=np.random.default_rng(0), clamp=clamp, **kw)
+    assert plain != held
+    shown = [m.value for m in at.markdown]
+    assert S.plain_text_html(task.encoder.tokens(held), "char") in shown
+    captions = [c.value for c in at.caption]
+    assert S.text_stats(list(plain), "line length") in captions
+    assert S.text_stats(list(held), "line length") in captions
+    assert f"**Unit {pick.unit} held at -1**" in shown
+    assert detokenize(task.encoder.tokens(plain), "char") == plain
+
+
+def test_tasks_without_a_prediction_to_steer_have_no_section():
+    at = run_app(task="sine")
+    no_exceptions(at)
+    assert "Steer a neuron" not in [s.value for s in at.subheader]
