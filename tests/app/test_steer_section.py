@@ -48,15 +48,26 @@ def test_auto_picks_the_sentiment_neuron_and_shows_the_prediction_with_and_witho
 
 
 def test_the_link_picks_the_unit_and_ablates_it():
-    at = run_app(sentence="the food is not awful", steer_unit="3", steer_mode="ablate")
+    sentence = "the food is not awful"
+    model, task = model_of(run_app(sentence=sentence), "sentiment"), load_task("sentiment")
+    seq = task.encoder.encode(sentence)
+    plain = model.trace(seq).probs[:, 1]
+    effect = [np.abs(model.trace(seq, clamp=ablate(-1, u)).probs[:, 1] - plain).max() for u in
+              range(model.config.hidden_size)]  # fmt: skip
+    unit = int(np.argmax(effect))  # the unit whose ablation this sentence feels most
+    assert effect[unit] > 0.05
+    at = run_app(sentence=sentence, steer_unit=str(unit), steer_mode="ablate")
     no_exceptions(at)
-    assert at.selectbox(key="steer_unit").value == "3"
+    assert at.selectbox(key="steer_unit").value == str(unit)
     assert at.selectbox(key="steer_track").disabled  # no auto: nothing to track
     assert at.select_slider(key="steer_value").disabled  # ablation holds at 0
-    model, task = model_of(at, "sentiment"), load_task("sentiment")
-    probs = model.trace(task.encoder.encode("the food is not awful"), clamp=ablate(-1, 3)).probs
+    probs = model.trace(seq, clamp=ablate(-1, unit)).probs
     c = int(probs[-1].argmax())
-    assert metrics(at)["Unit 3 ablated"] == f"{task.class_names[c]} {probs[-1, c]:.0%}"
+    assert metrics(at)[f"Unit {unit} ablated"] == f"{task.class_names[c]} {probs[-1, c]:.0%}"
+    (fig,) = titled(at, "as it reads, with and without")
+    lines = {tr["name"]: decode(tr["y"]) for tr in fig["data"] if tr.get("name")}
+    np.testing.assert_allclose(lines[f"unit {unit} ablated"], probs[:, 1], rtol=1e-6)
+    np.testing.assert_allclose(lines["as trained"], plain, rtol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,7 @@ def steer_section(task: Task, sm: SessionModel, reading: Reading) -> None:
     values["steer_track"] = setting_widget(
         rows[1], LIMITS, cols[1], disabled=values["steer_unit"] != "auto"
     )
-    values["steer_mode"] = setting_widget(rows[2], LIMITS, cols[2])
+    values["steer_mode"] = setting_widget(rows[2], LIMITS, cols[2], required=True)
     values["steer_value"] = setting_widget(
         rows[3], LIMITS, cols[3], disabled=values["steer_mode"] == "ablate"
     )
@@ -128,8 +128,12 @@ def steer_section(task: Task, sm: SessionModel, reading: Reading) -> None:
 def _classify(task: Task, sm: SessionModel, reading: Reading, clamp: Clamp, held: str, pick):
     readings = S.read_both(sm.model, reading.seq, clamp)
     names = task.class_names
-    klass = pick.klass if pick is not None and pick.klass is not None else 1
-    klass = min(klass, readings.plain.shape[1] - 1)
+    if pick is not None and pick.klass is not None:
+        klass = pick.klass  # the class whose probability the picked unit follows
+    elif readings.plain.shape[1] == 2:
+        klass = 1  # the second class ("positive")
+    else:
+        klass = int(readings.plain[-1].argmax())  # the answer as trained
     a, b = st.columns(2)
     for col, probs, title in ((a, readings.plain, "As trained"), (b, readings.steered, held)):
         c = int(probs[-1].argmax())
