@@ -9,8 +9,11 @@ import pytest
 from rnn_core.model import Clamp, ablate
 from rnn_core.tasks import load_task
 from rnn_core.tasks.text import detokenize, sample
-from tests.app.conftest import no_exceptions, run_app, titled
+from tests.app.conftest import no_exceptions, open_page, run_app, titled
+from tests.app.test_hostile_urls import NASTY, assert_not_echoed, noted, short
 from tests.plotly_spec import decode
+from ui.services.limits import Limits
+from ui.services.steer import STEER_BY_KEY, STEER_SETTINGS, track_row, unit_row
 from ui.views import steer as S
 
 SENTENCE = "this movie is not bad at all"
@@ -115,3 +118,23 @@ def test_tasks_without_a_prediction_to_steer_have_no_section():
     at = run_app(task="sine")
     no_exceptions(at)
     assert "Steer a neuron" not in [s.value for s in at.subheader]
+
+
+@pytest.mark.parametrize("value", NASTY, ids=short)
+def test_nasty_link_values_in_every_steer_key(value):
+    keys = [s.key for s in STEER_SETTINGS if s.key not in ("steer_len", "steer_temp", "steer_seed")]
+    at = open_page("explore", **dict.fromkeys(keys, value))
+    rows = {**STEER_BY_KEY, "steer_unit": unit_row(32), "steer_track": track_row(("prediction",))}
+    bad = {k for k in keys if not rows[k].url_ok(value, Limits())}
+    assert noted(at, r"The link's value for (.*) cannot be used") == bad
+    assert "Steer a neuron" in [s.value for s in at.subheader]
+    assert_not_echoed(at, value)
+
+
+def test_nasty_link_values_for_a_language_model():
+    keys = [s.key for s in STEER_SETTINGS]
+    at = open_page("explore", task="chars", **dict.fromkeys(keys, "1e309"))
+    assert noted(at, r"The link's value for (.*) cannot be used") == set(keys)
+    assert at.number_input(key="steer_seed").value == 0
+    assert at.select_slider(key="steer_len").value == 200
+    assert [m for m in at.markdown if "rnnx-steered" in m.value]  # it still writes
