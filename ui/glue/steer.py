@@ -128,6 +128,16 @@ def steer_section(task: Task, sm: SessionModel, reading: Reading) -> None:
 def _classify(task: Task, sm: SessionModel, reading: Reading, clamp: Clamp, held: str, pick):
     readings = S.read_both(sm.model, reading.seq, clamp)
     names = task.class_names
+    values = sm.model.trace(reading.seq).hs[-1][:, clamp.unit]
+    span = max(float(abs(values).max()), 1e-6)
+    st.caption(
+        f"Unit {clamp.unit} as the model reads your sentence, untouched (its value as colour):"
+    )
+    html_view(
+        html.neuron_text_html(
+            reading.tokens, values, vmin=-span, vmax=span, level=task.encoder.level
+        )
+    )
     if pick is not None and pick.klass is not None:
         klass = pick.klass  # the class whose probability the picked unit follows
     elif readings.plain.shape[1] == 2:
@@ -137,10 +147,9 @@ def _classify(task: Task, sm: SessionModel, reading: Reading, clamp: Clamp, held
     a, b = st.columns(2)
     for col, probs, title in ((a, readings.plain, "As trained"), (b, readings.steered, held)):
         c = int(probs[-1].argmax())
-        col.metric(title.capitalize(), f"{names[c]} {probs[-1, c]:.0%}")
+        col.metric(title.capitalize(), f"{S.class_name(names, c)} {probs[-1, c]:.0%}")
     st.markdown(S.verdict(names, readings, held))
-    name = names[klass] if klass < len(names) else f"class {klass}"
-    fig = S.steer_lines(readings, reading.tokens, klass, name, held)
+    fig = S.steer_lines(readings, reading.tokens, klass, S.class_name(names, klass), held)
     show_chart(fig, key="steer_lines")
 
 

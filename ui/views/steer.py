@@ -152,7 +152,7 @@ def _pick_for_prediction(model: RNNModel, task: Task) -> UnitPick:
         if best is None or abs(rs[unit]) > abs(best[2][best[1]]):
             best = (c, unit, rs)
     c, unit, rs = best
-    name = task.class_names[c] if c < len(task.class_names) else f"class {c}"
+    name = class_name(task.class_names, c)
     return UnitPick(
         track="prediction",
         unit=unit,
@@ -396,10 +396,17 @@ def _runner_up(pick: UnitPick) -> float:
     return float(np.sort(rs)[-2]) if rs.size > 1 else 0.0
 
 
+def class_name(class_names: Sequence[str], c: int) -> str:
+    return str(class_names[c]) if c < len(class_names) else f"class {c}"
+
+
 def verdict(class_names: Sequence[str], readings: Readings, held: str) -> str:
     """Whether holding the unit changed the answer, in one sentence."""
     a, b = int(readings.plain[-1].argmax()), int(readings.steered[-1].argmax())
-    name = lambda c: class_names[c] if c < len(class_names) else f"class {c}"  # noqa: E731
+
+    def name(c: int) -> str:
+        return class_name(class_names, c)
+
     if a == b:
         return (
             f"The answer stays **{name(a)}** with {held} "
