@@ -15,7 +15,7 @@ from rnn_core.model import Clamp
 from rnn_core.tasks import Task
 from rnn_core.tasks.text import detokenize
 from ui.glue import state
-from ui.glue.charts import show_chart
+from ui.glue.charts import caption_text, show_chart
 from ui.glue.controls import setting_widget
 from ui.glue.display import html_view
 from ui.glue.layout import how_to_read
@@ -100,18 +100,10 @@ def steer_section(task: Task, sm: SessionModel, reading: Reading) -> None:
     pick = None
     if steer.unit == "auto":
         pick = sm.cached(f"steer_pick:{track}", lambda: S.pick_unit(model, task, track))
-        st.markdown(S.pick_note(pick, task.class_names))
-        if pick.passage:
-            lo, hi = float(pick.values.min()), float(pick.values.max())
-            span = max(abs(lo), abs(hi), 1e-6)
-            st.caption(
-                f"Unit {pick.unit} over a stretch of the held-out text (its value as colour):"
-            )
-            html_view(
-                html.neuron_text_html(
-                    pick.passage, pick.values, vmin=-span, vmax=span, level=task.encoder.level
-                )
-            )
+        with st.container(border=True):  # why this unit: one box, apart from the results
+            st.markdown(S.pick_note(pick, task.class_names))
+            if pick.passage:
+                _passage(pick, task.encoder.level)
     unit = S.chosen_unit(steer, pick)
     clamp = Clamp(-1, unit, steer.held_at)
     held = S.held_words(unit, steer)
@@ -123,6 +115,13 @@ def steer_section(task: Task, sm: SessionModel, reading: Reading) -> None:
         prime = detokenize(reading.tokens, task.encoder.level)  # what was read: cut at 200
         _write(task, sm, prime, clamp, held, steer, track)
         how_to_read(S.write_note(task.encoder.level))
+
+
+def _passage(pick, level: str) -> None:
+    """The picked unit over a stretch of held-out text, as colour: what it follows."""
+    span = max(float(abs(pick.values).max()), 1e-6)
+    st.caption(f"Unit {pick.unit} over a stretch of the held-out text (its value as colour):")
+    html_view(html.neuron_text_html(pick.passage, pick.values, vmin=-span, vmax=span, level=level))
 
 
 def _classify(task: Task, sm: SessionModel, reading: Reading, clamp: Clamp, held: str, pick):
@@ -162,6 +161,8 @@ def _write(task: Task, sm: SessionModel, prime: str, clamp: Clamp, held: str, st
         samples = S.write_both(sm.model, task, prime, clamp, steer)
         state.STEER_SAMPLES.set((asked, samples))
     level = task.encoder.level
+    written = S.plural_tokens(len(samples.plain_tokens), level)
+    st.caption(f"Both continue “{caption_text(samples.prime)}” ({written} each):")
     a, b = st.columns(2)
     with a:
         st.markdown("**As trained**")

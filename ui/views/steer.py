@@ -32,7 +32,7 @@ from ui.views.figure_kit import PROB_AXIS, describe, esc, figure, token_axis, to
 
 PICK_SENTENCES = 300  # a classifier's unit is picked over this many training sentences
 PICK_TOKENS = 3000  # a language model's over this many tokens of held-out text
-PASSAGE_TOKENS = {"char": 400, "word": 120}  # shown coloured by the picked unit: why it
+PASSAGE_TOKENS = {"char": 240, "word": 80}  # shown coloured by the picked unit: why it
 SENTENCE_END = frozenset({".", "!", "?"})
 
 # What "auto" looks for: (what the signal is, in words for "its value follows …")
@@ -182,7 +182,7 @@ def _pick_for_text(model: RNNModel, task: Task, track: str) -> UnitPick:
     signal = SIGNALS[track](tokens)
     rs = probes.unit_correlations(states, signal)
     unit = int(np.abs(rs).argmax())
-    show = _passage_span(tokens, signal, PASSAGE_TOKENS[task.encoder.level], track)
+    show = _passage_span(tokens, PASSAGE_TOKENS[task.encoder.level], track)
     return UnitPick(
         track=track,
         unit=unit,
@@ -196,7 +196,7 @@ def _pick_for_text(model: RNNModel, task: Task, track: str) -> UnitPick:
     )
 
 
-def _passage_span(tokens: Sequence[str], signal: np.ndarray, length: int, track: str) -> slice:
+def _passage_span(tokens: Sequence[str], length: int, track: str) -> slice:
     """A stretch of ``length`` tokens that shows the signal: for a stage direction one that
     holds a ``[``, else the start of the text."""
     start = 0
@@ -413,6 +413,10 @@ def verdict(class_names: Sequence[str], readings: Readings, held: str) -> str:
             f"({readings.plain[-1, a]:.0%} → {readings.steered[-1, b]:.0%})."
         )
     return f"With {held} the answer flips from **{name(a)}** to **{name(b)}**."
+
+
+def plural_tokens(n: int, level: str) -> str:
+    return summaries.plural(n, "character" if level == "char" else "word")
 
 
 def sample_note(samples: Samples, level: str) -> str:
