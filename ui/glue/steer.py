@@ -77,14 +77,16 @@ def steer_section(task: Task, sm: SessionModel, reading: Reading) -> None:
     st.caption(INTRO.format(what=what))
     _prepare(rows)
     values = {}
-    cols = st.columns([2, 3, 2, 3])
+    # two controls a row: at 1024 px with the sidebar open a row of four cut "ablate" off
+    cols = st.columns(2)
     values["steer_unit"] = setting_widget(rows[0], LIMITS, cols[0])
     values["steer_track"] = setting_widget(
         rows[1], LIMITS, cols[1], disabled=values["steer_unit"] != "auto"
     )
-    values["steer_mode"] = setting_widget(rows[2], LIMITS, cols[2], required=True)
+    cols = st.columns(2)
+    values["steer_mode"] = setting_widget(rows[2], LIMITS, cols[0], required=True)
     values["steer_value"] = setting_widget(
-        rows[3], LIMITS, cols[3], disabled=values["steer_mode"] == "ablate"
+        rows[3], LIMITS, cols[1], disabled=values["steer_mode"] == "ablate"
     )
     if kind == "write":
         noun = "characters" if task.encoder.level == "char" else "words"
