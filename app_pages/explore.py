@@ -1,8 +1,9 @@
 """Explore: type a sentence, watch the network think.
 
 Top to bottom: the task and the input, what the network read, then its views: the hidden
-state, the prediction, one neuron, the path through state space, which tokens mattered and,
-with a second sentence, the two side by side. The figures are assembled in
+state, the prediction, one neuron, the path through state space, which tokens mattered,
+with a second sentence the two side by side and, for classifiers and language models, one
+unit steered (held at a value or ablated: ui/glue/steer.py). The figures are assembled in
 ui/views/explore_figures.py and the words are in ui/views/explore_text.py.
 """
 
