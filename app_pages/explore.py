@@ -2,9 +2,10 @@
 
 Top to bottom: the task and the input, what the network read, then its views: the hidden
 state, the prediction, for language models the text it writes from a prime, one neuron, the
-path through state space, which tokens mattered and, with a second sentence, the two side
-by side. The figures are assembled in ui/views/explore_figures.py and the words are in
-ui/views/explore_text.py.
+path through state space, which tokens mattered, with a second sentence the two side by side
+and, for classifiers and language models, one unit steered (held at a value or ablated:
+ui/glue/steer.py). The figures are assembled in ui/views/explore_figures.py and the words are
+in ui/views/explore_text.py.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ui.glue.explore_panels import forget_stale, note_unusable_links, reading_no
 from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, forget, get_task, seed, session_model, widget_value
+from ui.glue.steer import steer_section
 from ui.glue.write_panel import write_section
 from ui.services.settings import url_number_ok
 from ui.views import analysis, charts_explore, explore_figures, html
@@ -244,4 +246,8 @@ if trace_b is not None:
     how_to_read(text.compare_note(both.gaps))
 elif built.encoder is not None:
     st.caption(compare_tip(built))
+
+# ----------------------------------------------------------------------------- 7. steer
+
+steer_section(built, sm, reading)  # classifiers and language models: hold a unit, see the change
 share.refresh()  # last: every widget above has put its value in the URL

@@ -23,7 +23,7 @@ from rnn_core.cells import (
 from rnn_core.data import Dataset, SequenceData, pad_sequences
 from rnn_core.gradcheck import check_model_gradients
 from rnn_core.losses import mse, softmax, softmax_cross_entropy
-from rnn_core.model import ModelConfig, RNNModel, init_params, param_shapes
+from rnn_core.model import Clamp, ModelConfig, RNNModel, ablate, init_params, param_shapes
 from rnn_core.optim import (
     OPTIMIZERS,
     clip_by_global_norm,
@@ -37,6 +37,7 @@ __all__ = [
     "ACTIVATIONS",
     "CELLS",
     "OPTIMIZERS",
+    "Clamp",
     "Dataset",
     "ModelConfig",
     "RNNModel",
@@ -44,6 +45,7 @@ __all__ = [
     "SequenceData",
     "TrainConfig",
     "Trainer",
+    "ablate",
     "cell_backward",
     "cell_forward",
     "check_model_gradients",

@@ -23,6 +23,11 @@ step-major, ``(T, gate, B, H)`` (a step's gates are one block), their gradients 
 
 The parameters keep their public layout, gate blocks side by side in the published order.
 
+Every forward takes ``clamp``: units of the state held at given values at every step (a
+neuron clamped, or ablated at 0), as ``(units (k,), values (T, k))``; the state a step
+computes is overwritten there before anything reads it (the next step, the next layer, the
+readout). Made by ``rnn_core.model.Clamp``; a clamped forward has no backward.
+
 Each backward also leaves ``cache.dh_norm``: ‖∂L/∂h_t‖, the norm of the total gradient reaching
 each state (from its own output and from the future), as a (B, T) array. With ``truncate=k``
 each step's loss sends gradient back at most k steps (the ``bptt_truncate`` of the tutorials):
@@ -64,6 +69,7 @@ class SeqCache:
     saved: dict[str, np.ndarray] = field(default_factory=dict)  # cell-specific activations
     dh_norm: np.ndarray | None = None  # (B, T) ‖∂L/∂h_t‖, set by backward
     dh_total: np.ndarray | None = None  # (T, B, H) ∂L/∂h_t itself, set by backward
+    clamped: bool = False  # the forward held units at given values (no backward then)
 
     @property
     def hs(self) -> np.ndarray:
@@ -162,6 +168,26 @@ def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
 def _carry_masked(new: np.ndarray, prev: np.ndarray, m_t: np.ndarray) -> None:
     """In place: new = m·new + (1−m)·prev — padded rows keep their previous state."""
     np.copyto(new, prev, where=m_t == 0.0)
+
+
+def _clamp_plan(clamp, T: int, H: int, dtype):
+    """``clamp`` checked: None, or (units (k,) ints in [0, H), values (T, k) in ``dtype``)."""
+    if clamp is None:
+        return None
+    units, values = clamp
+    units = np.asarray(units, dtype=np.intp).reshape(-1)
+    values = np.asarray(values, dtype=dtype)
+    if units.size and (units.min() < 0 or units.max() >= H):
+        raise ValueError(f"clamped units must lie in [0, {H}); got {units.tolist()}")
+    if values.shape != (T, units.size):
+        raise ValueError(f"clamp values must be (T, k) = {(T, units.size)}; got {values.shape}")
+    return units, values
+
+
+def _hold(h: np.ndarray, plan, t: int) -> None:
+    """In place: the clamped units of the state ``h`` (B, H) take their values at step t."""
+    units, values = plan
+    h[:, units] = values[t]
 
 
 def _flush(a: np.ndarray) -> None:
@@ -280,10 +306,11 @@ def _backward_loop(cache: SeqCache, dhs: np.ndarray, step, K: int, truncate):
 # ----------------------------------------------------------------------------- vanilla RNN
 
 
-def rnn_forward(x, h0, params, mask=None, activation="tanh"):
+def rnn_forward(x, h0, params, mask=None, activation="tanh", clamp=None):
     """Vanilla RNN: ``h_t = act(x_t @ W_xh + h_{t-1} @ W_hh + b_h)``.
 
-    params: {"W_xh": (D, H), "W_hh": (H, H), "b_h": (H,)}; h0: (B, H) or None for zeros.
+    params: {"W_xh": (D, H), "W_hh": (H, H), "b_h": (H,)}; h0: (B, H) or None for zeros;
+    ``clamp``: (units, values (T, k)) held at every step (module docstring), or None.
     Returns hs (B, T, H) and the cache for :func:`rnn_backward`.
     """
     if activation not in ACTIVATIONS:
@@ -291,13 +318,17 @@ def rnn_forward(x, h0, params, mask=None, activation="tanh"):
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     _, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_hh, mask, W_xh.shape[0])
     a = _input_projection(x_tm, W_xh[None], b_h[None], ids)[:, 0]  # each step's pre-activation
+    plan = _clamp_plan(clamp, a.shape[0], W_hh.shape[0], W_hh.dtype)
     act = np.tanh if activation == "tanh" else _relu
     for t, a_t in enumerate(a):
         a_t += hbuf[t] @ W_hh
         act(a_t, out=hbuf[t + 1])
         if padded[t]:
             _carry_masked(hbuf[t + 1], hbuf[t], m[t])
+        if plan is not None:
+            _hold(hbuf[t + 1], plan, t)
     cache = SeqCache("rnn", params, x_tm, hbuf, m, padded, activation)
+    cache.clamped = plan is not None
     return cache.hs, cache
 
 
@@ -338,7 +369,7 @@ def rnn_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
 _GRU = (0, 1, 2)
 
 
-def gru_forward(x, h0, params, mask=None):
+def gru_forward(x, h0, params, mask=None, clamp=None):
     """GRU with PyTorch's equations and gate order (r, z, n).
 
         r  = σ(x W_x[:, :H]   + b_x[:H]   + h W_h[:, :H]   + b_h[:H])
@@ -346,13 +377,14 @@ def gru_forward(x, h0, params, mask=None):
         n  = tanh(x W_x[:, 2H:] + b_x[2H:] + r ⊙ (h W_h[:, 2H:] + b_h[2H:]))
         h' = (1 − z) ⊙ n + z ⊙ h
 
-    params: {"W_x": (D, 3H), "W_h": (H, 3H), "b_x": (3H,), "b_h": (3H,)}.
-    Returns hs (B, T, H) and the cache for :func:`gru_backward`.
+    params: {"W_x": (D, 3H), "W_h": (H, 3H), "b_x": (3H,), "b_h": (3H,)}; ``clamp`` as in
+    :func:`rnn_forward`. Returns hs (B, T, H) and the cache for :func:`gru_backward`.
     """
     W_x, W_h, b_x, b_h = params["W_x"], params["W_h"], params["b_x"], params["b_h"]
     dtype, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_h, mask, W_x.shape[0])
     T, B = x_tm.shape[:2]
     H = W_h.shape[0]
+    plan = _clamp_plan(clamp, T, H, dtype)
     W_h3 = _to_blocks(W_h, _GRU, halve=2)  # (3, H, H); r and z halved for _sigmoid_from_tanh
     b_x3, b_h3 = b_x.reshape(3, H), b_h.reshape(3, H)
     b = b_x3.copy()
@@ -378,7 +410,10 @@ def gru_forward(x, h0, params, mask=None):
         h_new += n  # h' = n + z ⊙ (h − n)
         if padded[t]:
             _carry_masked(h_new, h, m[t])
+        if plan is not None:
+            _hold(h_new, plan, t)
     cache = SeqCache("gru", params, x_tm, hbuf, m, padded)
+    cache.clamped = plan is not None
     cache.saved.update(RZ=RZ, N=N, GHN=GHN, HN=HN)
     return cache.hs, cache
 
@@ -437,13 +472,15 @@ def gru_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: boo
 _LSTM = (3, 0, 1, 2)
 
 
-def lstm_forward(x, state0, params, mask=None):
+def lstm_forward(x, state0, params, mask=None, clamp=None):
     """LSTM, gate order (i, f, g, o):
 
         [i, f, g, o] = [σ, σ, tanh, σ](x W_x + h W_h + b)
         c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')
 
-    params: {"W_x": (D, 4H), "W_h": (H, 4H), "b": (4H,)}; state0: (h0, c0) or None.
+    params: {"W_x": (D, 4H), "W_h": (H, 4H), "b": (4H,)}; state0: (h0, c0) or None;
+    ``clamp`` as in :func:`rnn_forward`: it holds h (what the gates, the next layer and the
+    readout read), the cell state c runs on.
     Returns hs (B, T, H) and the cache (``cache.saved["C"]`` holds every cell state).
     """
     W_x, W_h, b = params["W_x"], params["W_h"], params["b"]
@@ -451,6 +488,7 @@ def lstm_forward(x, state0, params, mask=None):
     dtype, x_tm, hbuf, m, padded, ids = _prepare(x, h0, W_h, mask, W_x.shape[0])
     T, B = x_tm.shape[:2]
     H = W_h.shape[0]
+    plan = _clamp_plan(clamp, T, H, dtype)
     W_h4 = _to_blocks(W_h, _LSTM, halve=3)  # (4, H, H); o, i, f halved for _sigmoid_from_tanh
     b4 = _to_blocks(b[None], _LSTM, halve=3)[:, 0]
     A = _input_projection(x_tm, _to_blocks(W_x, _LSTM, halve=3), b4, ids)  # (T, 4, B, H)
@@ -469,7 +507,10 @@ def lstm_forward(x, state0, params, mask=None):
         if padded[t]:
             _carry_masked(cbuf[t + 1], cbuf[t], m[t])
             _carry_masked(hbuf[t + 1], hbuf[t], m[t])
+        if plan is not None:
+            _hold(hbuf[t + 1], plan, t)
     cache = SeqCache("lstm", params, x_tm, hbuf, m, padded)
+    cache.clamped = plan is not None
     cache.saved.update(A=A, C=cbuf, TC=TC)
     return cache.hs, cache
 
@@ -536,18 +577,22 @@ def gate_values(cache: SeqCache) -> dict[str, np.ndarray]:
 # ----------------------------------------------------------------------------- dispatch
 
 
-def cell_forward(cell: str, x, state0, params, mask=None, activation="tanh"):
-    """Run any cell by name; ``state0`` is h0 for rnn/gru and (h0, c0) for lstm."""
+def cell_forward(cell: str, x, state0, params, mask=None, activation="tanh", clamp=None):
+    """Run any cell by name; ``state0`` is h0 for rnn/gru and (h0, c0) for lstm; ``clamp``
+    as in :func:`rnn_forward`."""
     if cell == "rnn":
-        return rnn_forward(x, state0, params, mask, activation)
+        return rnn_forward(x, state0, params, mask, activation, clamp)
     if cell == "gru":
-        return gru_forward(x, state0, params, mask)
+        return gru_forward(x, state0, params, mask, clamp)
     if cell == "lstm":
-        return lstm_forward(x, state0, params, mask)
+        return lstm_forward(x, state0, params, mask, clamp)
     raise ValueError(f"cell must be one of {CELLS}; got {cell!r}")
 
 
 def cell_backward(dhs, cache: SeqCache, truncate: int | None = None, need_dx: bool = True):
-    """Backward for whichever cell made ``cache``."""
+    """Backward for whichever cell made ``cache`` (not a clamped one: a held unit has no
+    gradient the backward would know to stop)."""
+    if cache.clamped:
+        raise ValueError("a clamped forward pass has no backward: run it without clamp")
     backward = {"rnn": rnn_backward, "gru": gru_backward, "lstm": lstm_backward}[cache.cell]
     return backward(dhs, cache, truncate=truncate, need_dx=need_dx)

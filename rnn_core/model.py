@@ -11,10 +11,17 @@ Inputs are token ids (B, T) for "onehot" and "embedding" inputs, or features (B,
 "dense" inputs; ``mask`` (B, T) marks real steps (left-aligned; None means all real).
 Targets: many-to-one — (B,) class ids or (B, O) values; many-to-many — (B, T) class ids or
 (B, T, O) values. Padding never contributes to the loss.
+
+Steering: ``forward``, ``trace``, ``predict`` and ``predict_proba`` take ``clamp=`` — one
+:class:`Clamp` or several — to hold a unit of a layer's state at a value at every step while
+the model reads (``ablate(layer, unit)`` holds it at 0). Inference only: a clamped forward
+has no backward.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +68,81 @@ class ModelConfig:
     def layer_input_size(self) -> int:
         """Width of what the first recurrent layer reads."""
         return self.embed_size if self.input_kind == "embedding" else self.input_size
+
+
+@dataclass(frozen=True)
+class Clamp:
+    """One unit of one layer's state held at a value at every step, while the model reads.
+
+    The state the cell computes at each step is overwritten at that unit before anything
+    reads it: the layer's next step (and, for gated cells, its gates), the next layer, the
+    readout. For an LSTM it is h that is held; its cell state c runs on. ``value`` is one
+    number for every step, or one per step (a sequence as long as the input: clamping a unit
+    to its own trace changes nothing). Ablation is a clamp at 0 (:func:`ablate`).
+    """
+
+    layer: int  # 0 … num_layers − 1, or −1 for the last layer
+    unit: int  # 0 … H − 1
+    value: float | tuple[float, ...] = 0.0  # every step's value, or one per step
+
+    def __post_init__(self):
+        if not is_int(self.layer) or not is_int(self.unit):
+            raise ValueError(f"a clamp's layer and unit are whole numbers; got {self!r}")
+        value = self.value
+        if isinstance(value, (np.ndarray, Sequence)) and not isinstance(value, str):
+            value = tuple(float(v) for v in np.asarray(value, dtype=np.float64).reshape(-1))
+            if not value:
+                raise ValueError("a clamp's per-step values cannot be empty")
+        elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+            value = float(value)
+        else:
+            raise ValueError(f"a clamp's value is a number or one number per step; got {value!r}")
+        if not all(math.isfinite(v) for v in (value if isinstance(value, tuple) else (value,))):
+            raise ValueError("a clamp's value must be finite")
+        object.__setattr__(self, "layer", int(self.layer))
+        object.__setattr__(self, "unit", int(self.unit))
+        object.__setattr__(self, "value", value)
+
+    @property
+    def per_step(self) -> bool:
+        return isinstance(self.value, tuple)
+
+
+def ablate(layer: int, unit: int) -> Clamp:
+    """The unit silenced: held at 0 at every step, as if its outgoing weights were zero."""
+    return Clamp(layer, unit, 0.0)
+
+
+def clamp_plans(config: ModelConfig, clamp, T: int, dtype) -> list:
+    """Per layer, what the cells take as ``clamp``: None, or (units (k,), values (T, k)).
+
+    ``clamp``: None, a :class:`Clamp` or a sequence of them (each (layer, unit) at most once).
+    """
+    if clamp is None:
+        return [None] * config.num_layers
+    clamps = [clamp] if isinstance(clamp, Clamp) else list(clamp)
+    by_layer: list[dict[int, np.ndarray]] = [{} for _ in range(config.num_layers)]
+    for c in clamps:
+        if not isinstance(c, Clamp):
+            raise ValueError(f"clamp takes Clamp objects; got {type(c).__name__}")
+        if not -config.num_layers <= c.layer < config.num_layers:
+            raise ValueError(f"layer {c.layer} does not exist: the model has {config.num_layers}")
+        if not 0 <= c.unit < config.hidden_size:
+            raise ValueError(f"unit {c.unit} does not exist: layers have {config.hidden_size}")
+        layer = c.layer % config.num_layers
+        if c.unit in by_layer[layer]:
+            raise ValueError(f"unit {c.unit} of layer {layer} is clamped twice")
+        if c.per_step and len(c.value) != T:
+            raise ValueError(f"per-step clamp values: {T} needed, {len(c.value)} given")
+        by_layer[layer][c.unit] = np.broadcast_to(np.asarray(c.value, dtype), (T,))
+    plans = []
+    for held in by_layer:
+        if not held:
+            plans.append(None)
+            continue
+        units = np.fromiter(held, np.intp, len(held))
+        plans.append((units, np.stack(list(held.values()), axis=1)))
+    return plans
 
 
 def layer_param_shapes(cell: str, D: int, H: int) -> dict[str, tuple[int, ...]]:
@@ -162,6 +244,7 @@ class Forward:
     top: np.ndarray  # what the readout read: (B, H) many-to-one, (T·B, H) time-major otherwise
     outputs: np.ndarray  # (B, O) or (B, T, O) logits / values
     all_real: bool = False  # the mask has no padding
+    clamped: bool = False  # units were held (see Clamp): no backward
 
 
 @dataclass(frozen=True)
@@ -255,8 +338,10 @@ class RNNModel:
             return self.params["embed"][ids], ids
         return ids, ids  # one-hot: the first layer gathers rows of W_x (see cells._prepare)
 
-    def forward(self, inputs, mask=None) -> Forward:
-        """Run the model; ``Forward.outputs`` are logits (classifier) or values (regression)."""
+    def forward(self, inputs, mask=None, clamp=None) -> Forward:
+        """Run the model; ``Forward.outputs`` are logits (classifier) or values (regression).
+
+        ``clamp``: a :class:`Clamp` or several, held at every step (no backward then)."""
         cfg = self.config
         x, ids = self._encode(inputs)
         B, T = x.shape[:2]
@@ -274,10 +359,11 @@ class RNNModel:
             if (lengths == 0).any():
                 raise ValueError("every sequence needs at least one real step")
             last = lengths - 1
+        plans = clamp_plans(cfg, clamp, T, self.dtype)
         caches, h, cell_mask = [], x, None if all_real else mask
         for layer in range(cfg.num_layers):
             p = self.layer_params(layer)
-            h, cache = C.cell_forward(cfg.cell, h, None, p, cell_mask, cfg.activation)
+            h, cache = C.cell_forward(cfg.cell, h, None, p, cell_mask, cfg.activation, plans[layer])
             caches.append(cache)
             if layer == 0 and onehot:
                 x = cache.x.transpose(1, 0, 2)  # (B, T, V) view of the one-hot inputs
@@ -288,7 +374,8 @@ class RNNModel:
         else:
             top = caches[-1].hbuf[1:].reshape(T * B, -1)  # time-major rows: t·B + b
             outputs = (top @ W_hy + b_y).reshape(T, B, -1).transpose(1, 0, 2)  # (B, T, O) view
-        return Forward(caches, x, ids, mask, last, top, outputs, all_real)
+        clamped = any(p is not None for p in plans)
+        return Forward(caches, x, ids, mask, last, top, outputs, all_real, clamped)
 
     def layer_params(self, layer: int) -> dict[str, np.ndarray]:
         prefix = f"l{layer}."
@@ -352,6 +439,8 @@ class RNNModel:
         ‖∂L/∂h_t‖ and, if ``input_grad``, dL/dx of the first layer's input).
         """
         cfg = self.config
+        if fw.clamped:
+            raise ValueError("a clamped forward pass has no backward: run it without clamp")
         B, T = fw.mask.shape
         H = cfg.hidden_size
         W_hy = self.params["W_hy"]
@@ -385,25 +474,26 @@ class RNNModel:
 
     # --------------------------------------------------------------------- inference
 
-    def predict_proba(self, inputs, mask=None) -> np.ndarray:
+    def predict_proba(self, inputs, mask=None, clamp=None) -> np.ndarray:
         """Class probabilities: (B, C) many-to-one, (B, T, C) many-to-many."""
         if self.config.loss != "xent":
             raise ValueError("predict_proba is for classifiers; use predict for regression")
-        return softmax(self.forward(inputs, mask).outputs)
+        return softmax(self.forward(inputs, mask, clamp).outputs)
 
-    def predict(self, inputs, mask=None) -> np.ndarray:
+    def predict(self, inputs, mask=None, clamp=None) -> np.ndarray:
         """Class ids (argmax) for classifiers, values for regression."""
-        out = self.forward(inputs, mask).outputs
+        out = self.forward(inputs, mask, clamp).outputs
         return out.argmax(axis=-1) if self.config.loss == "xent" else out
 
-    def trace(self, tokens) -> Trace:
+    def trace(self, tokens, clamp=None) -> Trace:
         """Every layer's states (and LSTM c and gates) and the per-step outputs for one sequence.
 
         tokens: (T,) ids, or (T, D) features for dense inputs. For a many-to-one model the
         readout is applied after every step too: how the prediction evolves as it reads.
+        ``clamp``: a :class:`Clamp` or several, held at every step while it reads.
         """
         seq = np.asarray(tokens)
-        fw = self.forward(seq[None])
+        fw = self.forward(seq[None], clamp=clamp)
         cfg = self.config
         hs, cs, gates = [], [] if cfg.cell == "lstm" else None, []
         for cache in fw.caches:

@@ -13,6 +13,7 @@ sequence is ``tokens: (T,)`` int ids, or ``(T, D)`` features for a dense model.
     saturation        (T,)       fraction of units pinned near ±1
     growth_factor     float      fitted per-step factor of a gradient-norm curve
     unit_order        (H,)       an order of units that makes a heatmap's structure visible
+    unit_correlations (H,)       how closely each unit's value follows a signal over many steps
     readout_map       (gy, gx, O) what the readout says across a 2-D PCA plane
 
 Probes that differentiate (saliency, Jacobians) run on a float64 copy of the model, so they
@@ -155,6 +156,31 @@ def hidden_states(model: RNNModel, inputs, mask=None, layer: int = -1, batch_siz
         fw = model.forward(inputs[start : start + batch_size, :width], m[:, :width])
         chunks.append(fw.caches[layer].hs[m[:, :width]])
     return np.concatenate(chunks)
+
+
+def unit_correlations(states, signal) -> np.ndarray:
+    """Pearson correlation of each unit's value with ``signal`` over the same steps.
+
+    states: (N, H) one row per step (e.g. :func:`hidden_states`); signal: (N,) one value per
+    step (the predicted probability of a class, the position in a line…). Returns (H,) in
+    [−1, 1], float64; a unit (or a signal) that never changes correlates 0. Finding the
+    "sentiment neuron": the unit with the largest |r| against P(positive).
+    """
+    X = np.asarray(states, dtype=np.float64)
+    y = np.asarray(signal, dtype=np.float64).reshape(-1)
+    if X.ndim != 2 or X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"states must be (N, H) with N = {y.shape[0]} signal values; got {X.shape}"
+        )
+    if y.shape[0] < 2:
+        raise ValueError("a correlation needs at least two steps")
+    X = X - X.mean(axis=0)
+    y = y - y.mean()
+    scale = np.sqrt((X * X).sum(axis=0) * (y @ y))
+    r = np.zeros(X.shape[1])
+    alive = scale > 1e-12 * max(1.0, float(scale.max(initial=0.0)))
+    r[alive] = (y @ X)[alive] / scale[alive]
+    return np.clip(r, -1.0, 1.0)
 
 
 # ----------------------------------------------------------------------------- PCA

@@ -37,7 +37,7 @@ from rnn_core import cells as C
 from rnn_core.checks import is_int, number_in_range, whole_in_range
 from rnn_core.data import Dataset, SequenceData
 from rnn_core.losses import softmax
-from rnn_core.model import RNNModel
+from rnn_core.model import Clamp, RNNModel, clamp_plans
 from rnn_core.tasks.base import PAD_ID, UNK_ID, Encoder, Goal, Task
 from rnn_core.train import TrainConfig
 
@@ -276,16 +276,24 @@ class StepRunner:
         runner = StepRunner(model)
         p = runner.feed(ids)       # (O,) next-token probabilities after the last id
 
-    ``feed`` gives the same probabilities as ``model.trace(all ids so far).probs[-1]``.
+    ``feed`` gives the same probabilities as ``model.trace(all ids so far).probs[-1]``; with
+    ``clamp`` (a :class:`~rnn_core.model.Clamp` or several, one value each for every step) as
+    ``model.trace(all ids so far, clamp=clamp).probs[-1]``: the units stay held while it reads
+    and writes.
     """
 
-    def __init__(self, model: RNNModel):
+    def __init__(self, model: RNNModel, clamp: Clamp | Sequence[Clamp] | None = None):
         cfg = model.config
         if cfg.input_kind == "dense" or cfg.loss != "xent" or cfg.output != "many_to_many":
             raise ValueError(
                 "sampling needs a token-input, many-to-many classifier (a language model)"
             )
+        clamps = [] if clamp is None else [clamp] if isinstance(clamp, Clamp) else list(clamp)
+        if any(isinstance(c, Clamp) and c.per_step for c in clamps):
+            raise ValueError("a runner holds a unit at one value for every step, not per step")
+        clamp_plans(cfg, clamps, 1, model.dtype)  # checked now, not at the first feed
         self.model = model
+        self.clamp = clamps or None
         self.state: list = [None] * cfg.num_layers  # per layer: h (1, H), or (h, c) for LSTM
 
     def feed(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -298,9 +306,16 @@ class StepRunner:
             raise ValueError(f"token ids must lie in [0, {cfg.input_size})")
         # one-hot: the cell gathers rows of W_x from the (1, T) ids; embedding: (1, T, E) rows
         x = model.params["embed"][ids] if cfg.input_kind == "embedding" else ids
+        plans = clamp_plans(cfg, self.clamp, ids.shape[1], model.dtype)
         for layer in range(cfg.num_layers):
             hs, cache = C.cell_forward(
-                cfg.cell, x, self.state[layer], model.layer_params(layer), None, cfg.activation
+                cfg.cell,
+                x,
+                self.state[layer],
+                model.layer_params(layer),
+                None,
+                cfg.activation,
+                plans[layer],
             )
             h = hs[:, -1].copy()  # (1, H): the state after the last token
             self.state[layer] = (h, cache.saved["C"][-1].copy()) if cfg.cell == "lstm" else h
@@ -356,6 +371,7 @@ def generate(
     temperature: float = 1.0,
     rng: np.random.Generator | None = None,
     top_k: int = 5,
+    clamp: Clamp | Sequence[Clamp] | None = None,
 ) -> Generation:
     """Generate ``n`` tokens after ``prime``, keeping what the model thought at each step.
 
@@ -367,7 +383,8 @@ def generate(
     prime starts from the text's separator: a line break for characters (the start of a
     speech), a full stop for words (the start of a sentence). ``rng`` defaults to
     ``np.random.default_rng(0)``: the same call gives the same text. ``top_k`` (1..vocabulary
-    size) alternatives are kept per step. Returns a :class:`Generation`.
+    size) alternatives are kept per step; ``clamp`` holds units while the model reads and
+    writes (:class:`StepRunner`). Returns a :class:`Generation`.
     """
     if not is_int(n) or n < 0:
         raise ValueError(f"n must be a whole number >= 0; got {n!r}")
@@ -383,7 +400,7 @@ def generate(
     prime_ids = encoder.encode(prime)
     if prime_ids.size == 0:  # empty prime (or one that encodes to nothing: spaces for words)
         prime_ids = encoder.encode([EMPTY_PRIME[encoder.level]])
-    runner = StepRunner(model)  # refuses a model that is not a language model
+    runner = StepRunner(model, clamp)  # refuses a model that is not a language model
     ids = np.zeros(n, np.int64)
     chosen = np.zeros(n, np.float64)
     top_ids = np.zeros((n, k), np.int64)
@@ -408,14 +425,17 @@ def sample(
     n: int,
     temperature: float = 1.0,
     rng: np.random.Generator | None = None,
+    clamp: Clamp | Sequence[Clamp] | None = None,
 ) -> str:
     """Generate ``n`` tokens after ``prime`` and return them as text (the continuation only:
     characters concatenated; words joined by spaces, no space before punctuation).
 
     :func:`generate` with the text alone (see there for the prime, the temperature and the
-    ``rng``); a character sample is exactly ``n`` characters long.
+    ``rng``); a character sample is exactly ``n`` characters long. ``clamp`` (a
+    :class:`~rnn_core.model.Clamp` or several) holds units while the model reads the prime and
+    writes (see :class:`StepRunner`).
     """
-    gen = generate(model, encoder, prime, n, temperature, rng, top_k=1)
+    gen = generate(model, encoder, prime, n, temperature, rng, top_k=1, clamp=clamp)
     return detokenize(encoder.decode(gen.ids), encoder.level)
 
 

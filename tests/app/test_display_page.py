@@ -80,14 +80,15 @@ def _backgrounds(markup: str) -> np.ndarray:
 
 def test_a_chosen_palette_recolours_the_neuron_text():
     at = open_page("explore", sentence=SENTENCE, diverging="blue-yellow")
-    (chosen,) = [m.value for m in at.markdown if "rnnx-neuron" in m.value]
+    # the One neuron view, then Steer a neuron's unit over the same sentence
+    chosen, steered = [m.value for m in at.markdown if "rnnx-neuron" in m.value]
     plain_at = open_page("explore", sentence=SENTENCE)
-    (plain,) = [m.value for m in plain_at.markdown if "rnnx-neuron" in m.value]
+    plain = next(m.value for m in plain_at.markdown if "rnnx-neuron" in m.value)
     assert len(_backgrounds(chosen)) == len(_backgrounds(plain)) == 4
     cividis = np.array(
         [Palette("blue-yellow").colour_at("diverging", p) for p in np.linspace(0, 1, 1001)]
     )
-    for colour in _backgrounds(chosen):  # each token's colour lies on cividis …
+    for colour in np.concatenate([_backgrounds(chosen), _backgrounds(steered)]):  # on cividis …
         assert np.sqrt(((cividis - colour) ** 2).sum(axis=1)).min() <= 2.0
     for colour in _backgrounds(plain):  # … where the default text's lie on RdBu, not cividis
         assert np.sqrt(((cividis - colour) ** 2).sum(axis=1)).min() > 2.0

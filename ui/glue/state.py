@@ -318,6 +318,15 @@ WRITE = Slot(
 COMPARE = Slot("compare", "Compare's pair: {'task', 'configs': (A, B), 'runs': {'A', 'B'}}")
 
 
+# ----------------------------------------------------------------------------- explore: steer
+
+STEER_SAMPLES = Slot(
+    "steer_samples",
+    "Explore's Steer a neuron: (what was asked, ui.views.steer.Samples) of the last two "
+    "samples written, so a rerun that changes nothing there writes nothing again",
+)
+
+
 # ----------------------------------------------------------------------------- ended sessions
 
 _TRACKED_LOCK = threading.Lock()
