@@ -1,0 +1,66 @@
+"""Explore's "See the vocabulary": the unknown words of the sentence with the nearest known
+words by spelling, and an expander listing the words the model knows with their training
+counts, searchable. The page calls :func:`vocabulary_panel` once, under the token chips; the
+words and HTML are in :mod:`ui.views.vocabulary`.
+
+The list is drawn only while its expander is open (opening it reruns the page, as the
+sidebar's "Share this view" does), and the search reruns only the list (a fragment), not the
+page's charts.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rnn_core.tasks import Task
+from ui.glue.models import SessionModel
+from ui.glue.state import VOCAB_OPEN, VOCAB_SEARCH
+from ui.views.inputs import Reading
+from ui.views.vocabulary import (
+    Vocabulary,
+    caption_html,
+    search_caption,
+    table_html,
+    unknown_html,
+)
+
+
+def vocabulary_panel(
+    task: Task, sm: SessionModel, reading: Reading, reading_b: Reading | None = None
+) -> None:
+    """The unknown tokens of both sentences with suggestions, then the vocabulary expander.
+    Nothing for a task that reads numbers."""
+    if task.encoder is None:
+        return
+    vocab: Vocabulary = sm.cached("vocabulary", lambda: Vocabulary.of(task))
+    unknown = [
+        token
+        for r in (reading, reading_b)
+        if r is not None
+        for token, unk in zip(r.tokens, r.unknown, strict=True)
+        if unk
+    ]
+    if unknown:
+        st.markdown(unknown_html(vocab, unknown), unsafe_allow_html=True)
+    box = st.expander(
+        f"See the vocabulary: the {len(vocab):,} {vocab.noun} this model knows",
+        key=VOCAB_OPEN,
+        on_change="rerun",
+    )
+    if box.open:
+        with box:
+            _vocabulary_list(vocab)
+
+
+@st.fragment
+def _vocabulary_list(vocab: Vocabulary) -> None:
+    query = st.text_input(
+        "Search the vocabulary",
+        key=VOCAB_SEARCH,
+        placeholder="e.g. lov",
+        help=f"Shows the known {vocab.noun} that contain what you type.",
+    )
+    matches = vocab.search(query)
+    st.markdown(caption_html(search_caption(vocab, matches)), unsafe_allow_html=True)
+    if matches.rows:
+        st.markdown(table_html(vocab, matches), unsafe_allow_html=True)
