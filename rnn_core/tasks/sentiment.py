@@ -14,15 +14,17 @@ Two tasks live here:
 
 A clause is ``[time] subject verb [negation] [intensifier] adjective [at all] [time]`` or, for
 people, ``[time] subject [negation] [really|truly] verb-of-liking object [at all] [time]``
-("i really loved it", "we did not enjoy the food"); a sentence is one clause, or two joined
-by "but" (sometimes ", but"), or a clause followed by an elliptical "but not now" / "but it
-is now" ("but i do now" after a verb of liking), sometimes ending in "." or "!". The words a
-clause may use depend on its subject (things are "boring", people are "upset"); verbs agree
-with the subject and time words with the tense.
+("i really loved it", "we did not enjoy the food"), and "it"/"this" may take an article
+and a noun ("it was not a good movie"). A sentence is one clause, or two joined by "but"
+(sometimes ", but"), or two that agree joined by "and", or a clause followed by an
+elliptical "but not now" / "but it is now" ("but i do now" after a verb of liking),
+sometimes ending in "." or "!". The words a clause may use depend on its subject (things
+are "boring", people are "upset"); verbs agree with the subject and time words with the
+tense.
 
 The vocabulary is that of ordinary short reviews ("the service was terrible", "the food was
 delicious, but the waiter was rude", "i loved it!"): 39 subjects, 70 adjectives and five
-verbs of liking, about 160 tokens (80 before it grew). A core of ten positive and ten
+verbs of liking, 17 nouns, about 160 tokens (80 before it grew). A core of ten positive and ten
 negative adjectives (``CORE_POSITIVE``, ``CORE_NEGATIVE``) makes up most clauses
 (``CORE_SHARE``) and is the one the test split holds out combinations of.
 
@@ -35,7 +37,8 @@ The labeller (:func:`judge`, :func:`label_sentence`) composes four rules:
    followed by an intensifier and a *negative* word ("not very bad", "didn't really hate")
    is litotes, whose polarity is unclear, so it is outside the grammar; "not very good" is
    plainly negative and inside;
-3. contrast: in "A but B" the clause after "but" decides;
+3. contrast: in "A but B" the clause after "but" decides; in "A and B" both must say the
+   same (in the same tense, without time words), or the sentence is outside the grammar;
 4. time: when both clauses carry a time word, the present one (now, today) outranks the
    past one (earlier, yesterday, before, at first), whichever side of "but" it is on. When
    the rules disagree and only one clause carries a time word ("it is good now but it was
@@ -43,7 +46,7 @@ The labeller (:func:`judge`, :func:`label_sentence`) composes four rules:
    tense. "but not now/today/anymore" flips a past, un-negated first clause; "but it is now"
    (with the pronoun of the first clause's subject) restores a past, negated first clause.
 
-Anything else — unknown words, a second "but", a missing adjective — is outside the grammar
+Anything else — unknown words, a second "but" or "and", a missing adjective — is outside the grammar
 and :func:`label_sentence` returns None. Punctuation "," "." "!" is ignored.
 
 How the test split holds out combinations
@@ -110,6 +113,11 @@ SUBJECTS: dict[tuple[str, ...], str] = {
 }
 PRONOUN = {"thing": ("it",), "i": ("i",), "plural": None}  # plural: the subject itself
 THING_TUPLES = frozenset(tuple(s.split()) for s in THINGS)  # what a verb of liking takes
+# What "it"/"this" may be with an article: "it was a great movie", "this is not a good place".
+NOUNS = (
+    "movie", "film", "show", "book", "place", "hotel", "restaurant", "meal", "game", "song",
+    "album", "product", "experience", "trip", "story", "pizza", "view",
+)  # fmt: skip
 
 # Adjectives: polarity, and which subjects they fit. The core adjectives (the first ten of
 # each polarity) are the ones the test split holds out combinations of (see
@@ -295,6 +303,10 @@ def parse_clause(tokens: list[str]) -> Clause | None:
         at_all, rest = True, rest[2:]
     if negation == "not" and not at_all and rest[-2:] == ["at", "all"]:  # "not good at all"
         at_all, rest = True, rest[:-2]
+    if kind == "copula" and group == "thing" and len(rest) >= 3 and rest[0] == "a":
+        if rest[-1] not in NOUNS:
+            return None
+        rest = rest[1:-1]  # "it was a great movie": the article and the noun add nothing
     intensifier = None
     if len(rest) == 2 and rest[0] in INTENSIFIERS and negation in (None, "not") and not at_all:
         intensifier, rest = rest[0], rest[1:]
@@ -362,8 +374,10 @@ def _name(label: int) -> str:
 def judge(text: str) -> Judgement:
     """Label ``text`` by the grammar's rules and say which rule decided."""
     tokens = [t for t in tokenize(text) if t not in {",", ".", "!"}]
-    if tokens.count("but") > 1:
-        return Judgement(None, "more than one 'but': outside the grammar")
+    if tokens.count("but") + tokens.count("and") > 1:
+        return Judgement(None, "more than one 'but' or 'and': outside the grammar")
+    if "and" in tokens:
+        return _joined(tokens)
     if "but" not in tokens:
         clause = parse_clause(tokens)
         if clause is None:
@@ -394,6 +408,26 @@ def judge(text: str) -> Judgement:
             second.polarity, f"the clause after 'but' decides: {_name(second.polarity)}"
         )
     return Judgement(None, "contrast and time disagree: ambiguous, outside the grammar")
+
+
+def _joined(tokens: list[str]) -> Judgement:
+    """'A and B': two clauses that agree (same polarity, same tense, no time word)."""
+    cut = tokens.index("and")
+    first, second = parse_clause(tokens[:cut]), parse_clause(tokens[cut + 1 :])
+    if first is None or second is None:
+        return Judgement(None, "a part around 'and' is not a clause of the grammar")
+    if first.polarity is None or second.polarity is None:
+        return _single(first if first.polarity is None else second)
+    if (
+        first.polarity != second.polarity
+        or first.tense != second.tense
+        or first.time
+        or second.time
+    ):
+        return Judgement(
+            None, "clauses joined by 'and' must agree in polarity and tense: outside the grammar"
+        )
+    return Judgement(first.polarity, f"both clauses joined by 'and' say {_name(first.polarity)}")
 
 
 def _single(clause: Clause) -> Judgement:
@@ -536,12 +570,14 @@ def _clause(
         weights = ["not", "not", "not", "never", "hardly"] + [None] * (0 if negated else 5)
         negation = dice.pick(weights)
     subject = dice.pick(_SUBJECTS[group])
+    if group == "thing" and dice.random() < 0.1:
+        subject = dice.pick(("it", "this"))  # more of them, for "it was a great movie"
     free = spec.adjective is None and spec.intensifier is None
     if free and group != "thing" and dice.random() < ATTITUDE_SHARE:
         words = _attitude_words(dice, tense, negation)
         kind = "attitude"
     else:
-        words = _adjective_words(dice, spec, group, tense, negation)
+        words = _adjective_words(dice, spec, group, tense, negation, subject)
         kind = "copula"
     words = [subject, *words]
     if time is not None:
@@ -553,9 +589,10 @@ def _clause(
 
 
 def _adjective_words(
-    dice: _Dice, spec: _Spec, group: str, tense: str, negation: str | None
+    dice: _Dice, spec: _Spec, group: str, tense: str, negation: str | None, subject: str
 ) -> list[str | None]:
-    """What follows the subject in a clause with an adjective: "is not very good"."""
+    """What follows the subject in a clause with an adjective: "is not very good", or after
+    "it" / "this" sometimes "was a great movie"."""
     adjective = spec.adjective
     if adjective is None:
         core, others = _ADJECTIVE_POOLS[group]
@@ -573,6 +610,9 @@ def _adjective_words(
         intensifier = dice.pick(INTENSIFIERS)
     at_all = negation == "not" and intensifier is None and dice.random() < 0.3
     verb = dice.pick(_PHRASES[group, tense, negation])
+    copula = VERB_PHRASES[group][tuple(verb.split())][2] == "copula"
+    if subject in ("it", "this") and copula and not at_all and dice.random() < 0.5:
+        return [verb, "a", intensifier, adjective, dice.pick(NOUNS)]
     if at_all and dice.random() < 0.5:
         return [verb, "at all", adjective]
     return [verb, intensifier, adjective, "at all" if at_all else None]
@@ -606,9 +646,18 @@ def _sentence(dice: _Dice, spec: _Spec | None = None) -> str:
 
 
 def _bare_sentence(dice: _Dice, spec: _Spec | None = None) -> str:
-    form = dice.pick(["single"] * 8 + ["contrast"] * 5 + ["timed"] * 4 + ["ellipsis"] * 3)
-    if spec is not None and form == "ellipsis":
-        form = "single"
+    forms = ["single"] * 8 + ["contrast"] * 5 + ["timed"] * 4 + ["ellipsis"] * 3 + ["and"] * 2
+    form = dice.pick(forms)
+    if spec is not None and form in ("ellipsis", "and"):
+        form = "single"  # a test sentence's deciding clause is its only one or after "but"
+    if form == "and":  # two clauses that agree: "the food was good and the staff were nice"
+        tense = dice.pick(["present", "past"])
+        first = _clause(dice, tense=tense)[0]
+        label = label_sentence(first)
+        while True:
+            second = _clause(dice, tense=tense)[0]
+            if label_sentence(second) == label:
+                return f"{first} and {second}"
     deciding = spec or _Spec()
     if form == "single":
         time = dice.pick([None, None, "past", "present"])

@@ -127,7 +127,17 @@ LABELS = [
     ("i didn't like it before but i do now", POS),
     ("the food was delicious, but the waiter was rude.", NEG),
     ("the staff was friendly but i hated the room", NEG),
+    # "and" joins two clauses that agree; "it was a great movie"
+    ("the food was great and the staff was friendly", POS),
+    ("i didn't like the food and the room was dirty", NEG),
+    ("it was a great movie", POS),
+    ("this is not a very good place", NEG),
+    ("it was never a boring film", POS),
     # outside the grammar: None
+    ("the food was great and the service was terrible", None),  # "and" must agree
+    ("the food is good and the service was good", None),  # in tense too
+    ("the food was good and the staff was nice but i was sad", None),  # one connector
+    ("it was a great day", None),  # not one of the nouns
     ("i didn't really hate it", None),  # litotes again
     ("i did not liked it", None),
     ("i loved it now", None),  # tense and time word disagree
@@ -190,6 +200,8 @@ def oracle(text: str) -> int:
         return POLARITY[adjective] ^ negated
 
     text = bare(text)
+    if " and " in text:  # the generator joins only clauses that agree
+        return part(text.split(" and ")[0])
     if " but " not in text:
         return part(text)
     first, second = text.split(" but ")
@@ -223,6 +235,7 @@ def test_generated_sentences_use_every_rule(texts):
     assert len(liking) > 300  # "i loved it", "we didn't enjoy the food"
     assert sum(" do now" in t or " now i do" in t or " now we do" in t for t in train) > 10
     assert sum(", but " in t for t in train) > 300 and sum(t.endswith("!") for t in train) > 200
+    assert sum(" and " in t for t in train) > 200 and sum(" a " in t for t in train) > 50
     assert max(len(tokenize(t)) for t in train) <= 25
 
 
@@ -367,10 +380,11 @@ REVIEWS_KNOWN = [
     "i didn't enjoy the show",
     "the coffee was not very good",
     "the plot was predictable",
-]
-REVIEWS_OTHER = [
     "the hotel was clean and the view was beautiful",
     "it was a great movie",
+    "the acting was bad and the plot was boring",
+]
+REVIEWS_OTHER = [
     "this is the best restaurant in town",
     "i would not recommend this place",
     "the music was too loud",
@@ -384,7 +398,7 @@ def test_ordinary_review_sentences_are_mostly_known(task):
         assert task.encoder.unknown(text) == [], text
     tokens = [t for text in REVIEWS_KNOWN + REVIEWS_OTHER for t in tokenize(text)]
     unknown = task.encoder.unknown(tokens)
-    assert len(unknown) / len(tokens) < 0.15, unknown
+    assert len(unknown) / len(tokens) < 0.1, unknown
     assert len(task.encoder) > 150  # it was 80
 
 
