@@ -46,8 +46,8 @@ The labeller (:func:`judge`, :func:`label_sentence`) composes four rules:
    tense. "but not now/today/anymore" flips a past, un-negated first clause; "but it is now"
    (with the pronoun of the first clause's subject) restores a past, negated first clause.
 
-Anything else — unknown words, a second "but" or "and", a missing adjective — is outside the grammar
-and :func:`label_sentence` returns None. Punctuation "," "." "!" is ignored.
+Anything else — unknown words, a second "but" or "and", a missing adjective — is outside the
+grammar and :func:`label_sentence` returns None. Punctuation "," "." "!" is ignored.
 
 How the test split holds out combinations
 -----------------------------------------
