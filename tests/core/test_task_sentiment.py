@@ -462,7 +462,7 @@ def test_encoder_round_trip_and_unknown_words(task):
 
 
 def test_sentiment_learns_to_compose(task, one_blas_thread):
-    # Full target: >= 97% test accuracy within 20 s (about 300 steps, ~1.5 s here).
+    # Full target: >= 97% test accuracy within 20 s (about 450 steps, ~2 s here).
     config = dataclasses.replace(task.default_config, steps=400, eval_every=400)
     trainer = Trainer(config, task.data)
     trainer.step(400)
