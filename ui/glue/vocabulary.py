@@ -43,7 +43,7 @@ def vocabulary_panel(
     if unknown:
         st.markdown(unknown_html(vocab, unknown), unsafe_allow_html=True)
     box = st.expander(
-        f"See the vocabulary: the {len(vocab):,} {vocab.noun} this model knows",
+        f"See the vocabulary: the {vocab.noun} this model knows, and how often it read each",
         key=VOCAB_OPEN,
         on_change="rerun",
     )

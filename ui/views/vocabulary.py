@@ -186,7 +186,7 @@ def _edits(n: int) -> str:
 
 
 def _times(n: int) -> str:
-    return "once" if n == 1 else f"{n:,}×"
+    return "once" if n == 1 else f"{n:,}×"  # "57×", as in "57× in training"
 
 
 def suggestion_text(s: Suggestion) -> str:
@@ -275,7 +275,11 @@ def search_caption(vocab: Vocabulary, matches: Matches) -> str:
     n, noun = len(vocab), vocab.noun
     if not matches.query:
         if matches.total <= len(matches.rows):
-            return f"All {n:,} {noun}, each with the times it was read in training."
+            return (
+                f"All {n:,} {noun}, each with the times it was read in training (the "
+                "vocabulary's two other tokens, <pad> and <unk>, stand for padding and for "
+                "anything unknown)."
+            )
         return (
             f"The {len(matches.rows):,} most frequent of {n:,} {noun}, each with the times it "
             "was read in training; search to find the others."
@@ -286,11 +290,13 @@ def search_caption(vocab: Vocabulary, matches: Matches) -> str:
             near = ", ".join(suggestion_text(s) for s in matches.nearest)
             return f"No known {noun[:-1]} contains {q}. Nearest by spelling: {near}."
         return f"No known {noun[:-1]} contains {q}."
+    counts = "with the times each was read in training"
     if matches.total > len(matches.rows):
-        return f"{matches.total:,} {noun} contain {q}; the first {len(matches.rows):,} are shown."
+        shown = len(matches.rows)
+        return f"{matches.total:,} {noun} contain {q}; the first {shown:,}, {counts}:"
     if matches.total == 1:
-        return f"1 {noun[:-1]} contains {q}."
-    return f"{matches.total:,} {noun} contain {q}."
+        return f"1 {noun[:-1]} contains {q}, read {_times(matches.rows[0][1])} in training:"
+    return f"{matches.total:,} {noun} contain {q}, {counts}:"
 
 
 def caption_html(text: str) -> str:
