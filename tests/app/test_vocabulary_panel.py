@@ -7,7 +7,7 @@ import re
 
 from rnn_core.tasks import load_task
 from tests.app.conftest import no_exceptions, run_app
-from ui.glue.state import VOCAB_OPEN, VOCAB_SEARCH
+from ui.glue.state import VOCAB_FIX, VOCAB_OPEN, VOCAB_SEARCH
 from ui.views.vocabulary import Vocabulary
 
 TINY = "sentiment-tiny"
@@ -90,3 +90,26 @@ def test_character_tasks_list_characters_and_number_tasks_none():
     at = run_app(task="adding")
     no_exceptions(at)
     assert [e for e in at.expander if e.label.startswith("See the vocabulary")] == []
+
+
+def test_a_click_puts_the_known_word_in_the_sentence():
+    at = run_app(task=TINY, sentence="The fod is not BDA bda", sentence_b="the fod is good")
+    pills = at.button_group(key=VOCAB_FIX)
+    labels = list(pills.options)
+    assert labels == ["fod → food", "bda → bad"]
+    pills.set_value(1).run()
+    no_exceptions(at)
+    assert at.text_input(key="sentence").value == "The fod is not bad bad"  # every "bda"
+    assert at.text_input(key="sentence_b").value == "the fod is good"  # it had none
+    assert at.button_group(key=VOCAB_FIX).value is None  # ready for the next click
+    at.button_group(key=VOCAB_FIX).set_value(0).run()
+    assert at.text_input(key="sentence").value == "The food is not bad bad"
+    assert at.text_input(key="sentence_b").value == "the food is good"
+    assert html_blocks(at, "rnnx-vocab-unknowns") == []  # nothing unknown is left
+
+
+def test_a_locked_sentence_gets_no_replacements():
+    at = run_app(task=TINY, sentence="the fod is not bad", lock="sentence")
+    no_exceptions(at)
+    assert html_blocks(at, "rnnx-vocab-unknowns")  # the suggestions are still shown
+    assert [b for b in at.button_group if b.key == VOCAB_FIX] == []

@@ -47,3 +47,16 @@ def test_unknown_words_get_suggestions_and_the_list_is_searchable(
     assert_no_exception(page)
     search.scroll_into_view_if_needed()
     page.screenshot(path=tmp_path / f"vocabulary_search_{width}x{height}.png")
+
+    page.get_by_text("terible → terrible", exact=True).click()
+    box = page.get_by_role("textbox", name="Sentence", exact=True)
+    page.wait_for_function(
+        "() => document.querySelector('input[aria-label=\"Sentence\"]').value"
+        " === 'i lovd it, the servise was terrible!'"
+    )
+    assert box.input_value() == "i lovd it, the servise was terrible!"
+    page.locator(".rnnx-vocab-line").nth(1).wait_for()
+    page.wait_for_function("() => document.querySelectorAll('.rnnx-vocab-line').length === 2")
+    assert_no_exception(page)
+    page.locator(".rnnx-vocab-unknowns").scroll_into_view_if_needed()
+    page.screenshot(path=tmp_path / f"vocabulary_replaced_{width}x{height}.png")

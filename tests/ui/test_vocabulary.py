@@ -14,7 +14,9 @@ from ui.views.vocabulary import (
     Vocabulary,
     caption_html,
     edit_distances,
+    fixes,
     max_edits,
+    replace_word,
     search_caption,
     table_html,
     unknown_html,
@@ -159,3 +161,19 @@ def test_the_order_of_searches_and_suggestions():
     v = made({"cat": 100, "bar": 5, "barn": 1})
     assert [(s.word, s.edits) for s in v.nearest("bart")] == [("bar", 1), ("barn", 1), ("cat", 2)]
     assert [s.word for s in v.nearest("bart", k=1)] == ["bar"]
+
+
+def test_replace_word_takes_whole_words_in_any_case():
+    assert replace_word("I Lovd it, LOVD!", "lovd", "loved") == "I loved it, loved!"
+    assert replace_word("unlovdly", "lovd", "loved") is None  # not a whole word
+    assert replace_word("don't", "don", "do") is None  # part of a contraction
+    assert replace_word("a.b (x) a", "a.b", "c") == "c (x) a"  # literal, not a pattern
+    assert replace_word("", "x", "y") is None
+
+
+def test_fixes_offer_the_closest_words_only(vocab):
+    v = made({"cat": 100, "bar": 5, "barn": 1, "bart": 1})
+    assert fixes(v, ["bsrt", "!", "bsrt", "zzzzzzzz"]) == [("bsrt", "bart")]
+    assert fixes(v, ["bax"]) == [("bax", "bar")]  # 1 edit; "cat" is 2
+    many = [f"ba{c}" for c in "xyzwvuqpo"]
+    assert [w for w, _ in fixes(v, many)] == many[:8]  # one line each, MAX_UNKNOWN_LINES
