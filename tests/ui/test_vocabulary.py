@@ -158,6 +158,8 @@ def made(counts: dict[str, int]) -> Vocabulary:
 def test_the_order_of_searches_and_suggestions():
     v = made({"notbad": 50, "badly": 20, "bad": 5, "xbadx": 1})
     assert [t for t, _ in v.search("bad").rows] == ["bad", "badly", "notbad", "xbadx"]
+    assert "those starting with it first" in search_caption(v, v.search("bad"))
+    assert "starting" not in search_caption(v, v.search("bad", limit=2))  # both start with it
     v = made({"cat": 100, "bar": 5, "barn": 1})
     assert [(s.word, s.edits) for s in v.nearest("bart")] == [("bar", 1), ("barn", 1), ("cat", 2)]
     assert [s.word for s in v.nearest("bart", k=1)] == ["bar"]

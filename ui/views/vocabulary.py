@@ -312,6 +312,9 @@ def search_caption(vocab: Vocabulary, matches: Matches) -> str:
             return f"No known {noun[:-1]} contains {q}. Nearest by spelling: {near}."
         return f"No known {noun[:-1]} contains {q}."
     counts = "with the times each was read in training"
+    starts = [t.startswith(matches.query) for t, _ in matches.rows]
+    if any(starts) and not all(starts):
+        counts = f"those starting with it first, {counts}"
     if matches.total > len(matches.rows):
         shown = len(matches.rows)
         return f"{matches.total:,} {noun} contain {q}; the first {shown:,}, {counts}:"
