@@ -21,6 +21,7 @@ from ui.glue.layout import fit_narrow_screens, how_to_read
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, forget, get_task, seed, session_model, widget_value
 from ui.glue.steer import steer_section
+from ui.glue.vocabulary import vocabulary_panel
 from ui.glue.write_panel import write_section
 from ui.services.settings import url_number_ok
 from ui.views import analysis, charts_explore, explore_figures, html
@@ -109,6 +110,7 @@ if reading.empty:
     st.stop()
 
 reading_notes(built, reading, reading_b)
+vocabulary_panel(built, sm, reading, reading_b)  # unknown words' nearest known ones; the list
 trace = model.trace(reading.seq)
 tokens = reading.tokens
 trace_b = model.trace(reading_b.seq) if reading_b is not None else None

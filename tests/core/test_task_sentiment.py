@@ -15,10 +15,12 @@ import pytest
 
 from rnn_core.tasks import UNK_ID, load_task, tokenize
 from rnn_core.tasks.sentiment import (
+    ATTITUDE_FORMS,
     CLASS_NAMES,
     NEGATIONS,
     NOT_WORDS,
     POLARITY,
+    SUBJECTS,
     TINY_TEST,
     TINY_TRAIN,
     generate,
@@ -111,7 +113,37 @@ LABELS = [
     ("i wasn't happy earlier but i am now", POS),
     ("the movie was not good but now it is", POS),
     ("they were never upset before but they are now", NEG),
+    # verbs of liking, for people: negated and intensified as adjectives are
+    ("i loved it", POS),
+    ("I loved it!", POS),
+    ("we really enjoyed the food", POS),
+    ("i didn't like it at all", NEG),
+    ("they do not really like the music", NEG),
+    ("i never liked the pizza", NEG),
+    ("we hardly enjoy this place", NEG),
+    ("i hated the ending", NEG),
+    ("they didn't dislike the room", POS),
+    ("i loved it earlier but not now", NEG),
+    ("i didn't like it before but i do now", POS),
+    ("the food was delicious, but the waiter was rude.", NEG),
+    ("the staff was friendly but i hated the room", NEG),
+    # "and" joins two clauses that agree; "it was a great movie"
+    ("the food was great and the staff was friendly", POS),
+    ("i didn't like the food and the room was dirty", NEG),
+    ("it was a great movie", POS),
+    ("this is not a very good place", NEG),
+    ("it was never a boring film", POS),
     # outside the grammar: None
+    ("the food was great and the service was terrible", None),  # "and" must agree
+    ("the food is good and the service was good", None),  # in tense too
+    ("the food was good and the staff was nice but i was sad", None),  # one connector
+    ("it was a great day", None),  # not one of the nouns
+    ("i didn't really hate it", None),  # litotes again
+    ("i did not liked it", None),
+    ("i loved it now", None),  # tense and time word disagree
+    ("it loved me", None),  # things do not like
+    ("i very loved it", None),
+    ("i loved it before but i am now", None),  # "but i do now" after a verb of liking
     ("the food is not very bad", None),  # litotes: unclear
     ("it is good now but it was bad", None),  # contrast and time disagree
     ("the food is great but the service was awful", None),  # tenses differ, no time word
@@ -152,6 +184,11 @@ def test_parse_clause():
     assert parse_clause(tokenize("the food was")) is None
 
 
+def bare(text: str) -> str:
+    """A sentence's tokens without the punctuation the grammar ignores, joined by spaces."""
+    return " ".join(t for t in tokenize(text) if t not in {",", ".", "!"})
+
+
 def oracle(text: str) -> int:
     """An independent, simpler labeller for sentences the generator writes (not for any
     text): count negation words, find the deciding part by "but" and "now"/"today"."""
@@ -162,6 +199,9 @@ def oracle(text: str) -> int:
         negated = any(t in NOT_WORDS or t in ("never", "hardly") for t in tokens)
         return POLARITY[adjective] ^ negated
 
+    text = bare(text)
+    if " and " in text:  # the generator joins only clauses that agree
+        return part(text.split(" and ")[0])
     if " but " not in text:
         return part(text)
     first, second = text.split(" but ")
@@ -191,6 +231,11 @@ def test_generated_sentences_use_every_rule(texts):
     assert sum(" but not " in t for t in train) > 50
     assert sum(t.endswith((" now", " today")) and " but " in t for t in train) > 50
     assert sum(" at all" in t for t in train) > 50
+    liking = [t for t in train if any(w in ATTITUDE_FORMS for w in tokenize(t))]
+    assert len(liking) > 300  # "i loved it", "we didn't enjoy the food"
+    assert sum(" do now" in t or " now i do" in t or " now we do" in t for t in train) > 10
+    assert sum(", but " in t for t in train) > 300 and sum(t.endswith("!") for t in train) > 200
+    assert sum(" and " in t for t in train) > 200 and sum(" a " in t for t in train) > 50
     assert max(len(tokenize(t)) for t in train) <= 25
 
 
@@ -266,7 +311,7 @@ def test_held_out_combinations_are_absent_from_training(task, texts):
             c.negation
             for t in train
             if adjective in t
-            for part in t.split(" but ")
+            for part in bare(t).split(" but ")
             if (c := parse_clause(tokenize(part))) and c.adjective == adjective and c.negation
         }
         assert negated_by == set(NEGATIONS) - {negation}, (negation, adjective, negated_by)
@@ -278,7 +323,93 @@ def test_held_out_combinations_are_absent_from_training(task, texts):
         assert any(has(set(tokenize(decider)), c) for c in held), text
 
 
+# The held-out combinations of seeds 0-4 as they were when the vocabulary was 80 tokens: the
+# grown vocabulary adds words, never combinations to hold out or to let into training.
+HELD_OUT_BEFORE = {
+    0: (("not", "disappointing"), ("never", "miserable"), ("hardly", "excellent"),
+        ("not", "horrible"), ("never", "brilliant"), ("hardly", "great"),
+        ("not", "really", "great"), ("not", "so", "happy"), ("not", "extremely", "excellent")),
+    1: (("not", "excellent"), ("never", "fun"), ("hardly", "disappointing"), ("not", "dull"),
+        ("never", "horrible"), ("hardly", "brilliant"), ("not", "really", "great"),
+        ("not", "really", "amazing"), ("not", "truly", "happy")),
+    2: (("not", "fun"), ("never", "glad"), ("hardly", "upset"), ("not", "sad"),
+        ("never", "dull"), ("hardly", "great"), ("not", "very", "good"), ("not", "so", "glad"),
+        ("not", "extremely", "cheerful")),
+    3: (("not", "dull"), ("never", "cheerful"), ("hardly", "boring"), ("not", "brilliant"),
+        ("never", "disappointing"), ("hardly", "amazing"), ("not", "very", "great"),
+        ("not", "really", "happy"), ("not", "truly", "great")),
+    4: (("not", "brilliant"), ("never", "upset"), ("hardly", "terrible"), ("not", "glad"),
+        ("never", "awful"), ("hardly", "happy"), ("not", "really", "great"),
+        ("not", "so", "good"), ("not", "so", "happy")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", sorted(HELD_OUT_BEFORE))
+def test_the_grown_vocabulary_holds_out_the_same_combinations(seed):
+    assert held_out_combinations(seed) == HELD_OUT_BEFORE[seed]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_held_out_combinations_never_occur_in_training_for_other_seeds(seed):
+    train, test, held = generate(seed)
+    train_tokens = [set(tokenize(t)) for t in train]
+    for combination in held:
+        assert not any(has(tokens, combination) for tokens in train_tokens), combination
+    assert all(any(has(set(tokenize(t)), c) for c in held) for t in test)
+
+
+# Ordinary short reviews, written by hand (not by the grammar): how much of them the default
+# task's vocabulary knows. REVIEWS_KNOWN must be known word for word.
+REVIEWS_KNOWN = [
+    "i loved it",
+    "I loved it!",
+    "the service was terrible",
+    "the food was great",
+    "the food was delicious but the service was slow.",
+    "we really enjoyed the food",
+    "i did not like the movie at all",
+    "the staff were very friendly",
+    "the room was dirty",
+    "the pizza was cold",
+    "i was disappointed",
+    "the waiter was rude",
+    "i hated the ending",
+    "the story was interesting",
+    "great food, friendly staff",
+    "the acting was awful!",
+    "i didn't enjoy the show",
+    "the coffee was not very good",
+    "the plot was predictable",
+    "the hotel was clean and the view was beautiful",
+    "it was a great movie",
+    "the acting was bad and the plot was boring",
+]
+REVIEWS_OTHER = [
+    "this is the best restaurant in town",
+    "i would not recommend this place",
+    "the music was too loud",
+    "we had a wonderful time",
+    "highly recommended",
+]
+
+
+def test_ordinary_review_sentences_are_mostly_known(task):
+    for text in REVIEWS_KNOWN:
+        assert task.encoder.unknown(text) == [], text
+    tokens = [t for text in REVIEWS_KNOWN + REVIEWS_OTHER for t in tokenize(text)]
+    unknown = task.encoder.unknown(tokens)
+    assert len(unknown) / len(tokens) < 0.1, unknown
+    assert len(task.encoder) > 150  # it was 80
+
+
+def test_every_word_of_the_grammar_is_in_training(task):
+    vocab = set(task.encoder.vocab)
+    words = {w for subject in SUBJECTS for w in subject} | set(POLARITY) | {",", ".", "!"}
+    assert words <= vocab, sorted(words - vocab)
+
+
 def deciding_clause(text: str) -> str:
+    text = bare(text)
     if " but " not in text:
         return text
     first, second = text.split(" but ")
@@ -316,9 +447,9 @@ def test_encoder_round_trip_and_unknown_words(task):
     text = "The movie wasn't boring, it was really great!"
     ids = task.encoder.encode(text)
     assert ids.dtype == np.int64 and ids.shape == (len(tokenize(text)),)
-    known = [t for t in tokenize(text) if t not in {",", "!"}]
-    assert task.encoder.decode(task.encoder.encode(known)) == known
-    assert task.encoder.unknown(text) == [",", "!"]
+    assert task.encoder.decode(ids) == tokenize(text)  # every token known, "," and "!" too
+    assert task.encoder.unknown(text) == []
+    assert task.encoder.unknown("is it good?") == ["?"]
     typed = "this movie is 🎬 très bien"
     ids = task.encoder.encode(typed)
     assert task.encoder.unknown(typed) == ["🎬", "très", "bien"]
@@ -331,7 +462,7 @@ def test_encoder_round_trip_and_unknown_words(task):
 
 
 def test_sentiment_learns_to_compose(task, one_blas_thread):
-    # Full target: >= 97% test accuracy within 20 s (about 300 steps, ~1.5 s here).
+    # Full target: >= 97% test accuracy within 20 s (about 450 steps, ~2 s here).
     config = dataclasses.replace(task.default_config, steps=400, eval_every=400)
     trainer = Trainer(config, task.data)
     trainer.step(400)

@@ -54,6 +54,9 @@ SEQUENTIAL = "sequential"
 SHARE_LOCK = "share_lock"  # widget keys (not in the URL): what a shared link locks ...
 SHARE_HIDE = "share_hide"  # ... and hides, for an exercise
 CSV_TASK = "csv_task"  # session key: the Task made from the user's uploaded CSV, if any
+VOCAB_OPEN = "vocab_open"  # widget key (not in the URL): Explore's "See the vocabulary" is open
+VOCAB_SEARCH = "vocab_search"  # widget key (not in the URL): its search box
+VOCAB_FIX = "vocab_fix"  # widget key (not in the URL): the known word picked for an unknown one
 
 MODELS = "models"
 CURRENT_TASK = "current_task"
