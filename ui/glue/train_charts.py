@@ -59,31 +59,35 @@ def details_panel(view: RunView, built: Task, probe: Reading) -> None:
         st.markdown(baseline_words(built.baseline.test_acc, latest, n_eval, built.test_split))
     if writes:
         headline(view, built)
-        replay_col, samples_col = st.columns([1, 2])
+        slider_col, toggle_col = st.columns([3, 2], vertical_alignment="bottom")
+        _replay(snaps, snap, follow, slider_col, toggle_col, "and what the model wrote ")
+        samples_list(view, built, view.prime, snap)
+        place(figs, charts)
     else:
         last_row = place(figs, charts)
         # the replay goes beside the last chart, or starts a row of its own
-        replay_col = last_row[1] if len(charts) % 2 else st.columns(2)[0]
-    with replay_col:
-        if len(snaps) > 1:
-            state.seed(REPLAY, snap.step, overwrite=True)  # before the widget is drawn
-            st.select_slider(
-                "Replay the probe at training step",
-                [s.step for s in snaps],
-                key=REPLAY,
-                format_func=lambda s: f"{s:,}",
-                disabled=follow,
-            )
-            st.toggle(
-                "Follow the newest snapshot",
-                value=True,
-                key=FOLLOW,
-                help="Turn off to replay the probe's hidden state at an earlier step.",
-            )
+        right_col = last_row[1] if len(charts) % 2 else st.columns(2)[0]
+        _replay(snaps, snap, follow, right_col, right_col)
         if "probe" in figs:
-            show_chart(figs["probe"], key="probe")
-    if writes:
-        with samples_col:
-            samples_list(view, built, view.prime, snap)
-        place(figs, charts)
+            show_chart(figs["probe"], key="probe", container=right_col)
     show_chart(figs["probe_hidden_state"], key="snapshot_heatmap")
+
+
+def _replay(snaps, snap, follow: bool, slider_box, toggle_box, also: str = "") -> None:
+    """The snapshot slider (disabled while it follows the newest) and the follow toggle."""
+    if len(snaps) <= 1:
+        return
+    state.seed(REPLAY, snap.step, overwrite=True)  # before the widget is drawn
+    slider_box.select_slider(
+        "Replay the probe at training step",
+        [s.step for s in snaps],
+        key=REPLAY,
+        format_func=lambda s: f"{s:,}",
+        disabled=follow,
+    )
+    toggle_box.toggle(
+        "Follow the newest snapshot",
+        value=True,
+        key=FOLLOW,
+        help=f"Turn off to replay the probe's hidden state {also}at an earlier step.",
+    )

@@ -21,7 +21,7 @@ from rnn_core.tasks import Task
 from ui.services.run import Snapshot
 
 ROWS = 8  # samples listed at most: the first, the chosen one and evenly spaced between
-PRIME_TAIL = 24  # characters of the prime shown (faint) before each sample
+PRIME_TAIL = 16  # characters of the prime shown (faint) before each sample
 UNITS = {"char": "char", "word": "word"}
 _NO_SPACE_BEFORE = frozenset(".,;:!?)]}-'")
 CHOSEN_COLOUR = "#E69F00"  # Okabe–Ito orange: the snapshot the slider shows, as on the charts
@@ -76,7 +76,7 @@ def samples_html(rows: Sequence[Snapshot], prime: str, level: str, chosen: int) 
         )
     style = (
         "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
-        "font-size:0.85rem;line-height:1.55"
+        "font-size:0.8rem;line-height:1.55"
     )
     return f'<div class="rnnx-samples" style="{style}">{"".join(lines)}</div>'
 
