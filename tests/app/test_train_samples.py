@@ -131,15 +131,17 @@ def test_the_list_runs_from_the_first_sample_to_the_chosen_one():
 
 def test_the_html_marks_the_chosen_row_and_escapes_the_text():
     rows = [snap(0, "<b>&\nx"), snap(10, " thee")]
-    out = samples_html(rows, "O Romeo, Romeo! wherefore art thou", "char", chosen=10)
+    prime = "O Romeo, Romeo! wherefore art thou, my dear Romeo? Deny thy father"
+    out = samples_html(rows, prime, chosen=10)
     assert "\n" not in out
     assert re.findall(r'data-step="(\d+)"', out) == ["0", "10"]
     assert re.findall(r'data-step="(\d+)" data-chosen', out) == ["10"]
     assert "&lt;b&gt;&amp;" in out and "<b>" not in out
     assert "↵" in out  # the line break is shown, on the row's own line
-    assert "…art thou</span>" in out and "wherefore" not in out  # the prime's end, faint
-    words = samples_html([snap(0, "and, she"), snap(5, ". the")], "art thou", "word", chosen=5)
-    assert "art thou</span> and, she" in words and "art thou</span>. the" in words
+    # the probe once, above the samples: its last 60 characters, cut after a space
+    assert ">…Romeo! wherefore art thou, my dear Romeo? Deny thy father<" in out
+    assert "O Romeo," not in out and out.count("Deny thy father") == 1
+    assert "&lt;i&gt;" in samples_html(rows, "<i>", chosen=0)  # the probe is escaped too
 
 
 def test_the_headline_states_loss_perplexity_and_the_target(chars):
@@ -151,7 +153,7 @@ def test_the_headline_states_loss_perplexity_and_the_target(chars):
     assert f"(perplexity **{math.exp(goal + 0.5):.2f}**) at step 100" in above
     assert "not met yet" in above
     below = lm_headline({"step": np.array([900.0]), "test_loss": np.array([goal - 0.1])}, chars)
-    assert "met ✅" in below and "not met" not in below
+    assert "**met**" in below and "not met" not in below
     words = load_task("words")
     assert "nats/word" in lm_headline({"step": [1], "test_loss": [5.0]}, words)
 

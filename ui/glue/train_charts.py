@@ -59,7 +59,7 @@ def details_panel(view: RunView, built: Task, probe: Reading) -> None:
         st.markdown(baseline_words(built.baseline.test_acc, latest, n_eval, built.test_split))
     if writes:
         headline(view, built)
-        slider_col, toggle_col = st.columns([3, 2], vertical_alignment="bottom")
+        slider_col, toggle_col = st.columns(2, vertical_alignment="bottom")
         _replay(snaps, snap, follow, slider_col, toggle_col, "and what the model wrote ")
         samples_list(view, built, view.prime, snap)
         place(figs, charts)

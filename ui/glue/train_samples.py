@@ -24,10 +24,10 @@ def samples_list(view: RunView, built: Task, prime: str, snap: Snapshot) -> None
     the slider shows, marked)."""
     rows = sample_rows(view.snapshots, snap.step)
     st.markdown(
-        f"**What it writes** after the probe, at each snapshot (temperature "
+        f"**What it writes** after the probe at each snapshot (temperature "
         f"{SAMPLE_TEMPERATURE:g}, seed {SAMPLE_SEED}: only the model changes)"
     )
     if not rows:
         st.caption("No sample yet.")
         return
-    html_view(samples_html(rows, prime, built.encoder.level, snap.step))
+    html_view(samples_html(rows, prime, snap.step))

@@ -5,7 +5,7 @@ Pure (no streamlit): the page hands in the run's snapshots (``ui.services.run.Sn
 each with its ``sample``) and evaluations, and draws the HTML and markdown that come back.
 
     sample_rows(snapshots, chosen)              -> the snapshots to list, oldest first
-    samples_html(rows, prime, level, chosen)    -> one <div>: a row per snapshot
+    samples_html(rows, prime, chosen)           -> one <div>: the probe, a row per snapshot
     lm_headline(evals, task)                    -> "Test loss **1.921** nats/char …"
 """
 
@@ -21,9 +21,8 @@ from rnn_core.tasks import Task
 from ui.services.run import Snapshot
 
 ROWS = 8  # samples listed at most: the first, the chosen one and evenly spaced between
-PRIME_TAIL = 16  # characters of the prime shown (faint) before each sample
+PRIME_TAIL = 60  # characters of the prime shown (faint) above the samples
 UNITS = {"char": "char", "word": "word"}
-_NO_SPACE_BEFORE = frozenset(".,;:!?)]}-'")
 CHOSEN_COLOUR = "#E69F00"  # Okabe–Ito orange: the snapshot the slider shows, as on the charts
 
 
@@ -53,30 +52,38 @@ def _text(text: str) -> str:
     return html.escape(text).replace("\n", '<span style="opacity:0.5">↵</span>')
 
 
-def samples_html(rows: Sequence[Snapshot], prime: str, level: str, chosen: int) -> str:
-    """One ``<div>`` (no newline characters): per snapshot in ``rows`` a line "step │ …prime
-    sample", the prime's end faint, the row at step ``chosen`` marked (an orange bar, bold)
-    and carrying ``data-chosen``. Every row has ``data-step`` with its step."""
-    tail = _prime_tail(prime)
-    lines = []
+def _row(label: str, body: str, attrs: str = "", style: str = "") -> str:
+    return (
+        f'<div{attrs} style="display:flex;gap:0.8em;padding:1px 6px;{style}">'
+        f'<span style="flex:0 0 3.8em;text-align:right;opacity:0.65">{label}</span>'
+        f'<span style="white-space:pre-wrap;overflow-wrap:anywhere">{body}</span></div>'
+    )
+
+
+def samples_html(rows: Sequence[Snapshot], prime: str, chosen: int) -> str:
+    """One ``<div>`` (no newline characters): a faint first line "probe │ …its end" (the
+    text every sample continues), then per snapshot in ``rows`` a line "step │ sample", the
+    row at step ``chosen`` marked (an orange bar, bold) and carrying ``data-chosen``. Every
+    sample's row has ``data-step`` with its step. Line breaks show as "↵"."""
+    lines = [_row("probe", _text(_prime_tail(prime)), style="opacity:0.6;font-style:italic")]
     for snap in rows:
-        written = snap.sample or ""
-        joint = "" if level == "char" or not written or written[0] in _NO_SPACE_BEFORE else " "
         mark = snap.step == chosen
-        style = "display:flex;gap:0.8em;padding:1px 6px;border-left:3px solid " + (
-            f"{CHOSEN_COLOUR};font-weight:600;background:rgba(128,128,128,0.12)"
-            if mark
-            else "transparent"
-        )
         lines.append(
-            f'<div data-step="{snap.step}"{" data-chosen" if mark else ""} style="{style}">'
-            f'<span style="flex:0 0 4.5em;text-align:right;opacity:0.65">{snap.step:,}</span>'
-            '<span style="white-space:pre-wrap;overflow-wrap:anywhere">'
-            f'<span style="opacity:0.45">{_text(tail)}</span>{_text(joint + written)}</span></div>'
+            _row(
+                f"{snap.step:,}",
+                _text(snap.sample or ""),
+                f' data-step="{snap.step}"' + (" data-chosen" if mark else ""),
+                "border-left:3px solid "
+                + (
+                    f"{CHOSEN_COLOUR};font-weight:600;background:rgba(128,128,128,0.12)"
+                    if mark
+                    else "transparent"
+                ),
+            )
         )
     style = (
         "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
-        "font-size:0.8rem;line-height:1.55"
+        "font-size:0.78rem;line-height:1.55"
     )
     return f'<div class="rnnx-samples" style="{style}">{"".join(lines)}</div>'
 
@@ -93,7 +100,7 @@ def lm_headline(evals: Mapping[str, np.ndarray], task: Task) -> str:
     latest = float(tests[-1]) if len(tests) else math.nan
     if not math.isfinite(latest):
         return f"Test loss: measured at each evaluation — {target}."
-    verdict = "met ✅" if task.goal.met(latest) else "not met yet"
+    verdict = "**met**" if task.goal.met(latest) else "not met yet"
     with np.errstate(over="ignore"):
         ppl = float(np.exp(latest))
     return (
