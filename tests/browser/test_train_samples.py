@@ -38,14 +38,14 @@ def plain_share(text: str) -> float:
 def train_until(page, server: str, step: int) -> tuple[dict[int, str], list[int]]:
     """Open chars on Train, Start, and watch the samples until one is at ``step`` or later;
     Pause. Returns every (step: sample) seen and the list's lengths as they changed."""
-    page.goto(f"{server}/train?task=chars&steps=400")
+    page.goto(f"{server}/train?task=chars&steps=2000")  # still running at the Pause
     start = page.get_by_role("button", name=button_name("▶ Start"))
     start.wait_for(timeout=120_000)
     assert_no_exception(page)
     start.click()
     seen: dict[int, str] = {}
     lengths: list[int] = []
-    for _ in range(1200):  # at most 120 s
+    for _ in range(900):  # at most 90 s (about 25 steps a second on two busy cores)
         rows = samples(page)
         if rows:
             seen.update(rows)
@@ -54,6 +54,7 @@ def train_until(page, server: str, step: int) -> tuple[dict[int, str], list[int]
             if max(seen) >= step:
                 break
         page.wait_for_timeout(100)
+    assert seen and max(seen) >= step, f"samples listed at steps {sorted(seen)}"
     page.get_by_role("button", name=button_name("⏸ Pause")).click()
     page.get_by_role("button", name=button_name("▶ Resume")).wait_for(timeout=30_000)
     page.wait_for_timeout(2500)  # the details fragment's last redraw
@@ -72,7 +73,6 @@ def test_samples_appear_at_snapshots_and_change_as_the_model_learns(explore_page
     page = explore_page
     page.set_viewport_size({"width": 1280, "height": 800})
     seen, lengths = train_until(page, server, 300)
-    assert seen and max(seen) >= 300, f"samples seen: {sorted(seen)}"
     steps = sorted(seen)
     assert steps[0] == 0 and all(s % 10 == 0 for s in steps)  # one per snapshot
     assert len(lengths) >= 3 and lengths == sorted(lengths), lengths  # the list grew
@@ -85,8 +85,7 @@ def test_samples_appear_at_snapshots_and_change_as_the_model_learns(explore_page
     # a narrower window, opened at that size (the sidebar folds, the columns stack)
     narrow = page.context.new_page()
     narrow.set_viewport_size({"width": 1024, "height": 768})
-    seen, _ = train_until(narrow, server, 100)
-    assert max(seen) >= 100
+    train_until(narrow, server, 100)
     screenshots(narrow, tmp_path / "train_samples_1024")
     narrow.close()
     print(f"screenshots in {tmp_path}")
