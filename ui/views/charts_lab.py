@@ -624,7 +624,10 @@ def runs_overlay(
     shapes = []
     goal = None if target is None else float(target)
     if goal is not None and np.isfinite(goal) and (goal > 0 or not log_y):
-        shapes.append(hline(goal, target_label or f"target ≤ {goal:.4g}"))
+        # under the line when no data lies above it (the line tops the range: a label above
+        # it is cut off)
+        above = any(np.any(np.asarray(t.y, dtype=np.float64) > goal) for t in traces)
+        shapes.append(hline(goal, target_label or f"target ≤ {goal:.4g}", below=not above))
     fig = step_chart(
         traces,
         title=title,
