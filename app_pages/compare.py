@@ -24,6 +24,7 @@ from ui.glue.state import get_task
 from ui.services.fairshare import shared_gate
 from ui.services.limits import Limits
 from ui.services.run import RunView, TrainingRun
+from ui.services.samples import is_language_model
 from ui.services.settings import BY_KEY, read_settings, snap
 from ui.views import charts_explore, charts_lab
 from ui.views.inputs import read_example, read_text
@@ -77,12 +78,15 @@ def differences(a, b) -> list[str]:
     ]
 
 
-def outcome(name: str, v: RunView, metric: str) -> str:
-    """One run's line, from the same view as its charts (taken under the run's lock)."""
+def outcome(name: str, v: RunView, metric: str, unit: str | None = None) -> str:
+    """One run's line, from the same view as its charts (taken under the run's lock).
+    ``unit`` (a language model's "nats/char"): the test loss with its unit and perplexity."""
     column = v.evals.get(metric, ())
     value = float(column[-1]) if len(column) else math.nan
     text = f"**{name}**: {v.steps:,} steps"
-    if math.isfinite(value):
+    if math.isfinite(value) and unit is not None:
+        text += f", test loss {value:.3f} {unit} (perplexity {math.exp(min(value, 700)):.2f})"
+    elif math.isfinite(value):
         text += f", {metric.replace('_', ' ')} {value:.4g}"
     if v.state == "diverged":
         text += " — **diverged**"
@@ -201,11 +205,20 @@ def live() -> None:
     with shared_gate(LIMITS.train_slots).hold():
         views = {n: r.view() for n, r in runs.items()}
         classifier = built.output_kind.startswith("class")
-        metric = "test_acc" if classifier else "test_loss"
-        st.markdown(" · ".join(outcome(n, v, metric) for n, v in views.items()))
+        # a language model's target is a test loss in nats per token, not an accuracy
+        lm = is_language_model(built)
+        metric = "test_acc" if classifier and not lm else "test_loss"
+        unit = f"nats/{built.encoder.level}" if lm else None
+        line = " · ".join(outcome(n, v, metric, unit) for n, v in views.items())
+        if lm:
+            goal = built.goal.threshold
+            line += f" — target ≤ {goal:.3f} {unit} (perplexity {math.exp(goal):.2f})"
+        st.markdown(line)
         total = sum(v.steps for v in views.values()) / max(1, sum(v.budget for v in views.values()))
         st.progress(min(1.0, total))
-        figs = charts_lab.run_overlays(views, classifier)
+        figs = charts_lab.run_overlays(
+            views, classifier, loss_goal=built.goal.threshold if lm else None
+        )
         for row in (("loss", "test"), ("grad", "rho")):
             for col, name in zip(st.columns(2), row, strict=True):
                 show_chart(figs[name], key=f"cmp_{name}", container=col)

@@ -27,6 +27,7 @@ from ui.glue.train_uploads import csv_preview, upload_panel
 from ui.services.fairshare import shared_gate
 from ui.services.limits import Limits
 from ui.services.run import RunView, TrainingRun, slice_seconds
+from ui.services.samples import is_language_model
 from ui.services.steering import frozen_changes, live_changes
 from ui.views.baseline_words import baseline_words
 from ui.views.diagnosis import diagnose
@@ -240,6 +241,15 @@ with main:
         "largest slope) gradients through time must vanish. **Probe**: the probe "
         "sentence's prediction at each snapshot; drag the slider to replay its hidden "
         "state at an earlier step. Dotted vertical lines mark settings you changed."
+        + (
+            " **What it writes** (language models): at each snapshot the model continues the "
+            "probe sentence, always from the same random seed and at the same temperature, so "
+            "the text changes only because the model did — letters at random, then spaces and "
+            "short words, then words. The headline is the test loss in nats per token and "
+            "its perplexity e^loss (as unsure as a fair choice among that many tokens)."
+            if is_language_model(built)
+            else ""
+        )
     )
     if explore_model.model is run.model:
         st.caption("Explore now shows this model: open Explore to read sentences with it.")

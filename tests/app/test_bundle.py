@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -324,3 +325,21 @@ def test_an_exported_chart_draws_offline_in_chromium(bundle, tmp_path):
             browser.close()
     assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
     assert "Share chart..." not in buttons and not any("Plotly.js" in b for b in buttons)
+
+
+def test_a_language_model_bundle_keeps_what_it_wrote_at_each_snapshot():
+    """Issue 19: the samples kept with the snapshots go into samples.txt, one per line (a
+    line break shown as ↵), named in the README; other tasks have no such file (above)."""
+    chars = load_task("chars")
+    config = dataclasses.replace(chars.default_config, hidden_size=8)
+    lm = TrainingRun(chars, config, chars.encoder.encode("ROMEO:\n"), Limits())
+    lm.advance(0, max_steps=20)
+    zf = zipfile.ZipFile(io.BytesIO(export_bundle(lm, chars, {}, created=CREATED)))
+    assert "samples.txt" in zf.namelist()
+    lines = zf.read("samples.txt").decode("utf-8").splitlines()
+    assert lines[1] == "Probe: ROMEO:↵"
+    rows = lines[3:]
+    assert len(rows) == 3
+    for line, snap in zip(rows, lm.snapshots.items, strict=True):
+        assert line == f"{snap.step:>2} | {snap.sample.replace(chr(10), '↵')}"
+    assert "samples.txt" in zf.read("README.txt").decode("utf-8")

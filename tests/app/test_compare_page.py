@@ -81,3 +81,25 @@ def test_clipping_preset_and_same_data_order():
     assert (a.config.clip, b.config.clip) == ("norm", "none")
     # the same batches in the same order: the first step's loss is identical
     assert a.log.steps.column("loss")[0] == b.log.steps.column("loss")[0]
+
+
+def test_a_language_model_is_compared_on_its_test_loss_and_target():
+    """Issue 19: chars and words state their target as a test loss in nats per token; the
+    outcome line and the "test" overlay showed an accuracy."""
+    at = open_compare(task="chars", a_hidden="8", b_hidden="16", steps="100")
+    runs = train_both(at)
+    goal = runs["A"].task.goal.threshold
+    said = " ".join(m.value for m in at.markdown)
+    for name, run in runs.items():
+        loss = run.view().evals["test_loss"][-1]
+        ppl = np.exp(loss)
+        assert (
+            f"**{name}**: 100 steps, test loss {loss:.3f} nats/char (perplexity {ppl:.2f})" in said
+        )
+    assert f"target ≤ {goal:.3f} nats/char (perplexity {np.exp(goal):.2f})" in said
+    assert "test acc" not in said
+    (test,) = titled(at, "Test loss per token")
+    assert not titled(at, "Test accuracy")
+    (line,) = test["layout"]["shapes"]
+    assert line["y0"] == line["y1"] == goal
+    assert "perplexity" in line["label"]["text"]

@@ -536,3 +536,22 @@ def test_runs_overlay_marks_a_short_series_so_a_lone_point_shows():
     assert got["died"]["mode"] == "lines+markers"
     same(got["died"]["y"], [3.65e33])
     assert got["long"]["mode"] == "lines"  # (a long one: markers would hide the line)
+
+
+def test_an_overlay_target_line_keeps_its_label_inside_the_plot():
+    """A language model's test-loss overlay on Compare: the target line, labelled, and the
+    label under the line when every run is below it (the line is then the top of the range,
+    where a label above it was cut off)."""
+    steps = np.array([100, 200])
+    below = cl.runs_overlay(
+        {"A": (steps, np.array([2.2, 2.0]))}, y_title="x", log_y=True, title="t", target=2.267
+    )
+    (line,) = below.layout.shapes
+    assert line.y0 == line.y1 == 2.267 and line.label.text == "target ≤ 2.267"
+    assert line.label.yanchor == "top"
+    above = cl.runs_overlay(
+        {"A": (steps, np.array([2.5, 2.0]))}, y_title="x", log_y=True, title="t", target=2.267
+    )
+    assert above.layout.shapes[0].label.yanchor == "bottom"
+    none = cl.runs_overlay({"A": (steps, np.array([2.5, 2.0]))}, y_title="x", title="t")
+    assert not none.layout.shapes

@@ -5,6 +5,8 @@ Pure (no streamlit): the Train page keeps one :class:`TrainingRun` in session st
 
     run.log        MetricsLog: per-step scalars and evaluations, thinned to a fixed size
     run.snapshots  Snapshots: the probe sentence's hidden states and prediction over training
+                   (and, for a language model, a short sample of what it writes: see
+                   ui/services/samples.py)
     run.state      "ready" | "running" | "paused" | "done" | "diverged" (derived: see below)
 
 One state machine: ``run.state`` is DERIVED from the trainer's status, the limits and one
@@ -50,6 +52,7 @@ from rnn_core.train import SCORE_KEYS, TrainConfig, Trainer
 from ui.services.fairshare import FairGate, shared_gate
 from ui.services.limits import Limits
 from ui.services.runtime import note_training
+from ui.services.samples import probe_prime, snapshot_sample
 
 STATES = ("ready", "running", "paused", "done", "diverged")
 CHUNK_SECONDS = 0.05  # the longest a Pause waits for training to stop
@@ -220,6 +223,7 @@ class Snapshot:
     step: int
     hs: list[np.ndarray]  # per layer (T, H) the probe's states
     outputs: np.ndarray  # (T, O) probabilities (classifiers) or values after each step
+    sample: str | None = None  # a language model's text after the probe (None: other tasks)
 
 
 @dataclass
@@ -233,9 +237,9 @@ class Snapshots:
     def due(self, step: int) -> bool:
         return step % self.every == 0
 
-    def add(self, step: int, trace: Trace) -> None:
+    def add(self, step: int, trace: Trace, sample: str | None = None) -> None:
         outputs = trace.probs if trace.probs is not None else trace.outputs
-        self.items.append(Snapshot(step, [h.copy() for h in trace.hs], outputs.copy()))
+        self.items.append(Snapshot(step, [h.copy() for h in trace.hs], outputs.copy(), sample))
         if len(self.items) > self.capacity:
             self.items = self.items[::2]
             self.every *= 2
@@ -263,6 +267,7 @@ class RunView:
     # "why", "peak_loss", "peak_grad_norm") plus "config", the TrainConfig it diverged with
     divergences: tuple[dict, ...] = ()
     start_step: int = 0  # the step a loaded model started this run at
+    prime: str = ""  # the text a language model's samples continue (the probe's known tokens)
 
 
 class TrainingRun:
@@ -304,6 +309,7 @@ class TrainingRun:
         if optimizer_state is not None or start_step:
             self.trainer.restore(optimizer_state, start_step)
         self.probe = np.asarray(probe)
+        self.prime = probe_prime(task, self.probe)  # what a language model's samples continue
         params = list(self.trainer.model.params)
         self.log = MetricsLog(
             params,
@@ -411,6 +417,7 @@ class TrainingRun:
                 dh=dh,
                 divergences=tuple(dict(d) for d in self.divergences),
                 start_step=self.start_step,
+                prime=self.prime,
             )
 
     # ----------------------------------------------------------------- control
@@ -459,6 +466,7 @@ class TrainingRun:
         lock, so a slice training in another script run never snapshots half of it)."""
         with self.lock:
             self.probe = np.asarray(probe)
+            self.prime = probe_prime(self.task, self.probe)
             self.snapshots.items.clear()
             self._snap()
 
@@ -624,10 +632,16 @@ class TrainingRun:
             self._shown.clear()
 
     def _snap(self) -> None:
-        self.snapshots.add(self.steps, self.model.trace(self.probe))
+        """The probe read by the model as it is now, and (language models) what it writes
+        after the probe: a few ms for 60 characters (ui/services/samples.py)."""
+        written = snapshot_sample(self.task, self.model, self.prime)
+        self.snapshots.add(self.steps, self.model.trace(self.probe), written)
 
     @property
     def nbytes(self) -> int:
         """Memory held by the history and snapshots (the model and data not counted)."""
-        snaps = sum(sum(h.nbytes for h in s.hs) + s.outputs.nbytes for s in self.snapshots.items)
+        snaps = sum(
+            sum(h.nbytes for h in s.hs) + s.outputs.nbytes + len((s.sample or "").encode())
+            for s in self.snapshots.items
+        )
         return self.log.nbytes + snaps

@@ -11,7 +11,8 @@ on the server):
 The zip holds ``model.npz`` (:func:`ui.services.transfer.checkpoint_bytes`), ``metrics.csv``
 (:func:`ui.services.transfer.metrics_csv`), ``config.json`` (the TrainConfig, the task,
 the page, the share link, the app's version and the export time), ``charts/<name>.html``
-for every figure and a ``README.txt`` describing them.
+for every figure, a ``README.txt`` describing them and, for a language model, ``samples.txt``
+(what it wrote at each snapshot).
 
 Every chart is a standalone HTML file that works offline: plotly.js is embedded (about 4.8 MB
 per file, 1.5 MB once zipped), MathJax is not referenced, and the plot config sends nothing
@@ -61,6 +62,7 @@ from plotly.offline import get_plotlyjs
 
 from rnn_core.tasks import Task
 from ui.services.run import TrainingRun
+from ui.services.samples import SAMPLE_SEED, SAMPLE_TEMPERATURE
 from ui.services.transfer import APP_NAME, checkpoint_bytes, metrics_csv, run_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +96,8 @@ def export_bundle(
     link: str | None = None,
     created: dt.datetime | None = None,
 ) -> bytes:
-    """The zip: model.npz, metrics.csv, config.json, charts/<name>.html, README.txt.
+    """The zip: model.npz, metrics.csv, config.json, charts/<name>.html, README.txt, and
+    for a language model samples.txt (:func:`samples_text`).
 
     ``figures`` maps a name to a plotly Figure (or figure dict); each name is made safe with
     :func:`safe_name` (only ``[a-z0-9_-]``, unique within the bundle), and config.json's
@@ -110,6 +113,7 @@ def export_bundle(
         model = checkpoint_bytes(run, task)
         metrics = metrics_csv(run.log)
         steps, state, config = run.steps, run.state, run.config
+        written = samples_text(run)
 
     charts: dict[str, str] = {}  # file name -> the name it was given
     pages: dict[str, bytes] = {}
@@ -143,10 +147,13 @@ def export_bundle(
             info.external_attr = 0o644 << 16
             zf.writestr(info, data, compresslevel=level)
 
-        put("README.txt", _readme(task, steps, page, link, sorted(charts)).encode("utf-8"))
+        readme = _readme(task, steps, page, link, sorted(charts), written is not None)
+        put("README.txt", readme.encode("utf-8"))
         put("config.json", config_json.encode("utf-8"))
         put("model.npz", model)
         put("metrics.csv", metrics)
+        if written is not None:
+            put("samples.txt", written.encode("utf-8"))
         for file in sorted(pages):
             # level 1: 1.7 MB instead of 1.5 MB per chart, but 5x faster (0.06 s, not 0.3 s)
             put(f"charts/{file}.html", pages[file], level=1)
@@ -246,7 +253,27 @@ def _figure_title(fig) -> str | None:
     return html.unescape(re.sub(r"<[^>]*>", " ", text)).strip() or None
 
 
-def _readme(task: Task, steps: int, page: str, link: str | None, charts: list[str]) -> str:
+def samples_text(run: TrainingRun) -> str | None:
+    """What a language model wrote after the probe at each kept snapshot, one line each
+    ("   120 | text", a line break shown as "↵"), under a header naming the prime, the
+    temperature and the seed; None for a run that wrote nothing (other tasks)."""
+    rows = [(s.step, s.sample) for s in run.snapshots.items if s.sample is not None]
+    if not rows:
+        return None
+    width = len(f"{rows[-1][0]:,}")
+    lines = [
+        f"What the model wrote after the probe at each snapshot (temperature "
+        f"{SAMPLE_TEMPERATURE:g}, seed {SAMPLE_SEED}: only the model changes).",
+        f"Probe: {run.prime.replace(chr(10), '↵')}",
+        "",
+        *(f"{step:>{width},} | {text.replace(chr(10), '↵')}" for step, text in rows),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _readme(
+    task: Task, steps: int, page: str, link: str | None, charts: list[str], samples: bool = False
+) -> str:
     lines = [
         f"{APP_NAME} {app_version()} - exported run",
         "",
@@ -267,6 +294,14 @@ def _readme(task: Task, steps: int, page: str, link: str | None, charts: list[st
         "              largest singular value of W_hh per layer, gradient norm per parameter,",
         "              and train/test loss and accuracy at evaluation steps (empty elsewhere).",
         "              Long runs keep an evenly thinned subset of the steps.",
+        *(
+            [
+                "samples.txt   What the language model wrote after the probe at each kept",
+                "              snapshot (the same seed each time): from gibberish to words.",
+            ]
+            if samples
+            else []
+        ),
         "config.json   The training settings (train_config: every TrainConfig field), the",
         "              task, the page, the share link, the app version and the export time.",
         "charts/       Each chart as a standalone HTML page: open it in any browser, offline",

@@ -601,6 +601,8 @@ def runs_overlay(
     y_title: str,
     log_y: bool = False,
     title: str,
+    target: float | None = None,
+    target_label: str | None = None,
 ) -> go.Figure:
     """Several runs of one experiment on one step axis: one line per run.
 
@@ -609,6 +611,8 @@ def runs_overlay(
     order). log_y: a log y axis (≤ 0 not drawn). x "training step"; ``uirevision="keep"``.
     A short series is drawn with markers too (:func:`ui.views.figure_kit.step_line`): a run
     that died after a few evaluations (or one) still shows them — a line needs two points.
+    target: a dashed horizontal line there (a layout shape), labelled ``target_label`` or
+    "target ≤ 1.708", when given, finite (and > 0 on a log axis).
     """
     traces = []
     for i, (name, (steps, values)) in enumerate(series.items()):
@@ -617,12 +621,20 @@ def runs_overlay(
         traces.append(
             step_line(x, y, str(name), "%{y:.5g}", colour=CLASS_COLOURS[i % len(CLASS_COLOURS)])
         )
+    shapes = []
+    goal = None if target is None else float(target)
+    if goal is not None and np.isfinite(goal) and (goal > 0 or not log_y):
+        # under the line when no data lies above it (the line tops the range: a label above
+        # it is cut off)
+        above = any(np.any(np.asarray(t.y, dtype=np.float64) > goal) for t in traces)
+        shapes.append(hline(goal, target_label or f"target ≤ {goal:.4g}", below=not above))
     fig = step_chart(
         traces,
         title=title,
         y_title=y_title,
         height=HEIGHT,
         yaxis=dict(LOG_AXIS) if log_y else None,
+        shapes=shapes,
     )
     return describe(fig, summaries.overlay(series))
 
@@ -666,15 +678,21 @@ OVERLAYS = ("loss", "test", "grad", "rho")  # the figures of run_overlays, in or
 
 
 TEST_LOSS_TITLE = "Test loss, same seed and data"  # the runs' test MSE (regression tasks)
+LM_TEST_TITLE = "Test loss per token"  # a language model's runs: cross-entropy in nats
 
 
 def run_overlays(
-    views: Mapping[str, object], classifier: bool, only: Sequence[str] = OVERLAYS
+    views: Mapping[str, object],
+    classifier: bool,
+    only: Sequence[str] = OVERLAYS,
+    loss_goal: float | None = None,
 ) -> dict[str, go.Figure]:
     """Several runs' curves on shared axes, from their :class:`ui.services.run.RunView` s: "loss"
     (batch loss), "test" (test accuracy, or test MSE for regression), "grad" (gradient norm
     before clipping) and "rho" (ρ(W_hh) of layer 1) — or only the ones named in ``only``
-    (a page redrawing two of them live builds just those two)."""
+    (a page redrawing two of them live builds just those two). ``loss_goal`` (a language
+    model: its target test loss in nats per token): "test" is then the test loss, with the
+    target and its perplexity as a dashed line, not the accuracy."""
     unknown = sorted(set(only) - set(OVERLAYS))
     if unknown:
         raise ValueError(f"unknown overlays {unknown}; have {OVERLAYS}")
@@ -682,6 +700,15 @@ def run_overlays(
     cols = {n: v.columns for n, v in views.items()}
 
     def test() -> go.Figure:
+        if classifier and loss_goal is not None:
+            return runs_overlay(
+                {n: (e["step"], e["test_loss"]) for n, e in evals.items()},
+                y_title="test loss (nats per token, log scale)",
+                log_y=True,
+                title=LM_TEST_TITLE,
+                target=loss_goal,
+                target_label=f"target ≤ {loss_goal:.4g} (perplexity {np.exp(loss_goal):.3g})",
+            )
         if classifier:
             return runs_overlay(
                 {n: (e["step"], e["test_acc"]) for n, e in evals.items()},
