@@ -404,7 +404,7 @@ class RNNModel:
             out = fw.outputs.transpose(1, 0, 2).reshape(T * B, O)
             weights = None if fw.all_real else fw.mask.T.reshape(-1)
             targets = targets.swapaxes(0, 1)
-        n = B if weights is None else int(weights.sum())
+        n = out.shape[0] if weights is None else int(weights.sum())  # B, or T·B per step
         if cfg.loss == "xent":
             flat = targets.reshape(-1)
             real = flat if weights is None else flat[weights]

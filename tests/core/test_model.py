@@ -99,6 +99,21 @@ def test_many_to_one_reads_the_state_after_the_last_real_token():
         np.testing.assert_allclose(padded[b], alone[0], rtol=1e-12)
 
 
+def test_accuracy_per_step_without_padding_is_a_fraction_of_every_step():
+    """Many-to-many with every step real: hits over T·B predictions, not over B sequences
+    (a language model once reported a "test accuracy" of 9.75)."""
+    rng = np.random.default_rng(4)
+    model = make_model("gru", "tanh", 1, "many_to_many", "onehot", rng=rng)
+    inputs, _, _ = make_batch(model, rng)
+    full = np.ones(inputs.shape[:2], bool)
+    pred = model.predict(inputs, full)
+    targets = pred.copy()
+    targets[:, ::2] = (pred[:, ::2] + 1) % 3  # wrong on every other step
+    _, _, info = model.loss_and_grads(inputs, targets, full)
+    assert info.n_predictions == full.size
+    assert info.accuracy == np.count_nonzero(targets == pred) / full.size
+
+
 def test_accuracy_counts_only_real_steps():
     rng = np.random.default_rng(3)
     model = make_model("rnn", "tanh", 1, "many_to_many", "onehot", rng=rng)
