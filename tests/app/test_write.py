@@ -40,9 +40,9 @@ def model(at, task: str):
 def test_generate_writes_text_from_the_prime_with_the_models_probabilities():
     at = run_app(task="chars")
     no_exceptions(at)
-    assert not [m for m in at.markdown if 'class="rnnx-written' in m.value]  # not yet
-    assert any("Press **Generate**" in i.value for i in at.info)
     assert at.text_input(key="prime").value == "Romeo."
+    first = generation(at)  # written on the first visit, from the defaults, without a click
+    np.testing.assert_array_equal(first.prime_ids, load_task("chars").encoder.encode("Romeo."))
     at.button(key="write_generate").click().run()
     no_exceptions(at)
     gen = generation(at)

@@ -33,7 +33,11 @@ def test_generate_writes_text_from_a_prime(explore_page, server, tmp_path, size)
     page.goto(f"{server}/explore?task=chars")
     page.wait_for_selector(f"{DRAWN}, {EXCEPTION}", timeout=90_000)
     assert_no_exception(page)
-    assert page.locator(WRITTEN).count() == 0  # nothing written before Generate
+    # the first visit writes from the default prime without a click
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{WRITTEN}').length === 200", timeout=30_000
+    )
+    assert "".join(page.locator(".rnnx-written .rnnx-prime").all_inner_texts()) == "Romeo."
 
     box = prime_box(page)
     box.scroll_into_view_if_needed()
@@ -42,9 +46,13 @@ def test_generate_writes_text_from_a_prime(explore_page, server, tmp_path, size)
     page.wait_for_function("() => location.search.includes('prime=Juliet')", timeout=30_000)
     wait_until_settled(page)
     page.get_by_role("button", name=re.compile(r"Generate$")).click()
-    page.wait_for_function(
-        f"() => document.querySelectorAll('{WRITTEN}').length === 200", timeout=30_000
+    page.wait_for_function(  # the new text (the default one also has 200 tokens)
+        "() => [...document.querySelectorAll('.rnnx-written .rnnx-prime')]"
+        ".map((e) => e.innerText).join('') === 'Juliet.'",
+        timeout=30_000,
     )
+    wait_until_settled(page)
+    assert page.locator(WRITTEN).count() == 200
     assert_no_exception(page)
 
     prime = "".join(page.locator(".rnnx-written .rnnx-prime").all_inner_texts())

@@ -5,8 +5,8 @@ Generate button; then the written text coloured by the probability the model gav
 
 One call from ``app_pages/explore.py``: :func:`write_section`. What Generate asked for is
 kept per task in ``state.WRITE``; the text itself is remade from it whenever the model
-changes (same seed, same text for the same weights). A link that carries Write values shows
-their text on its first run, without a click.
+changes (same seed, same text for the same weights). The first visit, or a link that carries
+Write values, shows its text straight away, without a click.
 """
 
 from __future__ import annotations
@@ -93,10 +93,8 @@ def write_section(built: Task, sm: SessionModel, shown: str, order_key: str) -> 
         if any(key in st.query_params for key in WRITE_BY_KEY):
             slot["asked"][built.name] = now
     state.WRITE.set(slot)
-    asked = slot["asked"].get(built.name)
-    if asked is None:
-        st.info("Press **Generate** to let the model write.")
-        return
+    # the first visit writes from the defaults at once: the model writing is the point
+    asked = slot["asked"].setdefault(built.name, now)
     try:
         written = _written(slot, built, sm, asked)
     except ValueError as exc:  # e.g. an uploaded model whose vocabulary is not the task's
