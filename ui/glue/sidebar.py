@@ -52,7 +52,11 @@ def _summary(sm: SessionModel, task: Task) -> None:
     if task.output_kind.startswith("class") and task.goal.metric.endswith("loss"):
         # a language model: its target is stated in nats per token, not in accuracy
         test = scores.get("test_loss")
-        left.metric("Test loss (nats/token)", _num(test))
+        left.metric(  # "(nats/token)" in the label was cut at the sidebar's width
+            "Test loss",
+            _num(test),
+            help="Cross-entropy on the test text, in nats per token: lower is better.",
+        )
         right.metric("Perplexity", _num(math.exp(test) if _finite(test) else None, 2))
     elif task.output_kind.startswith("class"):
         left.metric("Train accuracy", _pct(scores.get("train_acc")))
