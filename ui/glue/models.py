@@ -1,18 +1,27 @@
 """The models a session works on: built-in tasks, trained defaults, the session's own copies.
 
 Shared between sessions (``st.cache_resource``) are only immutable things: the built-in tasks
-(their arrays made read-only) and each task's default model, trained once per server process
-by :func:`rnn_core.tasks.train_to_goal` — deterministic, so every session and every restart
-gets the same weights — and stored as read-only arrays. A session never touches a shared
-array: :meth:`Trained.session_copy` gives it its own :class:`SessionModel`.
+(their arrays made read-only) and each task's default model, stored as read-only arrays. A
+session never touches a shared array: :meth:`Trained.session_copy` gives it its own
+:class:`SessionModel`.
+
+A default model is made once per server process, the same weights on every server:
+
+- the slow language-model tasks (chars, words) load the trained checkpoint shipped in the
+  repository (:mod:`rnn_core.tasks.defaults`: chars trained to ≈ 1.7 nats/char, which no
+  visitor would wait for), checked as a hostile file and against the task;
+- every other task — and chars or words when the shipped file is missing or no longer fits
+  the task (a changed vocabulary or config; the reason is logged as a warning) — is trained
+  by :func:`rnn_core.tasks.train_to_goal`, deterministic.
 
 The default models are cached in a small locked store rather than ``st.cache_data`` so that
-the first user of a slow task (chars ≈ 3 s, words ≈ 11 s) sees a progress bar, and a room of
-people opening the app at once trains each default only once.
+the first user of a task that trains sees a progress bar, and a room of people opening the
+app at once makes each default only once.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -21,11 +30,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import streamlit as st
 
+from rnn_core.checkpoint import Checkpoint, load_checkpoint
 from rnn_core.model import RNNModel
 from rnn_core.tasks import TASKS, Task, load_task, train_to_goal
+from rnn_core.tasks.defaults import SHIPPED, check_shipped, shipped_path
 from rnn_core.train import SCORE_KEYS, TrainConfig, Trainer
 
 ORIGINS = ("default", "trained here", "uploaded")
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -48,13 +60,12 @@ class Trained:
     model: RNNModel  # wraps ``params``: for reading only
     steps: int
     scores: dict[str, float]
-    seconds: float  # training time when it was made
+    seconds: float  # time it took to make: training, or loading the shipped file
+    source: str = "trained"  # "trained" here, or "shipped" (loaded from the repository's file)
 
     @classmethod
     def from_trainer(cls, task_name: str, trainer: Trainer, seconds: float) -> Trained:
-        params = {k: v.copy() for k, v in trainer.model.params.items()}
-        for v in params.values():
-            v.setflags(write=False)
+        params = _read_only(trainer.model.params)
         return cls(
             task_name,
             trainer.config,
@@ -65,10 +76,34 @@ class Trained:
             seconds,
         )
 
+    @classmethod
+    def from_checkpoint(
+        cls, task_name: str, ckpt: Checkpoint, scores: dict[str, float], seconds: float
+    ) -> Trained:
+        params = _read_only(ckpt.model.params)
+        return cls(
+            task_name,
+            ckpt.train_config,
+            params,
+            RNNModel(ckpt.model.config, params),
+            ckpt.step,
+            dict(scores),
+            seconds,
+            "shipped",
+        )
+
     def session_copy(self, origin: str = "default") -> SessionModel:
         return SessionModel(
             self.task_name, self.model.copy(), self.config, origin, self.steps, dict(self.scores)
         )
+
+
+def _read_only(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Read-only copies of ``params``: a shared default that no session can change."""
+    copies = {k: v.copy() for k, v in params.items()}
+    for v in copies.values():
+        v.setflags(write=False)
+    return copies
 
 
 def last_scores(history: list[dict]) -> dict[str, float]:
@@ -80,7 +115,7 @@ def last_scores(history: list[dict]) -> dict[str, float]:
 
 
 class DefaultModels:
-    """Each task's default model, trained on first use, then shared (read-only)."""
+    """Each task's default model, loaded or trained on first use, then shared (read-only)."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -93,8 +128,8 @@ class DefaultModels:
     def get(
         self, task_name: str, seed: int = 0, progress: Callable[[float], None] | None = None
     ) -> Trained:
-        """The default model of a task; trains it (reporting 0…1 to ``progress``) if needed.
-        Concurrent callers for the same task wait for the one that trains."""
+        """The default model of a task; loads its shipped file or trains it (reporting 0…1 to
+        ``progress``) if needed. Concurrent callers for the same task wait for the first."""
         key = (task_name, seed)
         if key in self._done:
             return self._done[key]
@@ -102,8 +137,34 @@ class DefaultModels:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             if key not in self._done:
-                self._done[key] = _train_default(task_name, seed, progress)
+                self._done[key] = _make_default(task_name, seed, progress)
         return self._done[key]
+
+
+def ships_default(task_name: str, seed: int = 0) -> bool:
+    """Whether the repository ships this task's default model (it may still not fit)."""
+    return seed == 0 and task_name in SHIPPED and shipped_path(task_name).is_file()
+
+
+def _make_default(task_name: str, seed: int, progress) -> Trained:
+    """The shipped default model if there is one and it fits the task; else trained here."""
+    if seed == 0 and task_name in SHIPPED:
+        start = time.perf_counter()
+        built = task(task_name, seed)
+        try:
+            ckpt = load_checkpoint(shipped_path(task_name))  # every check of an upload
+            scores = check_shipped(ckpt, built)  # and it still fits the task
+        except (OSError, ValueError) as e:  # missing, not a valid checkpoint, or a mismatch
+            log.warning(
+                "default model of task %r: not using the shipped file %s (%s); training it "
+                "instead (python -m rnn_core.tasks.defaults --rebuild remakes the file)",
+                task_name,
+                shipped_path(task_name),
+                e,
+            )
+        else:
+            return Trained.from_checkpoint(task_name, ckpt, scores, time.perf_counter() - start)
+    return _train_default(task_name, seed, progress)
 
 
 def _train_default(task_name: str, seed: int, progress) -> Trained:

@@ -41,7 +41,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from rnn_core.model import RNNModel
 from rnn_core.tasks import Task
-from ui.glue.models import SessionModel, Trained, default_models, task, task_names
+from ui.glue.models import SessionModel, Trained, default_models, ships_default, task, task_names
 from ui.services.run import TrainingRun
 from ui.services.runtime import janitor
 
@@ -217,7 +217,7 @@ def set_current_task(name: str) -> None:
 
 def session_model(task_name: str) -> SessionModel:
     """The session's model for a task, starting from the task's default model. The first
-    session to need a default trains it, with a progress bar."""
+    session to need a default loads (chars, words) or trains it, with a progress bar."""
     track_session()
     models: dict[str, SessionModel] = st.session_state.setdefault(MODELS, {})
     if task_name not in models and task_name == "csv":  # the user's data: not trained yet
@@ -232,7 +232,8 @@ def session_model(task_name: str) -> SessionModel:
             trained = store.get(task_name)
         else:
             title = get_task(task_name).title
-            text = f"Training the default model for *{title}* (once per server)…"
+            verb = "Loading the trained" if ships_default(task_name) else "Training the"
+            text = f"{verb} default model for *{title}* (once per server)…"
             bar = st.progress(0.0, text=text)
             trained = store.get(task_name, progress=lambda f: bar.progress(f, text=text))
             bar.empty()
