@@ -139,8 +139,10 @@ class MemoryCurve:
 
     task: "adding" or "copy"; metric: "mse" (lower is better) or "recall_accuracy" (higher
     is better); lags: (L,) ints; scores: (L,) float64; threshold: the score that counts as
-    remembered; horizon: the largest lag such that it and every smaller lag of ``lags``
-    meet the threshold (0 if the first lag does not; lags are sorted ascending).
+    remembered; ok: (L,) bool, which lags meet it; horizon: the largest lag that meets it
+    (0 if none does; lags are sorted ascending). A trained model may fail at lags far
+    shorter than its training lag too (sequences unlike any it saw), so ``ok`` need not be
+    a prefix: the horizon is how far it remembers, not that it works at every shorter lag.
     """
 
     task: str
@@ -148,6 +150,7 @@ class MemoryCurve:
     lags: np.ndarray
     scores: np.ndarray
     threshold: float
+    ok: np.ndarray
     horizon: int
 
 
@@ -158,17 +161,19 @@ def memory_curve(
     n: int = 500,
     seed: int = 0,
     threshold: float | None = None,
-    window: int = 1,
+    window: int | None = None,
     length: int = 5,
 ) -> MemoryCurve:
     """Score ``model`` on fresh data of the adding or copy task at each lag.
 
-    adding: test MSE on ``adding_data(rng, n, lag, window)``; with the default window 1 the
-    first number comes at step 0 and the readout after step ``lag``, so it must be held for
-    exactly ``lag`` steps. Default threshold 0.01 (the task's goal). copy: the fraction of
-    recall steps right (``recall_accuracy``) on ``copy_data`` with ``length`` symbols, the
-    alphabet size read from the model's input size; each symbol is held length + lag + 1
-    steps. Default threshold 0.95. Every lag uses data from ``default_rng([seed, lag])``.
+    adding: test MSE on ``adding_data(rng, n, lag, window)``, window defaulting to the
+    task's ``min(10, lag)`` (the data the task trains on): the first number is held lag …
+    lag + window − 1 steps. With window 1 it comes at step 0 and the readout after step
+    ``lag``: held exactly ``lag`` steps. Default threshold 0.01 (the task's goal).
+    copy: the fraction of recall steps right (``recall_accuracy``) on ``copy_data`` with
+    ``length`` symbols, the alphabet size read from the model's input size; each symbol is
+    held length + lag + 1 steps. Default threshold 0.95.
+    Every lag uses data from ``default_rng([seed, lag])``.
     """
     if task not in MEMORY_TASKS:
         raise ValueError(f"task must be one of {MEMORY_TASKS}; got {task!r}")
@@ -179,7 +184,7 @@ def memory_curve(
     for k, lag in enumerate(lags.tolist()):
         rng = np.random.default_rng([seed, lag])
         if task == "adding":
-            d = adding_data(rng, n, lag, min(window, lag))
+            d = adding_data(rng, n, lag, min(10 if window is None else window, lag))
             out = model.predict(d.inputs).astype(np.float64)
             scores[k] = float(np.mean((out - d.targets) ** 2))
         else:
@@ -194,12 +199,8 @@ def memory_curve(
     else:
         metric, threshold = "recall_accuracy", 0.95 if threshold is None else float(threshold)
         ok = scores >= threshold
-    fails = np.flatnonzero(~ok)
-    if fails.size == 0:
-        horizon = int(lags[-1])
-    else:
-        horizon = int(lags[fails[0] - 1]) if fails[0] > 0 else 0
-    return MemoryCurve(task, metric, lags, scores, threshold, horizon)
+    horizon = int(lags[ok].max()) if ok.any() else 0
+    return MemoryCurve(task, metric, lags, scores, threshold, ok, horizon)
 
 
 @dataclass(frozen=True, eq=False)

@@ -175,12 +175,13 @@ def delay_line(k: int) -> RNNModel:
 
 @pytest.mark.parametrize("k", [3, 7])
 def test_memory_curve_of_a_model_that_remembers_exactly_k_steps(k):
-    curve = memory_curve(delay_line(k), "adding", range(1, 2 * k + 2), n=300)
+    curve = memory_curve(delay_line(k), "adding", range(1, 2 * k + 2), n=300, window=1)
     assert curve.metric == "mse"
     remembered = curve.lags <= k
     np.testing.assert_allclose(curve.scores[remembered], 0.0, atol=1e-24)
     # past k the first number is lost: the error is that number, E[v²] = 1/3
     assert np.all(np.abs(curve.scores[~remembered] - 1 / 3) < 0.06)
+    np.testing.assert_array_equal(curve.ok, remembered)
     assert curve.horizon == k
 
 
