@@ -68,6 +68,25 @@ def test_rnnbow_part_is_the_gradient_of_that_steps_loss_alone():
     assert not np.allclose(bow.parts[2], bow.total)
 
 
+def test_rnnbow_chosen_sources_and_the_rest_sum_to_the_total():
+    cfg = ModelConfig(
+        cell="lstm", hidden_size=5, input_size=6, output_size=3, output="many_to_many"
+    )
+    model = RNNModel.create(cfg, np.random.default_rng(7), dtype=np.float64)
+    rng = np.random.default_rng(8)
+    tokens, targets = rng.integers(0, 6, 10), rng.integers(0, 3, 10)
+    every = rnnbow_split(model, tokens, targets)
+    np.testing.assert_array_equal(every.rest, 0.0)
+    some = rnnbow_split(model, tokens, targets, sources=[7, 2])
+    assert some.sources.tolist() == [2, 7]
+    np.testing.assert_allclose(some.parts, every.parts[[2, 7]], rtol=1e-12, atol=1e-15)
+    rest = every.parts[[0, 1, 3, 4, 5, 6, 8, 9]].sum(axis=0)
+    np.testing.assert_allclose(some.rest, rest, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(some.parts.sum(axis=0) + some.rest, some.total, rtol=1e-10)
+    with pytest.raises(ValueError, match="sources"):
+        rnnbow_split(model, tokens, targets, sources=[10])
+
+
 def test_rnnbow_of_a_many_to_one_model_has_one_source():
     cfg = ModelConfig(cell="gru", hidden_size=4, input_size=5)
     model = RNNModel.create(cfg, np.random.default_rng(0), dtype=np.float64)
