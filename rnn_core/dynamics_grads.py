@@ -239,7 +239,9 @@ def gradient_horizon(model: RNNModel, inputs, targets, level: float = 1e-3, laye
 
     inputs: (N, T) ids or (N, T, D) features (no padding: every sequence's output is at step
     T − 1); targets as :meth:`RNNModel.loss_and_grads` takes them. Uses the ‖∂L/∂h_t‖ the
-    trainer and gradient lab report, on a float64 copy.
+    trainer and gradient lab report, on a float64 copy. A many-to-many model is accepted,
+    but then every step's loss feeds ∂L/∂h_t and the reference is the last step's total;
+    to follow one output's gradient back, use :func:`rnnbow_split` with that source.
     """
     model = model.copy(np.float64)
     _, _, info = model.loss_and_grads(inputs, targets)
