@@ -198,7 +198,7 @@ def _minimise(model, starts, drive, iters, tol):
     r = F - s
     q = 0.5 * np.einsum("ns,ns->n", r, r)
     for _ in range(iters):
-        active = q > tol
+        active = (q > tol) & (lam < 1e8)  # a start whose damping grew this far is stuck
         if not active.any():
             break
         A = J[active] - eye  # ∂r/∂s
@@ -236,7 +236,8 @@ def find_fixed_points(
     :func:`input_drive`). ``starts``: (N, S) starting states, e.g. from :func:`sample_starts`
     (for the LSTM, (h, c) concatenated). Each start is run to a local minimum of
     q(s) = ½‖F(s, x) − s‖² (in float64, whatever the model's dtype); minima with q ≤
-    ``max_speed`` are kept, and two closer than ``dedup`` (Euclidean) count once (the slower
+    ``max_speed`` are kept if the network can reach them (h within [−1, 1] for the tanh RNN,
+    the GRU and the LSTM's h), and two closer than ``dedup`` (Euclidean) count once (the slower
     is kept). Eigenvalues within ``tol_one`` of 1 count as "near 1".
     """
     m64 = model.copy(np.float64)
@@ -246,7 +247,12 @@ def find_fixed_points(
     if starts.ndim != 2 or starts.shape[1] != S:
         raise ValueError(f"starts must be (N, {S}); got {starts.shape}")
     s, q = _minimise(m64, starts, drive, iters, tol)
-    keep = np.flatnonzero(q <= max_speed)
+    H = m64.config.hidden_size
+    bounded = m64.config.cell != "rnn" or m64.config.activation == "tanh"
+    # a tanh-bounded h (tanh RNN, GRU, the LSTM's h) never leaves [−1, 1]: a minimum outside
+    # it is no state the network can be in (a GRU with saturated z is "fixed" anywhere there)
+    reachable = (np.abs(s[:, :H]) <= 1.0).all(axis=1) if bounded else np.ones(len(s), bool)
+    keep = np.flatnonzero((q <= max_speed) & reachable)
     keep = keep[np.argsort(q[keep], kind="stable")]
     chosen: list[int] = []
     for k in keep:

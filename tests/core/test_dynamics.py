@@ -14,8 +14,9 @@ from rnn_core.model import ModelConfig, RNNModel
 
 
 def _model(cell, H, D=3, activation="tanh", input_kind="onehot", seed=0, scale=1.0):
-    cfg = ModelConfig(cell=cell, hidden_size=H, input_size=D, activation=activation,
-                      input_kind=input_kind)
+    cfg = ModelConfig(
+        cell=cell, hidden_size=H, input_size=D, activation=activation, input_kind=input_kind
+    )
     m = RNNModel.create(cfg, np.random.default_rng(seed), dtype=np.float64)
     for k, v in m.params.items():
         if "W_h" in k:
@@ -77,8 +78,8 @@ def test_analytic_gradient_and_jacobian_match_finite_differences(cell, activatio
     drive = input_drive(m, 1)
     S = 8 if cell == "lstm" else 4
     s = np.random.default_rng(2).normal(0, 0.7, (3, S))
-    q, g = speed_and_grad(m, s, drive)
-    F, J = step_and_jacobian(m, s, drive)
+    _, g = speed_and_grad(m, s, drive)
+    _, J = step_and_jacobian(m, s, drive)
     eps = 1e-6
     for j in range(S):
         e = np.zeros(S)
@@ -122,3 +123,15 @@ def test_two_layer_models_are_refused():
     m = RNNModel.create(cfg, np.random.default_rng(0))
     with pytest.raises(ValueError, match="single-layer"):
         find_fixed_points(m, None, np.zeros((1, 3)))
+
+
+def test_minima_the_network_cannot_reach_are_dropped():
+    # a GRU whose update gate is shut (z ≈ 1) keeps any state: every start is "fixed", but a
+    # GRU's h never leaves [−1, 1], so starts outside it are no states of the network
+    m = _model("gru", 2, D=1)
+    m.params["l0.b_x"][2:4] = 40.0
+    inside = np.array([[0.5, -0.5], [0.9, 0.1]])
+    outside = np.array([[1.5, 0.0], [-0.2, -3.0]])
+    fp = find_fixed_points(m, None, np.concatenate([inside, outside]))
+    np.testing.assert_allclose(sorted(map(tuple, fp.points)), sorted(map(tuple, inside)))
+    assert (fp.near_one == 2).all()
