@@ -12,7 +12,11 @@ sentiment task's default GRU has.
    points (q ≤ 1e-4), their eigenvalues within 0.02 of 1, and whether the slow points lie
    along a line: the share of their variance on the first principal component, and the
    |cosine| between that component and the readout direction (W_hy[:, 1] − W_hy[:, 0]).
-   The same for the five most frequent tokens held as constant inputs.
+   The same for the five most frequent tokens held as constant inputs. The exact solver
+   takes every start to the one fixed point (measured: one per input); ``slow_valley`` stops
+   it after 3 steps and keeps states with q <= 1e-3: the slow points the starts funnel
+   through on their way (measured: 97 of them, 97.7% of their variance on one component,
+   each point's slowest eigenvector along it, |lambda| ~ 0.995, one eigenvalue near 1).
 
 Prints one JSON summary.
 """
@@ -69,12 +73,9 @@ def _sentiment(n_starts: int) -> dict:
         "hidden": model.config.hidden_size,
         "starts": n_starts,
         "find_seconds": round(find_s, 3),
-        "slow_points": len(fp.points),
+        "fixed_points": len(fp.points),
         "max_speed": float(fp.speeds.max()) if len(fp.points) else None,
         "near_one": fp.near_one.tolist()[:20],
-        "top_abs_eigenvalue_median": float(np.median(np.abs(fp.eigenvalues[:, 0])))
-        if len(fp.points)
-        else None,
         "stable": int(fp.stable.sum()),
     }
     # the zero input is a step the network never saw (every real step is a one-hot token):
@@ -93,6 +94,20 @@ def _sentiment(n_starts: int) -> dict:
             }
         )
     out["per_token"] = per_token
+    # slow points: the exact solver runs every start into the one fixed point, along the slow
+    # valley of q; stopped after 3 steps, the starts sit in that valley (q <= 1e-3)
+    sp = find_fixed_points(model, None, starts, max_speed=1e-3, iters=3, dedup=1e-2)
+    out["slow_valley"] = {"points": len(sp.points), **_line(model, sp)}
+    out.update(_line(model, fp))
+    return out
+
+
+def _line(model, fp) -> dict:
+    """Do the points lie along a line? PCA share, readout alignment, eigenvalues near 1."""
+    out = {}
+    if len(fp.points):
+        out["near_one_median"] = float(np.median(fp.near_one))
+        out["top_abs_eigenvalue_median"] = round(float(np.median(np.abs(fp.eigenvalues[:, 0]))), 4)
     if len(fp.points) >= 3:
         centred = fp.points - fp.points.mean(axis=0)
         _, sv, vt = np.linalg.svd(centred, full_matrices=False)
