@@ -25,6 +25,18 @@ def test_core_benchmark_smoke_run():
         assert needle in out.stdout.lower() or needle in out.stdout, needle
 
 
+def test_dynamics_benchmark_smoke_run():
+    """The 64-unit timing runs for every cell and finds at least one fixed point for each."""
+    import json
+
+    out = run_module("benchmarks.dynamics", "--skip-sentiment", "--starts", "8")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)["timing_64"]
+    assert [r["cell"] for r in rows] == ["gru", "rnn", "lstm"]
+    assert [r["state_size"] for r in rows] == [64, 64, 128]
+    assert all(r["points"] >= 1 for r in rows)
+
+
 def test_lab_benchmark_smoke_run():
     """Both parts run the page's own calls and report every run and every model measured."""
     out = run_module("benchmarks.lab", "--quick")
