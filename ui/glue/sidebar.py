@@ -13,7 +13,8 @@ from ui.glue.state import session_model
 
 CELL_NAMES = {"rnn": "vanilla RNN", "gru": "GRU", "lstm": "LSTM"}
 ORIGIN_NOTES = {
-    "default": "the task's default model, trained when the server first needed it",
+    "default": "the task's default model, the same for every visitor (chars and words ship "
+    "trained; the others train when the server first needs them)",
     "trained here": "trained by you on the Train page",
     "uploaded": "loaded from a checkpoint you uploaded",
 }
