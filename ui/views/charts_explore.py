@@ -22,6 +22,7 @@ from ui.views.figure_kit import (
     PROB_AXIS,
     TARGET_COLOUR,
     clamp,
+    decision_line,
     describe,
     esc,
     f32,
@@ -236,19 +237,7 @@ def prediction_lines(
         )
     shapes = []
     if C == 2:  # the decision threshold
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "paper",
-                "x0": 0.0,
-                "x1": 1.0,
-                "yref": "y",
-                "y0": 0.5,
-                "y1": 0.5,
-                "layer": "below",
-                "line": {"dash": "dash", "color": "#888888", "width": 1.5},
-            }
-        )
+        shapes.append(decision_line())
     fig = figure(
         traces,
         title=title,

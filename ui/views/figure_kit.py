@@ -451,6 +451,22 @@ def step_line(
     )
 
 
+def decision_line() -> dict:
+    """The two-class decision threshold, P = 0.5: a grey dashed line behind the data, across
+    the plot (a layout shape), unlabelled."""
+    return {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0.0,
+        "x1": 1.0,
+        "yref": "y",
+        "y0": 0.5,
+        "y1": 0.5,
+        "layer": "below",
+        "line": {"dash": "dash", "color": "#888888", "width": 1.5},
+    }
+
+
 def hline(
     y: float,
     label: str,

@@ -28,7 +28,15 @@ from rnn_core.tasks import Task
 from rnn_core.tasks.text import detokenize, sample
 from ui.services.steer import Steer
 from ui.views import summaries
-from ui.views.figure_kit import PROB_AXIS, describe, esc, figure, token_axis, token_labels
+from ui.views.figure_kit import (
+    PROB_AXIS,
+    decision_line,
+    describe,
+    esc,
+    figure,
+    token_axis,
+    token_labels,
+)
 
 PICK_SENTENCES = 300  # a classifier's unit is picked over this many training sentences
 PICK_TOKENS = 3000  # a language model's over this many tokens of held-out text
@@ -311,19 +319,7 @@ def steer_lines(
     ]
     shapes = []
     if readings.plain.shape[1] == 2:
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "paper",
-                "x0": 0.0,
-                "x1": 1.0,
-                "yref": "y",
-                "y0": 0.5,
-                "y1": 0.5,
-                "layer": "below",
-                "line": {"dash": "dash", "color": "#888888", "width": 1.5},
-            }
-        )
+        shapes.append(decision_line())
     fig = figure(
         traces,
         title=f"P({class_name}) as it reads, with and without",
