@@ -10,6 +10,7 @@ from rnn_core.tasks import Task
 from ui.glue.models import SessionModel
 from ui.glue.share import ShareBox, share_box
 from ui.glue.state import session_model
+from ui.services.samples import is_language_model
 
 CELL_NAMES = {"rnn": "vanilla RNN", "gru": "GRU", "lstm": "LSTM"}
 ORIGIN_NOTES = {
@@ -50,7 +51,7 @@ def _summary(sm: SessionModel, task: Task) -> None:
     )
     scores = sm.scores
     left, right = st.columns(2)
-    if task.output_kind.startswith("class") and task.goal.metric.endswith("loss"):
+    if is_language_model(task):
         # a language model: its target is stated in nats per token, not in accuracy
         test = scores.get("test_loss")
         left.metric(  # "(nats/token)" in the label was cut at the sidebar's width

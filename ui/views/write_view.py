@@ -21,10 +21,9 @@ import plotly.graph_objects as go
 from rnn_core.model import ModelConfig, Trace
 from rnn_core.tasks import Task
 from rnn_core.tasks.text import Generation, detokenize
+from ui.services.samples import is_language_model
 from ui.views import explore_figures
 from ui.views.html import rgb_array, text_colour, visible_token
-
-LANGUAGE_MODELS = ("chars", "words")  # the tasks whose model predicts the next token of a text
 
 LEGEND_STEPS = (0.05, 0.25, 0.5, 0.75, 0.95)  # the probabilities the legend shows
 
@@ -33,8 +32,8 @@ _MONO = "ui-monospace,SFMono-Regular,Menlo,Consolas,monospace"
 
 
 def writes(task: Task) -> bool:
-    """Whether Explore offers Write for this task: a built-in language model."""
-    return task.name in LANGUAGE_MODELS and task.encoder is not None
+    """Whether Explore offers Write for this task: a language model (chars, words)."""
+    return is_language_model(task)
 
 
 def _quoted(token: str) -> str:
