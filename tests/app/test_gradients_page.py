@@ -225,6 +225,7 @@ def test_a_rerun_on_the_same_model_takes_the_measurements_from_the_cache(monkeyp
     although the model had not changed. Now a rerun, or a "Measure on" click, measures
     nothing again; a model that changed (an experiment training) is measured anew."""
     import ui.glue.lab_measures as cache
+    import ui.services.experiments as experiments
 
     calls = []
 
@@ -232,8 +233,18 @@ def test_a_rerun_on_the_same_model_takes_the_measurements_from_the_cache(monkeyp
         calls.append(model.config.cell)
         return real(model, config, batch)
 
+    turns = []
+
+    def five_steps(runs):  # an experiment's turn, in steps: a timed turn on a loaded
+        turns.append(len(runs))  # machine can end before its first step (CI saw it)
+        for r in runs.values():
+            if r.state == "running":
+                r.advance(0.0, max_steps=5)
+        return any(r.state == "running" for r in runs.values())
+
     real = cache.measure
     monkeypatch.setattr(cache, "measure", counted)
+    monkeypatch.setattr(experiments, "train_turn", five_steps)
     at = open_lab(task="sentiment-tiny")
     calls.clear()  # the first run may or may not have found it (another test's entry)
     at.run()
@@ -245,6 +256,7 @@ def test_a_rerun_on_the_same_model_takes_the_measurements_from_the_cache(monkeyp
     calls.clear()
     lab_at.run()
     no_exceptions(lab_at)
+    assert turns == [3, 3]  # the first run's turn, then this one's
     assert calls == ["rnn"]
 
 
