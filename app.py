@@ -18,6 +18,7 @@ st.navigation(
         st.Page(EXPLORE, title="Explore", url_path="explore"),
         st.Page("app_pages/train.py", title="Train", url_path="train"),
         st.Page("app_pages/gradients.py", title="Gradient lab", url_path="gradients"),
+        st.Page("app_pages/dynamics.py", title="Dynamics lab", url_path="dynamics"),
         st.Page("app_pages/compare.py", title="Compare", url_path="compare"),
         st.Page("app_pages/learn.py", title="Learn", url_path="learn"),
     ]
