@@ -156,7 +156,7 @@ async def read_more(page, sentence: str, result: SessionResult) -> None:
 
 async def read_sentences(page, base: str, seed: int, result: SessionResult, n: int) -> None:
     """Open Explore and read ``n`` sentences."""
-    await page.goto(f"{base}/explore?task={TASK}")
+    await page.goto(f"{base}/explore?task={TASK}", timeout=SLOW * 1000)
     await wait_until(page, ticks, "the first heatmap on Explore")
     say(f"session {seed}: Explore drawn")
     for k in range(seed, seed + n):
@@ -165,7 +165,7 @@ async def read_sentences(page, base: str, seed: int, result: SessionResult, n: i
 
 async def train(page, base: str, seed: int, result: SessionResult, together: Together) -> None:
     """Train with the hosted defaults (this seed, STEPS steps), then download the metrics."""
-    await page.goto(f"{base}/train?task={TASK}&seed={seed}&steps={STEPS}")
+    await page.goto(f"{base}/train?task={TASK}&seed={seed}&steps={STEPS}", timeout=SLOW * 1000)
     start = page.get_by_role("button", name=button_name("▶ Start"))
     await start.wait_for(timeout=SLOW * 1000)
     await start.click()
@@ -248,7 +248,7 @@ async def visitor(
         for name, heading in PAGES.items():
             training = sum(math.isnan(r.finished) for r in results)
             t0 = time.perf_counter()
-            await page.goto(f"{base}/{name}")
+            await page.goto(f"{base}/{name}", timeout=SLOW * 1000)
 
             async def shows(p, heading=heading):
                 return await p.get_by_role("heading", name=heading).count()
@@ -256,7 +256,7 @@ async def visitor(
             await wait_until(page, shows, f"the {name} page's heading")
             seconds[name] = time.perf_counter() - t0
             say(f"visitor: {name} answered in {seconds[name]:.1f} s, {training} training")
-        await page.goto(f"{base}/explore?task={TASK}")
+        await page.goto(f"{base}/explore?task={TASK}", timeout=SLOW * 1000)
         await wait_until(page, ticks, "the visitor's heatmap")
         for k in range(3):
             training = sum(math.isnan(r.finished) for r in results)
