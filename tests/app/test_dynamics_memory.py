@@ -58,6 +58,8 @@ def test_the_trio_and_your_adding_model_on_one_lag_axis(trio):
         floor = np.where(m.gradient.ratios >= 1e-9, m.gradient.ratios, np.nan)
         np.testing.assert_allclose(gradient, floor, rtol=1e-6)
         assert W.memory_sentence(m) in said(at)
+    shown = [*trio.measures.values(), yours]
+    assert W.headline(shown, M.TRAIN_LAG) in said(at)
     # the τ charts: the GRU by default, its counts at every snapshot
     (heat,) = titled(at, "GRU: time constants over training")
     counts = M.tau_counts(trio.taus["GRU"].taus)

@@ -110,6 +110,23 @@ def test_recall_words_use_percentages_and_chance():
     )
 
 
+def test_the_headline_groups_models_by_reach_and_success_at_the_training_lag():
+    text = W.headline([rnn_like(), gru_like(), lstm_like()], 50)
+    assert text == (
+        "The tanh RNN: the gradient is below 10⁻³ of its size at the output after 8 steps, and "
+        "it never learned lag 50. The GRU and the LSTM: the gradient still reaches 50 steps "
+        "back, and they solve lag 50."
+    )
+    gru = gru_like()
+    unsolved = MemoryMeasure("your model", curve(np.full(LAG.size, 0.1)), gru.gradient)
+    assert W.headline([unsolved], 50) == (
+        "Your model: the gradient still reaches 50 steps back, yet it does not solve lag 50: a "
+        "gradient that reaches is needed to learn a lag, not enough."
+    )
+    assert W.headline([rnn_like()], 10).startswith("The tanh RNN: the gradient is below")
+    assert "still reaches 7 steps back" in W.headline([rnn_like()], 7)  # below at 8
+
+
 def test_your_model_is_named_as_yours():
     m = MemoryMeasure("your model", rnn_like().curve, rnn_like().gradient)
     assert W.memory_sentence(m).startswith("Your model's gradient falls below")

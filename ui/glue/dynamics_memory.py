@@ -75,6 +75,7 @@ def memory_section(built: Task, sm: SessionModel) -> None:
         )
     fig = V.memory_chart(measures, title="Memory against lag, beside how far the gradient reaches")
     show_chart(fig, key="memory_chart")
+    st.markdown(W.headline(measures, M.TRAIN_LAG))
     st.markdown("\n".join(f"- {W.memory_sentence(m)}" for m in measures))
     how_to_read(W.MEMORY_NOTE)
     if yours is not None and yours.curve.task == "copy":

@@ -24,6 +24,7 @@ with 11 snapshots takes ≈ 3.2 s, the measurements ≈ 0.6 s more.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import threading
@@ -43,7 +44,7 @@ from rnn_core.dynamics_grads import (
 )
 from rnn_core.model import RNNModel
 from rnn_core.tasks import Task, load_task
-from rnn_core.tasks.memory import adding_data, copy_data
+from rnn_core.tasks.memory import adding_data, copy_data, make_adding
 from rnn_core.train import Trainer
 from ui.services.experiments import EXPERIMENTS
 from ui.services.settings import Setting
@@ -53,6 +54,7 @@ TASK = EXPERIMENTS[EXPERIMENT].task  # "adding"
 NAMES = tuple(EXPERIMENTS[EXPERIMENT].runs)  # ("tanh RNN", "GRU", "LSTM")
 GATED = tuple(n for n in NAMES if EXPERIMENTS[EXPERIMENT].runs[n].cell in ("gru", "lstm"))
 STEPS = EXPERIMENTS[EXPERIMENT].steps  # 500, as the lab trains them
+TRAIN_LAG = inspect.signature(make_adding).parameters["lag"].default  # 50: the task's lag
 SNAPSHOT_EVERY = 50  # 11 snapshots over 500 steps: enough to see the gates open
 
 # The lags scored (steps the first number is held at least). Dense where the tanh RNN gives

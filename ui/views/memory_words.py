@@ -121,6 +121,47 @@ def memory_sentence(measure, chance: float | None = None) -> str:
     return capital(f"{first}; {memory_words(c.lags, c.scores, c.ok, c.metric, chance)}.")
 
 
+def _names(names: Sequence[str]) -> str:
+    named = [n if n.startswith("your ") else f"the {n}" for n in names]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def headline(measures: Sequence, lag: int) -> str:
+    """The section's lead, from the numbers: which models' gradients reach back ``lag`` steps
+    (the training lag) and which of them solve it there. One sentence per group found."""
+    groups: dict[tuple[bool, bool], list] = {}
+    for m in measures:
+        g, c = m.gradient, m.curve
+        reaches = g.falls_below_at is None or g.falls_below_at > lag
+        at = c.lags == lag
+        solved = bool(at.any() and c.ok[at].all())
+        groups.setdefault((reaches, solved), []).append(m)
+    out = []
+    for (reaches, solved), ms in groups.items():
+        who = _names([m.name for m in ms])
+        one = len(ms) == 1
+        if reaches:
+            grad = f"{who}: the gradient still reaches {lag} steps back"
+        else:
+            died = ", ".join(str(m.gradient.falls_below_at) for m in ms)
+            grad = (
+                f"{who}: the gradient is below {level_text(ms[0].gradient.level)} of its size "
+                f"at the output after {died} steps"
+            )
+        if solved and reaches:
+            out.append(f"{grad}, and {'it solves' if one else 'they solve'} lag {lag}.")
+        elif solved:
+            out.append(f"{grad}, yet {'it solves' if one else 'they solve'} lag {lag}.")
+        elif reaches:
+            out.append(
+                f"{grad}, yet {'it does' if one else 'they do'} not solve lag {lag}: a "
+                "gradient that reaches is needed to learn a lag, not enough."
+            )
+        else:
+            out.append(f"{grad}, and {'it' if one else 'they'} never learned lag {lag}.")
+    return " ".join(capital(t) for t in out)
+
+
 def tau_sentence(name: str, gate: str, steps, taus) -> str:
     """What one gated model's time constants did over training (taus (S, H) in steps)."""
     taus = np.asarray(taus, np.float64)
