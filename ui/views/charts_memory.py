@@ -28,7 +28,7 @@ from ui.views.figure_kit import (
     figure,
     legend_for,
 )
-from ui.views.memory_words import gradient_words, level_text, memory_words
+from ui.views.memory_words import lag_ranges, level_text
 from ui.views.summaries import num
 
 COLOURS = {
@@ -46,7 +46,7 @@ def colour(name: str, k: int = 0) -> str:
     return COLOURS.get(name, CLASS_COLOURS[(3 + k) % len(CLASS_COLOURS)])
 
 
-def _ref(y: float, label: str, yref: str, dash: str) -> dict:
+def _ref(y: float, label: str, yref: str, dash: str, below: bool = False) -> dict:
     """A labelled horizontal line across one panel (data value y on axis ``yref``)."""
     return {
         "type": "line",
@@ -62,7 +62,7 @@ def _ref(y: float, label: str, yref: str, dash: str) -> dict:
             "text": esc(label),
             "textposition": "end",
             "xanchor": "right",
-            "yanchor": "bottom",
+            "yanchor": "top" if below else "bottom",
             "font": {"size": 11, "color": TARGET_COLOUR},
         },
     }
@@ -150,11 +150,13 @@ def memory_chart(
         shapes.append(_ref(0.01, "solved: MSE 0.01", "y", "dot"))
         yaxis = {**LOG_AXIS, "domain": TOP, "title": {"text": "test MSE (log)"}}
     else:
-        shapes.append(_ref(0.95, "solved: 95%", "y", "dot"))
+        shapes.append(_ref(0.95, "solved: 95%", "y", "dot", below=True))
         if chance is not None:
             shapes.append(_ref(chance, f"guessing: {chance:.0%}", "y", "dash"))
         yaxis = {"domain": TOP, "range": [-0.03, 1.03], "tickformat": ".0%"}
     level = measures[0].gradient.level
+    peak = max((float(np.nanmax(m.gradient.ratios)) for m in measures), default=1.0)
+    top = max(0.3, float(np.log10(peak)) + 0.3) if np.isfinite(peak) and peak > 0 else 0.3
     shapes.append(_ref(level, f"{level_text(level)} of the output's gradient", "y2", "dot"))
     fig = figure(
         traces,
@@ -178,7 +180,7 @@ def memory_chart(
                 **LOG_AXIS,
                 "domain": BOTTOM,
                 "anchor": "x",
-                "range": [np.log10(GRAD_FLOOR), 0.3],
+                "range": [np.log10(GRAD_FLOOR), top],
                 "title": {"text": "gradient ÷ at output"},
             },
         },
@@ -187,16 +189,27 @@ def memory_chart(
 
 
 def memory_summary(measures: Sequence, chance: float | None = None) -> str:
-    """The chart in words: per model, how far its gradient reaches and which lags it solves."""
-    parts = []
+    """The chart in words, short (the page says each model's sentence beside it): per model,
+    where its gradient falls below the level and which lags it solves."""
+    level = level_text(measures[0].gradient.level)
+    reach, solved = [], []
     for m in measures:
         g, c = m.gradient, m.curve
-        parts.append(
-            f"{gradient_words(m.name, g.ratios, g.falls_below_at, g.level)}; "
-            f"{memory_words(c.lags, c.scores, c.ok, c.metric, chance)}."
-        )
-    head = f"Score and gradient against the lag for {', '.join(m.name for m in measures)}. "
-    return head + " ".join(p[:1].upper() + p[1:] for p in parts)
+        if g.falls_below_at is None:
+            reach.append(f"{m.name} never within {g.ratios.size - 1} steps")
+        else:
+            reach.append(f"{m.name} at {g.falls_below_at} steps back")
+        good = c.lags[c.ok]
+        solved.append(f"{m.name} {lag_ranges(good, c.lags) if good.size else 'none'}")
+    goal = "MSE ≤ 0.01" if measures[0].curve.metric == "mse" else "recall ≥ 95%"
+    text = (
+        f"Score and gradient against the lag for {', '.join(m.name for m in measures)}. "
+        f"The gradient falls below {level} of its size at the output: {'; '.join(reach)}. "
+        f"Lags solved ({goal}): {'; '.join(solved)}."
+    )
+    if chance is not None:
+        text += f" Guessing scores {chance:.0%}."
+    return text
 
 
 # ----------------------------------------------------------------------------- time constants

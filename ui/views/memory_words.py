@@ -12,10 +12,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ui.views.summaries import num, pct
+from ui.views.summaries import num
 
 MEAN_MSE = 1 / 6  # adding: always answering the mean sum
 NEAR_MEAN = 0.25  # a median MSE within ±25 % of MEAN_MSE is "about what the mean scores"
+
+
+def pct1(x: float) -> str:
+    """A recall accuracy with one decimal (94.5%: the 95% goal must not look met)."""
+    return f"{100 * float(x):.1f}%" if math.isfinite(float(x)) else "n/a"
 
 
 def possessive(name: str) -> str:
@@ -67,7 +72,7 @@ def gradient_words(name: str, ratios: np.ndarray, falls_below_at: int | None, le
         k = ratios.size - 1
         return (
             f"{who} gradient never falls below {level_text(level)} of its size at the output "
-            f"in the {k} steps measured ({num(ratios[-1])} of it is left {k} steps back)"
+            f"in the {k} steps measured ({k} steps back it is {num(ratios[-1])} times that)"
         )
     return (
         f"{who} gradient falls below {level_text(level)} of its size at the output "
@@ -82,7 +87,7 @@ def memory_words(lags, scores, ok, metric: str, chance: float | None = None) -> 
     ok = np.asarray(ok, bool)
     mse = metric == "mse"
     solved = "MSE ≤ 0.01" if mse else "recall ≥ 95%"
-    fmt = num if mse else pct
+    fmt = num if mse else pct1
     score_name = "MSE" if mse else "recall accuracy"
     if not ok.any():
         text = (
@@ -96,7 +101,7 @@ def memory_words(lags, scores, ok, metric: str, chance: float | None = None) -> 
             elif median < MEAN_MSE:
                 text += f", better than always predicting the mean ({num(MEAN_MSE)})"
         elif chance is not None:
-            text += f" (guessing scores {pct(chance)})"
+            text += f" (guessing scores {pct1(chance)})"
         return text
     good = [lag for lag, o in zip(lags, ok, strict=True) if o]
     horizon = max(good)
