@@ -138,6 +138,16 @@ def test_tau_counts_bin_by_the_edges():
     assert labels[1] == "1–1.5"
 
 
+def test_build_trio_reports_training_then_measuring(adding):
+    seen = []
+    trio = M.build_trio(4, 2, progress=seen.append, task=adding)
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+    assert seen[3 * 2 - 1] == pytest.approx(M.TRAIN_SHARE)  # 2 chunks a model, then measures
+    assert len(seen) == 3 * 2 + 3
+    assert set(trio.measures) == set(M.NAMES) and set(trio.taus) == {"GRU", "LSTM"}
+    np.testing.assert_array_equal(trio.taus["GRU"].steps, [0, 2, 4])
+
+
 def test_the_store_builds_each_trio_once(monkeypatch):
     made = []
 
