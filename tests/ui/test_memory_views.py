@@ -239,3 +239,33 @@ def test_tau_charts_count_units_per_bin():
     np.testing.assert_array_equal(after["y"], tau_counts(taus[-1]))
     assert (before["name"], after["name"]) == ("step 0", "step 150")
     assert summary_of(hist).startswith("GRU: τ per unit at step 0: ")
+
+
+def all_figures() -> dict[str, go.Figure]:
+    taus = np.exp(np.random.default_rng(1).normal(1.0, 0.5, size=(3, 8)))
+    copy = curve(np.linspace(1.0, 0.5, LAG.size), "recall_accuracy", 0.95)
+    return {
+        "memory": V.memory_chart([rnn_like(), gru_like(), lstm_like()], title="M"),
+        "copy": V.memory_chart([MemoryMeasure("your model", copy, grad(np.ones(9)))], title="C"),
+        "histogram": V.tau_histogram("GRU", [0, 1, 2], taus),
+        "heatmap": V.tau_heatmap("GRU", [0, 1, 2], taus),
+    }
+
+
+@pytest.mark.parametrize("name", list(all_figures()))
+def test_every_figure_has_the_house_look(name):
+    fig = all_figures()[name]
+    layout = fig.layout
+    assert layout.template.layout.plot_bgcolor == "white"  # plotly_white
+    assert layout.title.text and layout.xaxis.title.text and layout.yaxis.title.text
+    assert summary_of(fig)
+    for trace in fig.data:
+        assert trace.hovertemplate
+    go.Figure(fig.to_dict())
+    for trace in sent(fig)["data"]:  # numbers go out as binary; only labels as lists
+        for key in ("x", "y", "z"):
+            value = trace.get(key)
+            labels = (trace["type"], key) in (("bar", "x"), ("heatmap", "y"))
+            if value is not None and not labels:
+                assert isinstance(value, dict), (name, key)
+                assert value["dtype"] in ("f4", "i4"), (name, key)
