@@ -191,9 +191,9 @@ def tau_sentence(name: str, gate: str, steps, taus) -> str:
 MEMORY_NOTE = """\
 **Top panel:** the test MSE of each trained model on fresh adding sequences, against the
 **lag** — how many steps the first marked number must be held before the answer is read.
-Lower is better; the dashed lines are the task's goal (MSE 0.01: solved) and what always
-answering the mean scores (0.167: no memory at all). The log scale spreads out the small
-errors.
+Lower is better. The grey lines: dotted, the task's goal (MSE 0.01: solved); dashed, what
+always answering the mean sum scores (0.167: no memory at all). The log scale spreads out
+the small errors.
 
 **Bottom panel:** the gradient ‖∂L/∂h‖ reaching the state *k* steps before the output,
 divided by its value at the output (log scale), on 160-step sequences. Below the dotted
