@@ -40,6 +40,6 @@ st.subheader("2 · Where the gradient comes from")
 dynamics_rnnbow.rnnbow_section(built, sm)
 
 st.subheader("3 · How far back it remembers")
-dynamics_memory.memory_section()
+dynamics_memory.memory_section(built, sm)
 
 share.refresh()  # last: every widget above has put its value in the URL
