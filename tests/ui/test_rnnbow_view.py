@@ -110,6 +110,8 @@ def test_the_chart_stacks_one_band_per_source_and_they_sum_to_the_total():
     np.testing.assert_allclose(np.asarray(last.customdata), c[4] / norm, rtol=1e-5)
     # coloured along the sequential scale by s: dark first, yellow last
     assert first.marker.color == sequential_rgb(0.0) and last.marker.color == sequential_rgb(1.0)
+    (key,) = [t for t in fig.data if t.type == "scatter" and t.marker.showscale]
+    assert (key.marker.cmin, key.marker.cmax) == (0, 4)  # the colour bar names s = 0 … T − 1
     assert "5 steps" in summary_of(fig) and "add up to the total" in summary_of(fig)
     assert fig.layout.yaxis.title.text and fig.layout.xaxis.title.text
 
@@ -130,6 +132,7 @@ def test_a_single_source_is_one_band_equal_to_the_total():
     fig = rnnbow.rnnbow_chart(norm[None], [2], norm, targets=["", "", "positive"])
     (band,) = bars(fig)
     assert band.name == "from the loss at step 2, predicting 'positive'"
+    assert not [t for t in fig.data if t.type == "scatter" and t.marker.showscale]
     np.testing.assert_allclose(np.asarray(band.y, np.float64), norm, rtol=1e-6)
 
 
@@ -145,6 +148,8 @@ def test_words_for_a_gradient_that_comes_from_its_own_step():
     c, total = local(8, 0)
     text = rnnbow.where_from_words(c, np.arange(8), total)
     assert "from the loss at that very step" in text
+    fig = rnnbow.rnnbow_chart(c, np.arange(8), total)
+    assert "80% of it comes from that step's own loss" in summary_of(fig)
     assert "Later losses each send less than 1%" in text
     assert "farthest" not in text and "push the other way" not in text
 

@@ -89,27 +89,28 @@ def rnnbow_section(built: Task, sm: SessionModel) -> None:
     bad: list[str] = []
     lm = is_language_model(built)
     cols = st.columns([3, 2, 2, 2])
+    slots = iter(cols[:-1])  # the controls drawn, left to right; truncation on the right
     use_sentence = False
     if lm:
-        with cols[0]:
+        with next(slots):
             choice = _segmented(SEQUENCE, SEQUENCES, "Sequence", SEQUENCES[0], bad)
         use_sentence = choice == SEQUENCES[0]
     elif SEQUENCE in st.query_params and st.query_params[SEQUENCE] not in SEQUENCES:
         bad.append(SEQUENCE)
     index = None
     if not use_sentence:
-        with cols[1]:
+        with next(slots):
             index = _example_input(built, bad)
     layer = cfg.num_layers - 1
     if cfg.num_layers > 1:
-        with cols[2]:
+        with next(slots):
             picked = _segmented(
                 LAYER, tuple(range(1, cfg.num_layers + 1)), "Layer", cfg.num_layers, bad
             )
             layer = int(picked) - 1
     elif LAYER in st.query_params and st.query_params[LAYER] != "1":
         bad.append(LAYER)
-    with cols[3]:
+    with cols[-1]:
         truncate = _truncation(bad)
     if bad:
         notes.info(unusable_links(bad))

@@ -232,7 +232,8 @@ def rnnbow_chart(
             hovertemplate=f"{where}<br>‖∂L/∂h_t‖ = %{{y:.3g}}<extra></extra>",
         )
     )
-    traces.append(_colour_key(top))
+    if len(groups) > 1:  # one band (a many-to-one task): its hover names it, no key needed
+        traces.append(_colour_key(top))
     fig = figure(
         traces,
         title=title,
@@ -302,10 +303,13 @@ def chart_summary(contrib, sources, total, tokens=None, bands: int | None = None
     valid = reach[reach >= 0]
     if src.size > 1 and valid.size:
         d = int(np.sort(valid)[(valid.size - 1) // 2])
-        text += (
-            f" At a typical step, {pct(LEVEL)} of it comes from the losses at most {d} "
-            f"step{'s' if d != 1 else ''} later."
-        )
+        if d == 0:
+            text += f" At a typical step, {pct(LEVEL)} of it comes from that step's own loss."
+        else:
+            text += (
+                f" At a typical step, {pct(LEVEL)} of it comes from the losses at most {d} "
+                f"step{'s' if d != 1 else ''} later."
+            )
     return text
 
 
