@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.app.conftest import open_page, titled
+from tests.app.test_hostile_urls import NASTY, messages
 from tests.plotly_spec import decode
 from ui.glue.dynamics_rnnbow import EXAMPLE, LAYER, SEQUENCE, SEQUENCES, TRUNCATE
 from ui.glue.models import task
+from ui.services.settings import url_number_ok
 from ui.views.html import visible_token
 
 TITLE = "Where the gradient at each step comes from"
@@ -117,3 +120,22 @@ def test_hostile_link_values_get_a_note_and_the_defaults():
     assert "test sequence 0" in fig["layout"]["title"]["text"]
     assert at.number_input(key=EXAMPLE).value == 0
     assert at.selectbox(key=TRUNCATE).value == "full"
+
+
+@pytest.mark.parametrize("name", ["chars", "copy"])
+@pytest.mark.parametrize("value", NASTY)
+def test_every_nasty_link_value_draws_the_section(name, value):
+    """The hostile-URL table (tests/app/test_hostile_urls.py) in every key of the section,
+    and in the sentence it reads: a chart, a note naming the keys, never the value."""
+    keys = (SEQUENCE, EXAMPLE, TRUNCATE, LAYER)
+    at = open_page("dynamics", task=name, sentence=value, **dict.fromkeys(keys, value))
+    fig = bow_chart(at)
+    np.testing.assert_allclose(stacked(fig), total_ticks(fig), rtol=1e-4, atol=1e-7)
+    (note,) = [i.value for i in at.info if "cannot be used" in i.value]
+    bad = [SEQUENCE, TRUNCATE, LAYER]
+    last = len(task(name).data.test) - 1
+    if name == "copy" and not url_number_ok(value, int, 0, last):  # "１２" is 12: usable
+        bad.append(EXAMPLE)  # (chars reads the sentence: its test sequence is not drawn)
+    assert sorted(bad) == sorted(note.split("for ")[1].split(" cannot")[0].split(", ")), note
+    if len(value) > 3:
+        assert value not in " ".join(m for m in messages(at)), value
