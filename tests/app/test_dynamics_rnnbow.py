@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
+from rnn_core.model import RNNModel
 from tests.app.conftest import open_page, titled
 from tests.app.test_hostile_urls import NASTY, messages
 from tests.plotly_spec import decode
 from ui.glue.dynamics_rnnbow import EXAMPLE, LAYER, SEQUENCE, SEQUENCES, TRUNCATE
-from ui.glue.models import task
+from ui.glue.models import SessionModel, task
 from ui.services.settings import url_number_ok
 from ui.views.html import visible_token
 
@@ -139,3 +142,33 @@ def test_every_nasty_link_value_draws_the_section(name, value):
     assert sorted(bad) == sorted(note.split("for ")[1].split(" cannot")[0].split(", ")), note
     if len(value) > 3:
         assert value not in " ".join(m for m in messages(at)), value
+
+
+def two_layer_chars() -> SessionModel:
+    built = task("chars")
+    cfg = dataclasses.replace(
+        built.default_config.model_config(built.data), hidden_size=12, num_layers=2
+    )
+    model = RNNModel.create(cfg, np.random.default_rng(3))
+    return SessionModel("chars", model, built.default_config, "trained here", 0, {})
+
+
+def layer_norms(sm: SessionModel, layer: int) -> np.ndarray:
+    """‖∂L/∂h_t‖ of one layer on test sequence 0, as the trainer reports it."""
+    test = task("chars").data.test
+    x, y = test.inputs[:1], test.targets[:1]
+    _, _, info = sm.model.copy(np.float64).loss_and_grads(x, y, test.mask[:1])
+    return np.asarray(info.dh_norm[layer][0], np.float64)
+
+
+@pytest.mark.parametrize(("asked", "shown"), [(None, 2), ("1", 1), ("2", 2), ("3", 2)])
+def test_a_two_layer_model_splits_the_layer_asked_for(asked, shown):
+    sm = two_layer_chars()
+    query = {"task": "chars", SEQUENCE: SEQUENCES[1]} | ({LAYER: asked} if asked else {})
+    at = open_page("dynamics", session={"models": {"chars": sm}}, **query)
+    assert at.segmented_control(key=LAYER).value == shown
+    fig = bow_chart(at)
+    np.testing.assert_allclose(total_ticks(fig), layer_norms(sm, shown - 1), rtol=1e-5)
+    np.testing.assert_allclose(stacked(fig), total_ticks(fig), rtol=1e-4, atol=1e-7)
+    noted = any(LAYER in i.value and "cannot be used" in i.value for i in at.info)
+    assert noted == (asked == "3")
