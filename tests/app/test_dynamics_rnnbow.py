@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from rnn_core.dynamics_grads import rnnbow_split
 from rnn_core.model import RNNModel
 from tests.app.conftest import open_page, titled
 from tests.app.test_hostile_urls import NASTY, messages
@@ -172,3 +173,22 @@ def test_a_two_layer_model_splits_the_layer_asked_for(asked, shown):
     np.testing.assert_allclose(stacked(fig), total_ticks(fig), rtol=1e-4, atol=1e-7)
     noted = any(LAYER in i.value and "cannot be used" in i.value for i in at.info)
     assert noted == (asked == "3")
+
+
+def test_the_split_is_computed_once_per_sequence_and_setting(monkeypatch):
+    from ui.glue import dynamics_rnnbow as section
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("truncate"))
+        return rnnbow_split(*args, **kwargs)
+
+    monkeypatch.setattr(section, "rnnbow_split", counted)
+    at = open_page("dynamics", task="chars")
+    at.run()  # a rerun that changes nothing
+    assert calls == [None]
+    at.selectbox(key=TRUNCATE).set_value("5").run()
+    assert calls == [None, 5]
+    at.selectbox(key=TRUNCATE).set_value("full").run()  # seen before: from the cache
+    assert calls == [None, 5]
