@@ -14,7 +14,7 @@ from tests.app.test_hostile_urls import NASTY, messages
 from tests.plotly_spec import decode
 from ui.glue.dynamics_rnnbow import EXAMPLE, LAYER, SEQUENCE, SEQUENCES, TRUNCATE
 from ui.glue.models import SessionModel, task
-from ui.services.settings import url_number_ok
+from ui.services.settings import TRUNCATIONS, url_number_ok
 from ui.views.html import visible_token
 
 TITLE = "Where the gradient at each step comes from"
@@ -192,3 +192,11 @@ def test_the_split_is_computed_once_per_sequence_and_setting(monkeypatch):
     assert calls == [None, 5]
     at.selectbox(key=TRUNCATE).set_value("full").run()  # seen before: from the cache
     assert calls == [None, 5]
+    # at most KEEP splits are kept: after KEEP others, the first is computed again
+    for k in [t for t in TRUNCATIONS if t not in ("full", "5")]:
+        at.selectbox(key=TRUNCATE).set_value(k).run()
+    at.segmented_control(key=SEQUENCE).set_value(SEQUENCES[1]).run()
+    assert len(calls) == 2 + len(TRUNCATIONS) - 2 + 1 == section.KEEP + 1
+    at.segmented_control(key=SEQUENCE).set_value(SEQUENCES[0]).run()
+    at.selectbox(key=TRUNCATE).set_value("full").run()
+    assert len(calls) == section.KEEP + 2 and calls[-1] is None

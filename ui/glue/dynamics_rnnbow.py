@@ -14,7 +14,7 @@ module owns them, like ``lab_controls`` owns the lab's):
 
 A link's value a control cannot take gives a note naming the key (never the value) and the
 default. The split is computed once per (weights version, sequence, layer, truncation) and
-kept with the session's model (``SessionModel.cached``).
+kept with the session's model (``SessionModel.cached``; the last ``KEEP`` of them).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from ui.views.summaries import num
 SEQUENCE, EXAMPLE, LAYER, TRUNCATE = "bow_seq", "bow_example", "bow_layer", "bow_truncate"
 SEQUENCES = ("your sentence", "a test sequence")
 MANY_TO_MANY_LINK = "/dynamics?task=chars"
+KEEP = 8  # splits kept per session model (a 200-step one is 200 × 200 float64: 320 kB)
 
 HOW_TO_READ = (
     "Backpropagation through time sends each step's loss back to every earlier state. Here "
@@ -295,4 +296,9 @@ def _measure(sm: SessionModel, one: Sequence1, layer: int, truncate: int | None)
             contrib = rnnbow.projections(bow.parts, bow.total)
         return Measured(contrib, bow.sources, np.linalg.norm(bow.total, axis=1))
 
-    return sm.cached(name, make)
+    kept: dict = sm.cached("rnnbow", dict)  # this weights version's splits, newest last
+    if name not in kept:
+        while len(kept) >= KEEP:
+            kept.pop(next(iter(kept)))
+        kept[name] = make()
+    return kept[name]
