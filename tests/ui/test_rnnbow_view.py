@@ -190,3 +190,21 @@ def test_one_source_words_name_the_last_step_and_its_answer():
     text = rnnbow.one_source_words(7, "positive")
     assert "last step (step 6, the answer 'positive')" in text
     assert "single band" in text
+
+
+def test_the_figure_is_valid_plotly_and_sends_numbers_as_binary():
+    import plotly.graph_objects as go
+
+    from tests.plotly_spec import sent
+
+    parts, total = random_split(S=4, T=4)
+    fig = rnnbow.rnnbow_chart(
+        rnnbow.projections(parts, total), np.arange(4), np.linalg.norm(total, axis=1), list("ab<c")
+    )
+    go.Figure(fig.to_dict())  # re-validated: the template and layout set without validation
+    spec = sent(fig)
+    for trace in spec["data"]:
+        if trace["type"] == "bar":
+            assert set(trace["y"]) == {"dtype", "bdata"} and trace["y"]["dtype"] == "f4"
+            assert trace["customdata"]["dtype"] == "f4"
+    assert "&lt;" in spec["layout"]["xaxis"]["ticktext"][2]  # tokens escaped for plotly
