@@ -9,7 +9,7 @@ import pytest
 
 from rnn_core.dynamics_grads import rnnbow_split
 from rnn_core.model import RNNModel
-from tests.app.conftest import open_page, titled
+from tests.app.conftest import no_exceptions, open_page, run_app, titled
 from tests.app.test_hostile_urls import NASTY, messages
 from tests.plotly_spec import decode
 from ui.glue.dynamics_rnnbow import EXAMPLE, LAYER, SEQUENCE, SEQUENCES, TRUNCATE
@@ -200,3 +200,14 @@ def test_the_split_is_computed_once_per_sequence_and_setting(monkeypatch):
     at.segmented_control(key=SEQUENCE).set_value(SEQUENCES[0]).run()
     at.selectbox(key=TRUNCATE).set_value("full").run()
     assert len(calls) == section.KEEP + 2 and calls[-1] is None
+
+
+def test_the_sentence_typed_on_explore_is_the_one_split_here():
+    at = run_app(task="chars")
+    at.text_input(key="sentence").set_value("Juliet sleeps.").run()
+    at.switch_page("app_pages/dynamics.py").run()
+    no_exceptions(at)
+    fig = bow_chart(at)
+    assert fig["layout"]["xaxis"]["ticktext"] == list("Juliet␣sleeps")
+    assert bands(fig)[-1]["name"] == "from the loss at step 12, predicting '.'"
+    assert any("14 tokens" in c.value for c in at.caption)
