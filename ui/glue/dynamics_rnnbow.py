@@ -290,7 +290,7 @@ def _measure(sm: SessionModel, one: Sequence1, layer: int, truncate: int | None)
     name = f"rnnbow|{layer}|{truncate}|{h.hexdigest()}"
 
     def make() -> Measured:
-        # ≈ 0.05 s for the chars example sentence, 2 s for 200 characters (benchmarks.rnnbow)
+        # ≈ 0.02 s for the chars example sentence, ≈ 1 s for 200 characters (benchmarks.rnnbow)
         with st.spinner("Splitting the gradient by source…"):
             bow = rnnbow_split(sm.model, one.seq, one.targets, layer=layer, truncate=truncate)
             contrib = rnnbow.projections(bow.parts, bow.total)
