@@ -132,25 +132,30 @@ def points_section(built: Task, sm: SessionModel) -> None:
             "changes."
         )
         how_to_read(V.VERDICT_NOTE)
+    map_box = st.container()  # the map, full width: filled once the eigenvalue choice is read
 
     reading = _reading(built)
     trace = model.trace(reading.seq)
     state_map = sm.cached("state_map", lambda: analysis.fit_state_map(model, built))
     row = eigen_row(len(points))
-    left, right = st.columns([3, 2], gap="large")
-    with right:
+    left, right = st.columns(2, gap="large")
+    with left:  # the choice first: the map above rings the chosen point
         _prepare([row])
         chosen_label = setting_widget(row, LIMITS, disabled=len(points) == 0)
         chosen = None if chosen_label in (None, ALL) else int(chosen_label) - 1
-    with left:
-        fig = V.points_map(model, built, state_map, trace, reading.tokens, points, chosen)
+    fig = V.points_map(model, built, state_map, trace, reading.tokens, points, chosen)
+    with map_box:
         show_chart(fig, key="fp_map")
         st.caption(
-            "The path is Explore's current input; change it on the Explore page. "
-            f"Constant input here: {V.label_input(search.input)}."
+            "The path is Explore's current input (change it on the Explore page). Constant "
+            f"input here: {V.label_input(search.input)}."
         )
         how_to_read(V.MAP_NOTE)
-    with right:
+    with left:
         xy = state_map.pca.transform(points.points[:, : model.config.hidden_size])
         show_chart(V.points_eigenvalues(points, xy[:, 0], chosen), key="fp_eigen_chart")
         how_to_read(V.EIGEN_NOTE)
+    with right:
+        if len(points):
+            st.markdown("**The points, slowest first**")
+            st.table(V.points_table(points), hide_index=True)

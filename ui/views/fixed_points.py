@@ -42,6 +42,7 @@ FIXED_COLOUR = "#111111"
 SLOW_COLOUR = "#7B3294"  # purple: clear of the readout's blue and red and of the path's black
 SEGMENT_COLOUR = "#7B3294"
 CIRCLE_POINTS = 181
+MAP_HEIGHT = 600
 
 
 # ----------------------------------------------------------------------------- the input
@@ -374,13 +375,14 @@ def points_map(
         background=analysis.readout_background(model, state_map, [path, xy]),
         cloud=cloud,
         class_names=task.class_names,
-        title="Fixed and slow points on the state map (PCA of the training states)",
+        title="Fixed and slow points on the state map",
         axis_titles=(
             f"PC 1 ({100 * ratio[0]:.0f}% of variance)",
             f"PC 2 ({100 * ratio[1]:.0f}% of variance)",
         ),
     )
     base = summary_of(fig)
+    fig.update_layout(height=MAP_HEIGHT)  # room for the points' legend entries
     if len(points):
         everything = np.concatenate([path, xy, ends])
         everything = everything[np.isfinite(everything).all(axis=1)]
@@ -525,7 +527,9 @@ def points_eigenvalues(
             if not sel.any():
                 continue
             marker = {"symbol": symbol, "size": size, "opacity": 0.85, "line": {"width": 0}}
-            if chosen is None and colour is not None and K > 1:
+            if name == "at fixed points":  # open, on top: the slow points' show through
+                marker.update(symbol="diamond-open", color=FIXED_COLOUR, line={"width": 1.5})
+            elif chosen is None and colour is not None and K > 1:
                 c = np.asarray(colour, np.float64)
                 marker.update(
                     color=f32(c[owner[sel]]),
@@ -538,10 +542,10 @@ def points_eigenvalues(
                         "len": 0.6,
                         "outlinewidth": 0,
                     },
-                    showscale=name == "at slow points" or not (~fixed_mask).any(),
+                    showscale=True,
                 )
             else:
-                marker["color"] = SLOW_COLOUR if name == "at slow points" else FIXED_COLOUR
+                marker["color"] = SLOW_COLOUR
             traces.append(
                 go.Scatter(
                     x=f32(flat.real[sel]),
@@ -595,6 +599,37 @@ def eigen_summary(points: PointSet, which: np.ndarray) -> str:
         f"{' (median)' if len(which) > 1 else ''}; the largest |λ| is {mag[k, j]:.3f} "
         f"(point {int(which[k]) + 1})."
     )
+
+
+TABLE_ROWS = 8
+
+
+def points_table(points: PointSet, rows: int = TABLE_ROWS) -> dict[str, list]:
+    """The first ``rows`` points (fixed points first, then slow ones, each slowest first) as
+    columns for a table: number, what it is, speed q, eigenvalues ≈ 1, largest |λ| and the
+    half-life of a push along its slowest direction."""
+    out: dict[str, list] = {
+        "point": [],
+        "what": [],
+        "speed q": [],
+        "≈ 1": [],
+        "largest |λ|": [],
+        "half-life (steps)": [],
+    }
+    for k in range(min(rows, len(points))):
+        top = float(np.abs(points.eigenvalues[k, 0]))
+        t = half_life(top)
+        if points.fixed[k]:
+            what = "fixed, " + ("stable" if points.stable[k] else "unstable")
+        else:
+            what = "slow"
+        out["point"].append(str(k + 1))
+        out["what"].append(what)
+        out["speed q"].append(f"{points.speeds[k]:.1e}")
+        out["≈ 1"].append(str(int(points.near_one[k])))
+        out["largest |λ|"].append(f"{top:.3f}")
+        out["half-life (steps)"].append("never fades" if math.isinf(t) else num(t))
+    return out
 
 
 # ----------------------------------------------------------------------------- notes
