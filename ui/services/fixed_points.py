@@ -211,7 +211,7 @@ def find_points(
             tol_one=NEAR_ONE,
         )  # fmt: skip
         # a start already at a fixed point, or within SLOW_DEDUP of one, is that fixed point
-        keep = sp.speeds > FIXED_SPEED
+        keep = np.ones(len(sp.points), bool)
         if fixed is not None:
             gap = np.linalg.norm(sp.points[:, None, :] - fixed.points[None, :, :], axis=2)
             keep &= (gap >= SLOW_DEDUP).all(axis=1)
