@@ -78,7 +78,8 @@ def test_fixed_points_of_a_known_network_and_their_stability(monkeypatch):
     ps = find_points(m, task, Search(kind="fixed points"), None)
     assert ps.fixed.all() and len(ps) == 9
     want = sorted((i * a, j * a) for i in (-1, 0, 1) for j in (-1, 0, 1))
-    np.testing.assert_allclose(sorted(map(tuple, ps.points)), want, atol=1e-6)
+    got = sorted(map(tuple, np.round(ps.points, 6)))  # ±1e-10 around 0 would sort apart
+    np.testing.assert_allclose(got, want, atol=1e-6)
     corners = np.all(np.abs(ps.points) > 0.5, axis=1)
     np.testing.assert_array_equal(ps.stable, corners)  # stable only at (±a, ±a)
     assert (ps.speeds <= FP.FIXED_SPEED).all()
@@ -106,9 +107,13 @@ def test_the_time_budget_stops_after_the_first_chunk_and_says_so():
     m, _ = _two_unit_tanh()
     task = _fake_task(np.zeros((40, 5), int))
     ps = find_points(m, task, Search(kind="fixed points"), None, budget=0.0, n_starts=64)
-    assert (ps.starts, ps.searched) == (64, FP.CHUNK)
+    assert (ps.starts, ps.searched) == (64, 8)  # one chunk: 64 starts report 8 times
     words = V.verdict(V.line_numbers(ps, m))
-    assert f"ran from {FP.CHUNK} of 64 visited states" in words
+    assert "ran from 8 of 64 visited states" in words
+    seen = []
+    full = find_points(m, task, Search(kind="fixed points"), None, progress=seen.append)
+    assert full.searched == full.starts == FP.N_STARTS
+    np.testing.assert_allclose(seen, np.arange(1, 9) / 8)  # chunks of CHUNK = 16
 
 
 def test_more_than_one_layer_is_refused():
@@ -244,6 +249,7 @@ def test_verdict_without_points_and_with_fixed_points_only():
 
 
 def test_half_life():
+    assert V.push_words(1.0) == "stays"
     assert V.half_life(0.5) == pytest.approx(1.0)
     assert V.half_life(1.0) == np.inf
     assert V.half_life(0.0) == 0.0
@@ -294,7 +300,10 @@ def test_points_eigenvalues_all_and_one():
     np.testing.assert_allclose(decode(fixed["x"]), eig[0].real, atol=1e-6)
     np.testing.assert_allclose(decode(slow["y"]), eig[1].imag, atol=1e-6)
     np.testing.assert_allclose(decode(slow["marker"]["color"]), [1.0, 1.0])
-    assert slow["customdata"][0][0] == "2" and slow["customdata"][0][3] == "never"
+    assert (
+        str(slow["customdata"][0][0]) == "2" and slow["customdata"][0][3] == "grows ×1.2 per step"
+    )
+    assert slow["customdata"][1][3] == "fades by half in 0.602 steps"  # |0.1 − 0.3i|
     assert fig["layout"]["title"]["text"] == "Eigenvalues at all 2 points"
     assert "1 outside the unit circle" in summary_of(fig)
     assert "the largest |λ| is 1.200 (point 2)" in summary_of(fig)
@@ -311,5 +320,5 @@ def test_points_table_lists_the_first_points():
     table = V.points_table(ps)
     assert table["what"] == ["fixed, stable", "slow"]
     assert table["largest |λ|"] == ["0.970", "1.010"]
-    assert table["half-life (steps)"] == ["22.8", "never fades"]
+    assert table["half-life (steps)"] == ["22.8", "grows"]
     assert len(V.points_table(ps, rows=1)["point"]) == 1

@@ -195,6 +195,15 @@ def md(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
+def push_words(abs_lambda: float) -> str:
+    """What happens to a small push along an eigenvector with this |λ|, for a hover: "fades
+    by half in 22.5 steps", "stays" (|λ| = 1) or "grows ×1.07 per step"."""
+    if abs_lambda > 1:
+        return f"grows ×{abs_lambda:.3g} per step"
+    t = half_life(abs_lambda)
+    return "stays" if math.isinf(t) else f"fades by half in {num(t)} steps"
+
+
 def _input_words(name: str) -> str:
     return "with no input" if name == NO_INPUT else f"reading “{md(name)}” again and again"
 
@@ -515,8 +524,7 @@ def points_eigenvalues(
         owner, flat = owner[ok], flat[ok]
         mag = np.abs(flat)
         extent = max(extent, float(np.abs(flat.real).max()), float(np.abs(flat.imag).max()))
-        halves = np.array([half_life(m) for m in mag])
-        hl = np.where(np.isfinite(halves), np.char.mod("%.3g", np.nan_to_num(halves)), "never")
+        hl = np.array([push_words(m) for m in mag], dtype=object)
         kinds = np.where(points.fixed[owner], "fixed", "slow")
         custom = np.stack([owner + 1, kinds, np.char.mod("%.3f", mag), hl], axis=1).astype(object)
         fixed_mask = points.fixed[owner]
@@ -556,8 +564,7 @@ def points_eigenvalues(
                     customdata=custom[sel],
                     hovertemplate=(
                         "point %{customdata[0]} (%{customdata[1]})<br>λ = %{x:.3f} %{y:+.3f}i"
-                        "<br>|λ| %{customdata[2]} · a push fades by half in %{customdata[3]} "
-                        "steps<extra></extra>"
+                        "<br>|λ| %{customdata[2]} · a push %{customdata[3]}<extra></extra>"
                     ),
                 )
             )
@@ -595,7 +602,7 @@ def eigen_summary(points: PointSet, which: np.ndarray) -> str:
     where = "point" if len(which) == 1 else f"each of {len(which)} points"
     return (
         f"{S} eigenvalues at {where}: {outside} outside the unit circle, "
-        f"{num(near)} per point within {num(NEAR_ONE)} of 1"
+        f"{num(near)}{' per point' if len(which) > 1 else ''} within {num(NEAR_ONE)} of 1"
         f"{' (median)' if len(which) > 1 else ''}; the largest |λ| is {mag[k, j]:.3f} "
         f"(point {int(which[k]) + 1})."
     )
@@ -628,7 +635,10 @@ def points_table(points: PointSet, rows: int = TABLE_ROWS) -> dict[str, list]:
         out["speed q"].append(f"{points.speeds[k]:.1e}")
         out["≈ 1"].append(str(int(points.near_one[k])))
         out["largest |λ|"].append(f"{top:.3f}")
-        out["half-life (steps)"].append("never fades" if math.isinf(t) else num(t))
+        if top > 1:
+            out["half-life (steps)"].append("grows")
+        else:
+            out["half-life (steps)"].append("never fades" if math.isinf(t) else num(t))
     return out
 
 
