@@ -125,7 +125,7 @@ def test_more_than_one_layer_is_refused():
 
 def test_starts_shrink_for_big_states():
     assert FP.starts_for(32) == FP.starts_for(64) == FP.N_STARTS
-    assert FP.starts_for(128) == FP.N_STARTS // 4
+    assert FP.starts_for(128) == FP.N_STARTS // 8
     assert FP.starts_for(10_000) == FP.MIN_STARTS
 
 
@@ -279,6 +279,9 @@ def test_points_map_draws_each_point_where_the_pca_puts_its_h_and_its_slow_direc
     un = by["fixed point, unstable"]
     np.testing.assert_allclose([decode(un["x"])[0], decode(un["y"])[0]], [0.4, -0.3], atol=1e-6)
     assert un["marker"]["symbol"] == "diamond-open"
+    assert un["customdata"][0] == [1, "fixed point, unstable", "1e-09", 0, "0.500"]
+    assert "speed q = %{customdata[2]}" in un["hovertemplate"]
+    assert "eigenvalues ≈ 1: %{customdata[3]}" in un["hovertemplate"]
     assert "fixed point, stable" not in by
     seg = np.c_[decode(by["slow direction"]["x"]), decode(by["slow direction"]["y"])]
     lengths = np.linalg.norm(seg[1::3] - seg[0::3], axis=1)

@@ -619,7 +619,7 @@ def points_table(points: PointSet, rows: int = TABLE_ROWS) -> dict[str, list]:
         "point": [],
         "what": [],
         "speed q": [],
-        "≈ 1": [],
+        "λ ≈ 1": [],
         "largest |λ|": [],
         "half-life (steps)": [],
     }
@@ -633,7 +633,7 @@ def points_table(points: PointSet, rows: int = TABLE_ROWS) -> dict[str, list]:
         out["point"].append(str(k + 1))
         out["what"].append(what)
         out["speed q"].append(f"{points.speeds[k]:.1e}")
-        out["≈ 1"].append(str(int(points.near_one[k])))
+        out["λ ≈ 1"].append(str(int(points.near_one[k])))
         out["largest |λ|"].append(f"{top:.3f}")
         if top > 1:
             out["half-life (steps)"].append("grows")
