@@ -30,7 +30,7 @@ from ui.services.fixed_points import (
 from ui.views import analysis, charts_explore
 from ui.views.explore_text import short
 from ui.views.figure_kit import describe, f32, figure, summary_of
-from ui.views.html import visible_token
+from ui.views.html import plotly_colorscale, visible_token
 from ui.views.summaries import num, pct, plural
 
 LINE_SHARE = 0.9  # the points "lie along a line" when the first PC holds this much of their spread
@@ -39,8 +39,10 @@ ALIGNED = 0.8  # |cos| with the readout direction at least this: "along" it
 ASKEW = 0.3  # below this: "nearly at right angles"
 SEGMENT = 0.06  # a slow-direction segment's half-length, as a share of the map's extent
 FIXED_COLOUR = "#111111"
-SLOW_COLOUR = "#7B3294"  # purple: clear of the readout's blue and red and of the path's black
-SEGMENT_COLOUR = "#7B3294"
+# Okabe–Ito bluish green: clear of the path's black, of the class colours (blue, vermillion)
+# and of every signed colour map's ends (red-blue, purple-orange, blue-yellow)
+SLOW_COLOUR = "#009E73"
+SEGMENT_COLOUR = "#009E73"
 CIRCLE_POINTS = 181
 MAP_HEIGHT = 600
 
@@ -368,7 +370,7 @@ def points_map(
 ) -> go.Figure:
     """Explore's state map (the same PCA of the training states, ``analysis.fit_state_map``)
     with one sentence's path, and the points over it: stable fixed points as filled
-    diamonds, unstable ones open, slow points as small purple dots, each point's slow
+    diamonds, unstable ones open, slow points as small green dots, each point's slow
     direction as a short segment (its projection on the plane: short when it points out of
     the plane). ``chosen``: a point (0-based) ringed, the one whose eigenvalues are shown."""
     H = model.config.hidden_size
@@ -541,7 +543,7 @@ def points_eigenvalues(
                 c = np.asarray(colour, np.float64)
                 marker.update(
                     color=f32(c[owner[sel]]),
-                    colorscale="Viridis",
+                    colorscale=plotly_colorscale(0.0, 1.0),  # the house viridis
                     cmin=float(np.nanmin(c)),
                     cmax=float(np.nanmax(c)),
                     colorbar={
