@@ -137,3 +137,14 @@ def test_a_numeric_task_searches_with_no_input_and_draws_its_test_sequence():
         model.trace(read_example(task, 3).seq).hs[-1]
     )
     np.testing.assert_allclose(_xy(path), want, atol=1e-5)
+
+
+def test_a_point_choice_that_no_longer_exists_goes_back_to_all_points_without_a_note():
+    at = open_page("dynamics")
+    at.selectbox(key="fp_eigen").set_value("5").run()
+    assert titled(at, "Eigenvalues at point 5")
+    at.query_params["fp_eigen"] = "5"  # what the browser's address says now
+    at.segmented_control(key="fp_kind").set_value("fixed points").run()
+    assert not all_noted(at)  # the session's own choice, not a bad link
+    assert at.selectbox(key="fp_eigen").value == "all points"
+    assert at.selectbox(key="fp_eigen").options == ["all points", "1"]
