@@ -291,6 +291,10 @@ def test_points_map_draws_each_point_where_the_pca_puts_its_h_and_its_slow_direc
     np.testing.assert_allclose(decode(ring["x"]), [0.0], atol=1e-6)
     summary = summary_of(fig)
     assert "Over it: 1 fixed point (0 stable) and 2 slow points" in summary
+    empty = _point_set(np.zeros((0, 4)), fixed=[])
+    bare = sent(V.points_map(m, task, _state_map(2), trace, ["a", "b", "c"], empty))
+    assert not {"slow points", "slow direction"} & {t.get("name") for t in bare["data"]}
+    assert summary_of(bare).endswith("No fixed or slow point to draw over it.")
     assert "their slow directions keep 60% of their length in this plane" in summary
 
 
@@ -315,6 +319,10 @@ def test_points_eigenvalues_all_and_one():
     assert "at slow points" not in names
     assert one["layout"]["title"]["text"] == "Eigenvalues at point 1 (fixed)"
     assert "0 outside the unit circle" in summary_of(one)
+    none = sent(V.points_eigenvalues(_point_set(np.zeros((0, 2)), fixed=[]), None))
+    assert none["layout"]["title"]["text"] == "Eigenvalues: no point was found"
+    assert [t["name"] for t in none["data"]] == ["unit circle |λ| = 1", "≈ 1 (|λ − 1| < 0.05)"]
+    assert summary_of(none) == "No point, so no eigenvalues to draw."
 
 
 def test_points_table_lists_the_first_points():

@@ -570,7 +570,9 @@ def points_eigenvalues(
                     ),
                 )
             )
-    if chosen is None:
+    if K == 0:
+        title = "Eigenvalues: no point was found"
+    elif chosen is None:
         title = f"Eigenvalues at all {K} points" if K != 1 else "Eigenvalues at the point"
     else:
         what = "fixed" if points.fixed[chosen] else "slow"
