@@ -148,3 +148,10 @@ def test_a_point_choice_that_no_longer_exists_goes_back_to_all_points_without_a_
     assert not all_noted(at)  # the session's own choice, not a bad link
     assert at.selectbox(key="fp_eigen").value == "all points"
     assert at.selectbox(key="fp_eigen").options == ["all points", "1"]
+
+
+def test_a_sentence_the_task_cannot_read_gives_way_to_the_task_s_example():
+    task = load_task("sentiment")
+    at = open_page("dynamics", sentence="qqxzz wwvkj")  # not one known word
+    (fig,) = titled(at, MAP)
+    assert task.example in _traces(fig)

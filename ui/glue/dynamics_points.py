@@ -68,14 +68,15 @@ def _prepare(rows: list[Setting]) -> None:
 
 def _reading(task: Task):
     """Explore's current input: the session's sentence (or the link's), else the task's
-    example; for numeric tasks Explore's test sequence."""
+    example (also when the task knows none of its words: a sentence for another task); for
+    numeric tasks Explore's test sequence."""
     if task.encoder is None:
         raw = state.held_value("example")
         ok = raw is not None and url_number_ok(str(raw), int, 0, len(task.data.test) - 1)
         return read_example(task, int(float(raw)) if ok else 0)
     text = state.held_value("sentence")
     reading = read_text(task, text if isinstance(text, str) else None)
-    if reading.empty:
+    if reading.empty or reading.all_unknown:  # none, or another task's (the task changed here)
         reading = read_text(task, task.example or "")
     return reading
 
