@@ -16,7 +16,9 @@ The views, in this order (one server, a fresh browser context each):
 - ``explore.png``: the Explore page reading "the food was good";
 - ``compare.png``: a Compare link (sentiment, rnn vs gru, 300 steps) once a run finished;
 - ``train.png``: the Train page (sentiment, GRU) paused after 1,500 or more steps;
-- ``gradients.png``: the gradient lab's "gates help" experiment, mid-run.
+- ``gradients.png``: the gradient lab's "gates help" experiment, mid-run;
+- ``line_attractor.png``: the Dynamics lab's map of the sentiment GRU's fixed and slow points
+  (the chart alone, not the page).
 
 A page showing an exception is an error: nothing is written for it and the exit code is 1.
 """
@@ -32,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.browser import (
+    CHART,
     DRAWN,
     MAX_PNG,
     ROOT,
@@ -45,6 +48,7 @@ from benchmarks.browser import (
     save_screenshot,
     wait_for_step,
     wait_for_ticks,
+    wait_until_settled,
 )
 
 DOCS = ROOT / "docs"
@@ -99,12 +103,24 @@ def gradients(page, base: str) -> str:
     return "Gradient lab, 'gates help', mid-experiment"
 
 
-# name -> how to bring a page to that view (returns a one-line description)
-SCREENSHOTS: dict[str, Callable[[object, str], str]] = {
+def line_attractor(page, base: str) -> tuple[str, object]:
+    """The Dynamics lab on the sentiment task's default GRU: its slow points and the fixed
+    point on the state map. Only that chart is shot."""
+    page.goto(f"{base}/dynamics?task=sentiment&fp_input=no+input&fp_kind=slow+points")
+    page.wait_for_function(JS_TITLE_HAS, arg="Fixed and slow points", timeout=TIMEOUT_MS)
+    page.get_by_text("The points, slowest first").wait_for(timeout=TIMEOUT_MS)
+    chart = page.locator(CHART).filter(has_text="Fixed and slow points").first
+    return "Dynamics lab, the sentiment GRU's fixed and slow points", chart
+
+
+# name -> how to bring a page to that view (returns a one-line description, and optionally
+# the element to shoot instead of the whole page)
+SCREENSHOTS: dict[str, Callable[[object, str], str | tuple[str, object]]] = {
     "explore.png": explore,
     "compare.png": compare,
     "train.png": train,
     "gradients.png": gradients,
+    "line_attractor.png": line_attractor,
 }
 
 
@@ -122,10 +138,15 @@ def shoot(browser, base: str, name: str, target: Path, draft: Path) -> str:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         what = SCREENSHOTS[name](page, base)
+        what, element = what if isinstance(what, tuple) else (what, None)
         error = exception_text(page)
         if error:
             raise ScreenshotError(f"the page shows an exception: {error}")
-        save_screenshot(page, draft)
+        if element is None:
+            save_screenshot(page, draft)
+        else:
+            wait_until_settled(page)
+            element.screenshot(path=draft)
     finally:
         context.close()
     bad = offsite(requests)
