@@ -17,7 +17,7 @@ from ui.glue.models import SessionModel, task
 from ui.services.settings import TRUNCATIONS, url_number_ok
 from ui.views.html import visible_token
 
-TITLE = "Where the gradient at each step comes from"
+TITLE = "Where each step's gradient comes from"
 
 
 def bow_chart(at) -> dict:

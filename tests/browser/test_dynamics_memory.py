@@ -46,7 +46,7 @@ def test_memory_section_draws_and_the_tau_choice_follows_the_link(
         wait_until_settled(page, timeout=120)
         assert_no_exception(page)
         shown = titles(page)
-        assert "Memory against lag, beside how far the gradient reaches" in shown
+        assert "Memory and gradient, against the lag" in shown
         assert "GRU: time constants of its 32 units" in shown
         page.locator(SECTION).scroll_into_view_if_needed()
         save_screenshot(page, tmp_path / "dynamics_memory_1280x800.png")

@@ -33,6 +33,8 @@ PAGES = {
     "train_diverged": "/train?task=adding&lr=100&clip=none&optimizer=sgd",
     "gradients": "/gradients",
     "gradients_run": "/gradients?experiment=gates",  # measured while its three runs train
+    "dynamics": "/dynamics",
+    "dynamics_chars": "/dynamics?task=chars",  # every section with its widest chart
     "compare": "/compare",
     "compare_run": "/compare?task=sentiment-tiny&steps=40&a_cell=rnn&b_cell=lstm",
     "learn": "/learn",
@@ -180,12 +182,17 @@ JS_MEASURE = r"""
         const texts = chart.querySelectorAll(
             '.gtitle, .annotation-text, .shape-label-text, .g-xtitle text, .g-ytitle text,'
             + ' .legendtext');
-        // a shape's label is clipped to the plot area: it must lie inside that
-        const area = chart.querySelector('.draglayer .nsewdrag')?.getBoundingClientRect() ?? svgBox;
+        // a shape's label is clipped to the plot area: it must lie inside one (a chart of
+        // stacked panels has one per panel)
+        const areas = [...chart.querySelectorAll('.draglayer .nsewdrag')]
+            .map((e) => e.getBoundingClientRect());
+        const around = (r) => areas.find((a) => r.left + r.width / 2 >= a.left
+            && r.left + r.width / 2 <= a.right && r.top + r.height / 2 >= a.top
+            && r.top + r.height / 2 <= a.bottom) ?? areas[0] ?? svgBox;
         for (const t of texts) {
             const r = t.getBoundingClientRect();
             if (r.width === 0) continue;
-            const box = t.classList.contains('shape-label-text') ? area : svgBox;
+            const box = t.classList.contains('shape-label-text') ? around(r) : svgBox;
             if (r.left < box.left - 1 || r.right > box.right + 1
                     || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
                 const side = r.left < box.left - 1 ? 'left' : r.right > box.right + 1
@@ -344,7 +351,7 @@ def test_page_fits_every_size(name, chromium_browser, server, tmp_path):
 
 
 # the narrowest page a classroom sees: a projector's 1024 px with the sidebar opened again
-OPENED = ("explore_pair", "train_run", "gradients", "compare_run", "learn")
+OPENED = ("explore_pair", "train_run", "gradients", "dynamics_chars", "compare_run", "learn")
 
 
 def test_pages_fit_at_1024_with_the_sidebar_opened(chromium_browser, server, tmp_path):
@@ -359,7 +366,7 @@ def test_pages_fit_at_1024_with_the_sidebar_opened(chromium_browser, server, tmp
 
 # projector mode (display=projector): larger text, one chart per row, at a projector's sizes
 PROJECTOR_SIZES = ((1024, 768), (1280, 720))
-PROJECTOR_PAGES = ("explore_pair", "train_run", "gradients", "compare", "learn")
+PROJECTOR_PAGES = ("explore_pair", "train_run", "gradients", "dynamics_chars", "compare", "learn")
 
 
 @pytest.mark.parametrize("name", PROJECTOR_PAGES)

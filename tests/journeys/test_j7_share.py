@@ -43,6 +43,14 @@ def change_gradients(page):
     pick(page, "Measure on", "one sequence")
 
 
+def change_dynamics(page):
+    choose(page, "Constant input", "good")
+    settle(page)
+    pick(page, "Show", "fixed points")
+    settle(page)
+    pick(page, "Time constants of", "LSTM")
+
+
 def change_compare(page):
     pick(page, "Cell", "lstm", nth=0)
     settle(page)
@@ -63,6 +71,7 @@ PAGES = {  # url path -> (title heading, the widgets a workshop changes)
     "explore": ("Explore", change_explore),
     "train": ("Train", change_train),
     "gradients": ("Gradient lab", change_gradients),
+    "dynamics": ("Dynamics lab", change_dynamics),
     "compare": ("Compare", change_compare),
     "learn": ("Learn", change_learn),
 }

@@ -54,6 +54,7 @@ PAGES = {  # every page, and a heading it must show
     "explore": "Explore",
     "train": "Train",
     "gradients": "Gradient",
+    "dynamics": "Dynamics",
     "compare": "Compare",
     "learn": "Learn",
 }

@@ -73,7 +73,7 @@ def memory_section(built: Task, sm: SessionModel) -> None:
             "Your model (the page's task is adding) is on the chart too, in black, "
             f"as it is now ({sm.steps} training steps)."
         )
-    fig = V.memory_chart(measures, title="Memory against lag, beside how far the gradient reaches")
+    fig = V.memory_chart(measures, title="Memory and gradient, against the lag")
     show_chart(fig, key="memory_chart")
     st.markdown(W.headline(measures, M.TRAIN_LAG))
     st.markdown("\n".join(f"- {W.memory_sentence(m)}" for m in measures))

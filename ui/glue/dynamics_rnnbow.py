@@ -87,15 +87,14 @@ def rnnbow_section(built: Task, sm: SessionModel) -> None:
     notes = st.container()
     bad: list[str] = []
     lm = is_language_model(built)
-    cols = st.columns([3, 2, 2, 2])
-    slots = iter(cols[:-1])  # the controls drawn, left to right; truncation on the right
     use_sentence = False
-    if lm:
-        with next(slots):
-            choice = _segmented(SEQUENCE, SEQUENCES, "Sequence", SEQUENCES[0], bad)
+    if lm:  # on a row of its own: beside three more controls it was cut at 1024 px + sidebar
+        choice = _segmented(SEQUENCE, SEQUENCES, "Sequence", SEQUENCES[0], bad)
         use_sentence = choice == SEQUENCES[0]
     elif SEQUENCE in st.query_params and st.query_params[SEQUENCE] not in SEQUENCES:
         bad.append(SEQUENCE)
+    cols = st.columns([3, 2, 2, 2])
+    slots = iter(cols[:-1])  # the controls drawn, left to right; truncation on the right
     index = None
     if not use_sentence:
         with next(slots):
@@ -140,7 +139,7 @@ def rnnbow_section(built: Task, sm: SessionModel) -> None:
             one.tokens,
             one.target_labels,
             verb=verb,
-            title=f"Where the gradient at each step comes from ({one.what})",
+            title=f"Where each step's gradient comes from ({one.what})",
         ),
         key="rnnbow",
     )
