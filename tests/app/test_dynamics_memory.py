@@ -18,7 +18,7 @@ from ui.services import memory_lab as M
 from ui.views import memory_words as W
 
 STEPS, EVERY = 12, 6
-MEMORY = "Memory against lag"
+MEMORY = "Memory and gradient, against the lag"
 
 
 @pytest.fixture(autouse=True)

@@ -18,8 +18,9 @@ from tests.browser.server import (
 
 pytestmark = pytest.mark.browser
 
-CHART = '[data-testid="stPlotlyChart"]:has-text("Where the gradient")'
-JS_HOVER = "() => document.querySelector('.hoverlayer')?.textContent ?? ''"
+CHART = '[data-testid="stPlotlyChart"]:has-text("Where each step")'
+# this chart's own hover layer (section 1's map, above it, has one too)
+JS_HOVER = "(chart) => chart.querySelector('.hoverlayer')?.textContent ?? ''"
 # the tallest bar segment of the chart, as the centre of its box on screen
 JS_TALLEST = """
 (chart) => {
@@ -49,9 +50,10 @@ def test_the_chars_default_draws_bands_whose_hover_names_their_loss(explore_page
     assert chart.locator(".barlayer .trace.bars").count() == 33
     tallest = chart.evaluate(JS_TALLEST)
     assert tallest and tallest["h"] > 5, tallest
+
     page.mouse.move(tallest["x"], tallest["y"])
     page.wait_for_timeout(600)
-    hover = page.evaluate(JS_HOVER)
+    hover = chart.evaluate(JS_HOVER)
     assert re.search(r"from the loss at step \d+, predicting '.+'", hover), hover
     assert "% of ‖∂L/∂h_t‖" in hover, hover
     save_screenshot(page, tmp_path / "dynamics_rnnbow_hover.png")

@@ -5,10 +5,10 @@ draws THAT sentence's path on the state map with the fixed and slow points found
 eigenvalues beside the unit circle; a constant input token goes into the link and changes the
 verdict. They train an LSTM for a few steps on Train and come back: the sidebar says "trained
 here" and section 1 measures the new model (an LSTM's state is (h, c): twice the eigenvalues
-per point; another verdict). A reload of the page keeps the link's controls — but starts a new
-session, so the trained model is gone and the default is back, and the page's link does not
-carry Explore's sentence, so the map's path is the task's example again (known open problems:
-this journey asserts what is true today; flip those asserts when they are solved). On chars,
+per point; another verdict). A reload of the page keeps the link's controls and the sentence
+(the page's link carries it) — but starts a new session, so the trained model is gone and the
+default is back (a known open problem: this journey asserts what is true today; flip that
+assert when it is solved). On chars,
 section 3 draws the gates experiment's memory chart (its three models train once per server),
 and after a chars sentence typed on Explore section 2 splits its gradient into one bar per
 step."""
@@ -189,14 +189,14 @@ def test_a_learners_sentence_through_the_dynamics_lab(tab, journey_server, shoot
     assert page.url == url, (page.url, url)
     after = points_verdict(page)
     assert after["input"] == lstm["input"], (after, lstm)
-    # known open problems, asserted as they are today: a reload is a new Streamlit session,
-    # so the trained LSTM is lost (the default GRU is back), and the Dynamics lab's link does
-    # not carry Explore's sentence, so the map's path is the task's example again
+    # a known open problem, asserted as it is today: a reload is a new Streamlit session, so
+    # the trained LSTM is lost (the default GRU is back)
     assert sidebar_origin(page) == "default", sidebar_origin(page)
     assert after["eigen"] == 32, after
+    # the page's link carries the sentence: the map draws it again
     reloaded_map = chart_texts(page, "fp_map")
-    assert SENTENCE not in reloaded_map, reloaded_map
-    assert "sentence=" not in page.url, page.url
+    assert SENTENCE in reloaded_map, reloaded_map
+    assert "sentence=the+film+was+not+good" in page.url, page.url
     note(
         f"after a reload: origin {sidebar_origin(page)}, input {after['input']}, map {reloaded_map}"
     )
@@ -209,7 +209,7 @@ def test_a_learners_sentence_through_the_dynamics_lab(tab, journey_server, shoot
     assert "task=chars" in page.url, page.url
     assert "Next character" in sidebar_text(page), sidebar_text(page)
     shown = titles(page)
-    assert "Memory against lag, beside how far the gradient reaches" in shown, shown
+    assert "Memory and gradient, against the lag" in shown, shown
     assert any(t.endswith("time constants over training") for t in shown), shown
     memory = section_text(page, MEMORY)
     for cell in ("tanh RNN", "GRU", "LSTM"):
@@ -225,7 +225,7 @@ def test_a_learners_sentence_through_the_dynamics_lab(tab, journey_server, shoot
     nav(page, "Dynamics lab")
     arrive(page, "Dynamics lab")
     bow = section_text(page, RNNBOW, MEMORY)
-    assert f"Your sentence from Explore, {len(CHARS)} tokens" in bow, bow[:1500]
+    assert f"Your sentence (the one above, as on Explore), {len(CHARS)} tokens" in bow, bow[:1500]
     # the model reads every character but the last and is scored on the next: one bar each
     assert page.evaluate(JS_BARS, "(your sentence)") == len(CHARS) - 1
     # the map's legend names the path by its characters (cut to 32 characters)

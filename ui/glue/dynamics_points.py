@@ -150,8 +150,8 @@ def points_section(built: Task, sm: SessionModel) -> None:
     with map_box:
         show_chart(fig, key="fp_map")
         st.caption(
-            "The path is Explore's current input (change it on the Explore page). Constant "
-            f"input here: {V.label_input(search.input)}."
+            "The path is the sentence above (Explore's too; for a task of numbers, Explore's "
+            f"test sequence). Constant input here: {V.label_input(search.input)}."
         )
         how_to_read(V.MAP_NOTE)
     with left:

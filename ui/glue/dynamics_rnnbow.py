@@ -88,8 +88,12 @@ def rnnbow_section(built: Task, sm: SessionModel) -> None:
     bad: list[str] = []
     lm = is_language_model(built)
     use_sentence = False
-    if lm:  # on a row of its own: beside three more controls it was cut at 1024 px + sidebar
-        choice = _segmented(SEQUENCE, SEQUENCES, "Sequence", SEQUENCES[0], bad)
+    # a language model's sequence choice gets a row of its own, with the truncation on its
+    # right: beside three more controls it was cut at 1024 px with the sidebar open
+    first = st.columns([5, 2]) if lm else None
+    if lm:
+        with first[0]:
+            choice = _segmented(SEQUENCE, SEQUENCES, "Sequence", SEQUENCES[0], bad)
         use_sentence = choice == SEQUENCES[0]
     elif SEQUENCE in st.query_params and st.query_params[SEQUENCE] not in SEQUENCES:
         bad.append(SEQUENCE)
@@ -108,7 +112,7 @@ def rnnbow_section(built: Task, sm: SessionModel) -> None:
             layer = int(picked) - 1
     elif LAYER in st.query_params and st.query_params[LAYER] != "1":
         bad.append(LAYER)
-    with cols[-1]:
+    with first[1] if lm else cols[-1]:
         truncate = _truncation(bad)
     if bad:
         notes.info(unusable_links(bad))
@@ -232,9 +236,9 @@ def _sentence(built: Task, notes) -> Sequence1 | None:
         return None
     link = urlencode({"task": built.name, "sentence": text})
     st.caption(
-        f"Your sentence from Explore, {len(reading.tokens)} tokens"
+        f"Your sentence (the one above, as on Explore), {len(reading.tokens)} tokens"
         + (" (cut)" if reading.cut else "")
-        + f": the model reads each token and is scored on the next. [Change it on Explore]"
+        + f": the model reads each token and is scored on the next. [See it on Explore]"
         f"(/explore?{link})."
     )
     return Sequence1(
