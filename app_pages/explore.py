@@ -17,7 +17,7 @@ from ui.glue.charts import show_chart
 from ui.glue.controls import sentence_input, task_picker, url_bind
 from ui.glue.display import html_view
 from ui.glue.explore_panels import forget_stale, note_unusable_links, reading_notes
-from ui.glue.layout import fit_narrow_screens, how_to_read
+from ui.glue.layout import fit_narrow_screens, how_to_read, page_link
 from ui.glue.sidebar import model_summary
 from ui.glue.state import carry, forget, get_task, seed, session_model, widget_value
 from ui.glue.steer import steer_section
@@ -217,6 +217,8 @@ with left:
         explore_figures.state_map_figure(model, built, state_map, sentences), key="trajectory"
     )
     how_to_read(text.trajectory_note(state_map.pca.explained_variance_ratio.sum()))
+    # the same map, with where the state stands still (same session, same sentence)
+    page_link("app_pages/dynamics.py", text.DYNAMICS_LINK, "🧭", task=task_name)
 
 # ----------------------------------------------------------------------------- 5. saliency
 

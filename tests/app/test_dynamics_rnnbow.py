@@ -105,7 +105,7 @@ def test_sentiment_has_one_source_and_says_so():
     T = decode(band["x"]).size
     assert band["name"].startswith(f"from the loss at step {T - 1}, predicting '")
     (note,) = [i.value for i in at.info if "scored once" in i.value]
-    assert "single band" in note and "(/dynamics?task=chars)" in note
+    assert "single band" in note and "pick *chars*, *words* or *copy* under Task" in note
     np.testing.assert_allclose(stacked(fig), total_ticks(fig), rtol=1e-5)
 
 

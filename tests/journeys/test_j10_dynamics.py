@@ -1,17 +1,17 @@
 """Journey 10: a learner takes their own sentence to the Dynamics lab (issue 20).
 
-On Explore (sentiment, the default GRU) they type a sentence; on the Dynamics lab section 1
-draws THAT sentence's path on the state map with the fixed and slow points found and their
-eigenvalues beside the unit circle; a constant input token goes into the link and changes the
-verdict. They train an LSTM for a few steps on Train and come back: the sidebar says "trained
-here" and section 1 measures the new model (an LSTM's state is (h, c): twice the eigenvalues
-per point; another verdict). A reload of the page keeps the link's controls and the sentence
-(the page's link carries it) — but starts a new session, so the trained model is gone and the
-default is back (a known open problem: this journey asserts what is true today; flip that
-assert when it is solved). On chars,
-section 3 draws the gates experiment's memory chart (its three models train once per server),
-and after a chars sentence typed on Explore section 2 splits its gradient into one bar per
-step."""
+On Explore (sentiment, the default GRU) they type a sentence and follow the state map's link to
+the Dynamics lab (the same session); there section 1 draws THAT sentence's path on the state
+map with the fixed and slow points found and their eigenvalues beside the unit circle; a
+constant input token goes into the link and changes the verdict. They train an LSTM for a few
+steps on Train and come back: the sidebar says "trained here" and section 1 measures the new
+model (an LSTM's state is (h, c): twice the eigenvalues per point; another verdict). A reload
+of the page keeps the link's controls and the sentence (the page's link carries it) — but
+starts a new session, so the trained model is gone and the default is back (a known open
+problem: this journey asserts what is true today; flip that assert when it is solved). On
+chars, section 3 draws the gates experiment's memory chart (its three models train once per
+server), and after a chars sentence typed on Explore section 2 splits its gradient into one bar
+per step."""
 
 from __future__ import annotations
 
@@ -117,8 +117,12 @@ def test_a_learners_sentence_through_the_dynamics_lab(tab, journey_server, shoot
     assert sidebar_origin(page) == "default", sidebar_origin(page)
     shoot(page, "1-explore-sentence")
 
-    nav(page, "Dynamics lab")
+    # Explore's state map links to the same map with its fixed points: same session
+    link = page.get_by_role("link", name=re.compile("Where does the state stand still"))
+    link.scroll_into_view_if_needed()
+    link.click()
     arrive(page, "Dynamics lab", timeout=240)  # the first visit trains the gates trio too
+    assert "/dynamics?" in page.url and "task=sentiment" in page.url, page.url
     assert "GRU · 32 units" in sidebar_text(page), sidebar_text(page)
     map_text = chart_texts(page, "fp_map")
     assert "Fixed and slow points on the state map" in map_text, map_text

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import numpy as np
 import streamlit as st
@@ -42,7 +41,6 @@ from ui.views.summaries import num
 
 SEQUENCE, EXAMPLE, LAYER, TRUNCATE = "bow_seq", "bow_example", "bow_layer", "bow_truncate"
 SEQUENCES = ("your sentence", "a test sequence")
-MANY_TO_MANY_LINK = "/dynamics?task=chars"
 KEEP = 8  # splits kept per session model (a 200-step one is 200 × 200 float64: 320 kB)
 
 HOW_TO_READ = (
@@ -130,8 +128,7 @@ def rnnbow_section(built: Task, sm: SessionModel) -> None:
     if cfg.output != "many_to_many":
         st.info(
             rnnbow.one_source_words(len(one.tokens), one.target_labels[-1])
-            + f" Try one: [characters]({MANY_TO_MANY_LINK}), "
-            "[words](/dynamics?task=words) or [copy](/dynamics?task=copy)."
+            + " Try one: pick *chars*, *words* or *copy* under Task at the top of the page."
         )
     # the chart takes the whole width (a column per step, every token's label readable);
     # the words follow it directly
@@ -234,12 +231,12 @@ def _sentence(built: Task, notes) -> Sequence1 | None:
         notes.info("Your sentence has fewer than two tokens: nothing to predict. Showing test "
                    "sequence 0.")  # fmt: skip
         return None
-    link = urlencode({"task": built.name, "sentence": text})
+    # no link to Explore here: a link opens a new session (the trained model would be gone);
+    # the sidebar's navigation keeps it, and Explore shows the same sentence
     st.caption(
         f"Your sentence (the one above, as on Explore), {len(reading.tokens)} tokens"
         + (" (cut)" if reading.cut else "")
-        + f": the model reads each token and is scored on the next. [See it on Explore]"
-        f"(/explore?{link})."
+        + ": the model reads each token and is scored on the next."
     )
     return Sequence1(
         reading.seq[:-1],

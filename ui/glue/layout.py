@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 NARROW_PX = 1100  # below this window width (projectors, small laptops) the sidebar starts folded
 
@@ -81,3 +82,14 @@ def how_to_read(text: str) -> None:
     """The "How to read this" note beside a view: folded, so the view stays in front."""
     with st.expander("How to read this"):
         st.markdown(text)
+
+
+def page_link(page: str, label: str, icon: str, **query) -> None:
+    """A link to another page of the app that keeps the session (a plain link in Markdown
+    opens a new one, and the trained model with it would be gone). A page script run on its
+    own, without the router (AppTest opens one page), has no pages to link to: the label is
+    shown as a caption instead."""
+    try:
+        st.page_link(page, label=label, icon=icon, query_params=query or None)
+    except StreamlitAPIException:
+        st.caption(f"{icon} {label}")

@@ -191,3 +191,6 @@ def compare_note(gaps: int) -> str:
         + (f" (here {gaps})" if gaps else "")
         + ". The trajectory map above draws both paths."
     )
+
+
+DYNAMICS_LINK = "Where does the state stand still on this map? Its fixed and slow points"
