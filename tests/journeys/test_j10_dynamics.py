@@ -99,9 +99,8 @@ def points_verdict(page) -> dict:
 def pick_input(page, token: str) -> None:
     """Choose ``token`` in section 1's "constant input" select box."""
     page.locator(".st-key-fp_input").click()
-    page.keyboard.type(token)
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("Enter")
+    page.keyboard.type(token)  # the list filters fuzzily ("bland" for "bad"): click the option
+    page.get_by_role("option", name=token, exact=True).click()
 
 
 def test_a_learners_sentence_through_the_dynamics_lab(tab, journey_server, shoot, note):
@@ -122,7 +121,8 @@ def test_a_learners_sentence_through_the_dynamics_lab(tab, journey_server, shoot
     link.scroll_into_view_if_needed()
     link.click()
     arrive(page, "Dynamics lab", timeout=240)  # the first visit trains the gates trio too
-    assert "/dynamics?" in page.url and "task=sentiment" in page.url, page.url
+    # the same session: the sentence came along (the default task is left out of the link)
+    assert "/dynamics?" in page.url and "sentence=the+film+was+not+good" in page.url, page.url
     assert "GRU · 32 units" in sidebar_text(page), sidebar_text(page)
     map_text = chart_texts(page, "fp_map")
     assert "Fixed and slow points on the state map" in map_text, map_text
