@@ -42,7 +42,7 @@ def test_points_follow_the_controls_and_the_link(chromium_browser, server, tmp_p
         save_screenshot(page, tmp_path / "dynamics_points_1280x800.png")
 
         page.locator(".st-key-fp_kind button", has_text="fixed points").click()
-        page.wait_for_function(TITLE_HAS, arg="Eigenvalues at the point")
+        page.wait_for_function(TITLE_HAS, arg="Eigenvalues at point 1 (fixed)")
         wait_until_settled(page, timeout=60)
         assert re.search(r"fp_kind=fixed(\+|%20)points", page.url), page.url
 

@@ -319,6 +319,15 @@ def test_points_eigenvalues_all_and_one():
     assert "at slow points" not in names
     assert one["layout"]["title"]["text"] == "Eigenvalues at point 1 (fixed)"
     assert "0 outside the unit circle" in summary_of(one)
+    # the words name the point, as the title does ("at point" alone read as a typo)
+    assert summary_of(fig).startswith("2 eigenvalues at each of 2 points: ")
+    assert summary_of(one).startswith("2 eigenvalues at point 1: ")
+    two = sent(V.points_eigenvalues(ps, None, chosen=1))
+    assert summary_of(two).startswith("2 eigenvalues at point 2: ")
+    alone = _point_set(np.zeros((1, 2)), fixed=[True], eig=eig[:1])
+    only = sent(V.points_eigenvalues(alone, np.array([0.0])))  # "all points", and there is one
+    assert only["layout"]["title"]["text"] == "Eigenvalues at point 1 (fixed)"
+    assert summary_of(only).startswith("2 eigenvalues at point 1: ")
     none = sent(V.points_eigenvalues(_point_set(np.zeros((0, 2)), fixed=[]), None))
     assert none["layout"]["title"]["text"] == "Eigenvalues: no point was found"
     assert [t["name"] for t in none["data"]] == ["unit circle |λ| = 1", "≈ 1 (|λ − 1| < 0.05)"]

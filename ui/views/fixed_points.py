@@ -573,7 +573,8 @@ def points_eigenvalues(
     if K == 0:
         title = "Eigenvalues: no point was found"
     elif chosen is None:
-        title = f"Eigenvalues at all {K} points" if K != 1 else "Eigenvalues at the point"
+        only = "fixed" if points.fixed[0] else "slow"
+        title = f"Eigenvalues at all {K} points" if K != 1 else f"Eigenvalues at point 1 ({only})"
     else:
         what = "fixed" if points.fixed[chosen] else "slow"
         title = f"Eigenvalues at point {chosen + 1} ({what})"
@@ -603,7 +604,7 @@ def eigen_summary(points: PointSet, which: np.ndarray) -> str:
     outside = int((mag > 1).sum())
     k, j = np.unravel_index(int(np.nanargmax(mag)), mag.shape)
     near = np.median(points.near_one[which])
-    where = "point" if len(which) == 1 else f"each of {len(which)} points"
+    where = f"point {int(which[0]) + 1}" if len(which) == 1 else f"each of {len(which)} points"
     return (
         f"{S} eigenvalues at {where}: {outside} outside the unit circle, "
         f"{num(near)}{' per point' if len(which) > 1 else ''} within {num(NEAR_ONE)} of 1"
