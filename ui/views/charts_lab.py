@@ -31,6 +31,7 @@ from ui.views.figure_kit import (
     TARGET_COLOUR,
     as_steps,
     as_values,
+    complex_plane,
     describe,
     esc,
     f32,
@@ -337,17 +338,8 @@ def eigen_plane(
         finite = [r for r in radii if np.isfinite(r)]
         rho = max(finite) if finite else None
     shown = f"{title} · ρ = {rho:.3f}" if rho is not None else f"{title} · ρ not finite"
-    lim = 1.12 * extent
-    axis = {"range": [-lim, lim], "zeroline": True, "zerolinecolor": "#cccccc"}
-    fig = figure(
-        traces,
-        title=shown,
-        height=440,
-        x_title="Re λ",
-        y_title="Im λ",
-        xaxis={**axis, "constrain": "domain"},
-        yaxis={**axis, "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
-        legend="top" if len(traces) <= 3 else "side",
+    fig = complex_plane(
+        traces, title=shown, extent=extent, legend="top" if len(traces) <= 3 else "side"
     )
     return describe(fig, summaries.eigenvalues(blocks, labels))
 

@@ -26,6 +26,7 @@ from ui.views.figure_kit import (
     esc,
     f32,
     figure,
+    hline,
     legend_for,
 )
 from ui.views.memory_words import lag_ranges, level_text
@@ -47,25 +48,12 @@ def colour(name: str, k: int = 0) -> str:
 
 
 def _ref(y: float, label: str, yref: str, dash: str, below: bool = False) -> dict:
-    """A labelled horizontal line across one panel (data value y on axis ``yref``)."""
-    return {
-        "type": "line",
-        "xref": "paper",
-        "x0": 0.0,
-        "x1": 1.0,
-        "yref": yref,
-        "y0": y,
-        "y1": y,
-        "layer": "below",
-        "line": {"color": TARGET_COLOUR, "width": 1.2, "dash": dash},
-        "label": {
-            "text": esc(label),
-            "textposition": "end",
-            "xanchor": "right",
-            "yanchor": "top" if below else "bottom",
-            "font": {"size": 11, "color": TARGET_COLOUR},
-        },
-    }
+    """A labelled horizontal line across one panel (data value y on axis ``yref``), under
+    the data."""
+    return hline(
+        y, label, colour=TARGET_COLOUR, dash=dash, below=below, yref=yref, layer="below",
+        width=1.2,
+    )  # fmt: skip
 
 
 def memory_chart(

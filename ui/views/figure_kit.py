@@ -467,6 +467,23 @@ def decision_line() -> dict:
     }
 
 
+def complex_plane(traces: list, *, title: str, extent: float, legend: str) -> go.Figure:
+    """A figure of eigenvalues: Re λ against Im λ on equal, square axes reaching 1.12 ×
+    ``extent`` (the unit circle and the points drawn by the caller, in ``traces``)."""
+    lim = 1.12 * extent
+    axis = {"range": [-lim, lim], "zeroline": True, "zerolinecolor": "#cccccc"}
+    return figure(
+        traces,
+        title=title,
+        height=440,
+        x_title="Re λ",
+        y_title="Im λ",
+        xaxis={**axis, "constrain": "domain"},
+        yaxis={**axis, "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
+        legend=legend,
+    )
+
+
 def hline(
     y: float,
     label: str,
@@ -474,21 +491,25 @@ def hline(
     colour: str = TARGET_COLOUR,
     dash: str = "dash",
     below: bool = False,
+    yref: str = "y",
+    layer: str = "above",
+    width: float = 1.5,
 ) -> dict:
     """A horizontal reference line (a layout shape) across the whole plot at data value ``y``
     (also on a log axis: shapes take data values), so it stays put under zoom and never
-    stretches the data's autorange; drawn over the data, labelled at its right end above the
-    line (below it with ``below=True``, for a line near the top of a fixed range)."""
+    stretches the data's autorange; drawn over the data (``layer="below"``: under it),
+    labelled at its right end above the line (below it with ``below=True``, for a line near
+    the top of a fixed range). ``yref`` names the panel's axis in a chart of several."""
     return {
         "type": "line",
         "xref": "paper",
         "x0": 0.0,
         "x1": 1.0,
-        "yref": "y",
+        "yref": yref,
         "y0": y,
         "y1": y,
-        "layer": "above",
-        "line": {"color": colour, "width": 1.5, "dash": dash},
+        "layer": layer,
+        "line": {"color": colour, "width": width, "dash": dash},
         "label": {
             "text": esc(label),
             "textposition": "end",

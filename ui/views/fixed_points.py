@@ -29,7 +29,7 @@ from ui.services.fixed_points import (
 )
 from ui.views import analysis, charts_explore
 from ui.views.explore_text import short
-from ui.views.figure_kit import describe, f32, figure, summary_of
+from ui.views.figure_kit import complex_plane, describe, f32, summary_of
 from ui.views.html import plotly_colorscale, visible_token
 from ui.views.summaries import num, pct, plural
 
@@ -578,18 +578,7 @@ def points_eigenvalues(
     else:
         what = "fixed" if points.fixed[chosen] else "slow"
         title = f"Eigenvalues at point {chosen + 1} ({what})"
-    lim = 1.12 * extent
-    axis = {"range": [-lim, lim], "zeroline": True, "zerolinecolor": "#cccccc"}
-    fig = figure(
-        traces,
-        title=title,
-        height=440,
-        x_title="Re λ",
-        y_title="Im λ",
-        xaxis={**axis, "constrain": "domain"},
-        yaxis={**axis, "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
-        legend="foot",
-    )
+    fig = complex_plane(traces, title=title, extent=extent, legend="foot")
     return describe(fig, eigen_summary(points, which))
 
 
